@@ -1,0 +1,90 @@
+"""Accuracy harness: every document with a `<name>.truth.json` beside it is extracted
+and compared cell by cell with its truth.
+
+    uv run python bench/accuracy.py data/sample ../shared/real [--verbose]
+
+Prints per format: documents, cells, cell accuracy, documents fully correct, and
+silent errors (wrong cells in documents whose status is `ok`: the worst kind)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from transform.pipeline import process_file  # noqa: E402
+from transform.serialize import result_to_json  # noqa: E402
+
+
+def truth_files(dirs: list[Path]) -> list[tuple[Path, Path]]:
+    pairs = []
+    for d in dirs:
+        for truth in sorted(Path(d).rglob("*.truth.json")):
+            stem = truth.name[: -len(".truth.json")]
+            docs = [p for p in truth.parent.glob(stem + ".*") if not p.name.endswith(".truth.json")]
+            if docs:
+                pairs.append((docs[0], truth))
+    return pairs
+
+
+def same(a, b) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return math.isclose(float(a), float(b), rel_tol=0, abs_tol=1e-6)
+
+
+def compare(doc: Path, truth_path: Path) -> dict:
+    truth = json.loads(truth_path.read_text(encoding="utf-8"))
+    out = result_to_json(process_file(doc))
+    got = {(f["table"], f["item"], f["column"]): f["value"] for f in out["facts"]}
+    wrong = []
+    for f in truth["facts"]:
+        key = (f["table"], f["item"], f["column"])
+        if key not in got or not same(got[key], f["value"]):
+            wrong.append((key, f["value"], got.get(key, "<missing>")))
+    extra = [k for k in got if k not in {(f["table"], f["item"], f["column"]) for f in truth["facts"]}]
+    meta_wrong = [k for k in ("template", "year", "agency", "published") if k in truth and truth[k] != out.get(k)]
+    return {"doc": doc, "status": out["status"], "reason": out.get("reason"), "cells": len(truth["facts"]),
+            "wrong": wrong, "extra": extra, "meta_wrong": [(k, truth[k], out.get(k)) for k in meta_wrong],
+            "format": out.get("format") or doc.suffix.lstrip(".")}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("dirs", nargs="+", type=Path)
+    ap.add_argument("--verbose", "-v", action="store_true")
+    args = ap.parse_args(argv)
+    per = defaultdict(lambda: {"docs": 0, "cells": 0, "right": 0, "full": 0, "silent": 0})
+    results = [compare(d, t) for d, t in truth_files([d for d in args.dirs if d.exists()])]
+    for r in results:
+        s = per[r["format"]]
+        s["docs"] += 1
+        s["cells"] += r["cells"]
+        s["right"] += r["cells"] - len(r["wrong"])
+        s["full"] += not r["wrong"] and not r["extra"]
+        if r["status"] == "ok":
+            s["silent"] += len(r["wrong"])
+        if args.verbose or r["wrong"] or r["meta_wrong"]:
+            print(f"{r['doc']}: status={r['status']} wrong={len(r['wrong'])} extra={len(r['extra'])} "
+                  f"meta={r['meta_wrong']} reason={r['reason']}")
+            for w in r["wrong"][:10]:
+                print("   ", w)
+    print(f"{'format':8} {'docs':>5} {'cells':>7} {'accuracy':>9} {'fully':>6} {'silent':>7}")
+    tot = {"docs": 0, "cells": 0, "right": 0, "full": 0, "silent": 0}
+    for fmt, s in sorted(per.items()):
+        for k in tot:
+            tot[k] += s[k]
+        acc = s["right"] / s["cells"] if s["cells"] else 1.0
+        print(f"{fmt:8} {s['docs']:>5} {s['cells']:>7} {acc:>9.4%} {s['full']:>6} {s['silent']:>7}")
+    acc = tot["right"] / tot["cells"] if tot["cells"] else 1.0
+    print(f"{'all':8} {tot['docs']:>5} {tot['cells']:>7} {acc:>9.4%} {tot['full']:>6} {tot['silent']:>7}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

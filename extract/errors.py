@@ -1,0 +1,37 @@
+"""Errors of the extract stage. All are terminal for the document (never retried)."""
+
+from __future__ import annotations
+
+
+class XxgkError(Exception):
+    """Root of every error xxgk raises on purpose."""
+
+
+class ExtractError(XxgkError):
+    """A document could not be read. `status` is what its record says."""
+
+    status = "failed"
+
+    def __init__(self, path: object, reason: str):
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class DocumentUnreadable(ExtractError):
+    """Corrupt, truncated, empty or otherwise unparseable input."""
+
+
+class LimitExceeded(DocumentUnreadable):
+    """A per-document limit (bytes, pages, depth, unzipped size) tripped."""
+
+
+class UnsupportedDocument(ExtractError):
+    """A real document in a form xxgk cannot read here (scans, legacy .doc without a converter)."""
+
+    status = "unsupported"
+
+
+class NoTextLayer(UnsupportedDocument):
+    def __init__(self, path: object):
+        super().__init__(path, "no text layer (scanned)")

@@ -1,0 +1,137 @@
+"""HTML reports: CMS pages (UTF-8 or GBK family, declared or not) whose body sits in a
+container such as `#zoom`, `.article-content` or `.TRS_Editor`. Tables are expanded to
+a grid (rowspan/colspan), so every cell carries its grid columns as `x0..x1`."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import lxml.html
+from lxml import etree
+
+from .detect import decode_text
+from .errors import DocumentUnreadable
+from .models import ExtractSettings, RawCell, RawDocument, RawRow, RawTable
+
+# Body containers of common government CMSs, most specific first.
+BODY_SELECTORS = (
+    "#zoom", "#Zoom", ".TRS_Editor", ".trs_editor_view", ".article-content", ".article_content",
+    ".zw", "#zw", ".content", "#content", ".article", "article", ".main", "body",
+)
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_\-]+)""", re.I)
+_BLOCK_TAGS = {"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "section"}
+
+
+def read_document(path: Path, settings: ExtractSettings | None = None, data: bytes | None = None) -> RawDocument:
+    settings = ExtractSettings.resolve(settings)
+    data = path.read_bytes() if data is None else data
+    m = _META_CHARSET.search(data[:4096])
+    html = decode_text(data, m.group(1).decode("ascii", "replace") if m else None)
+    try:
+        root = lxml.html.document_fromstring(html)
+    except (etree.ParserError, ValueError) as exc:
+        raise DocumentUnreadable(path, f"not parseable as HTML ({exc})") from exc
+    for bad in root.xpath("//script|//style|//noscript"):
+        bad.drop_tree()
+    hints = _hints(root)
+    body = find_body(root)
+    tables = [t for t in body.iter("table") if not t.xpath(".//table")]
+    raw_tables = [table_to_raw(t, i) for i, t in enumerate(tables)]
+    text = element_text(body)
+    return RawDocument(path=path, format="html", text=text, tables=raw_tables, pages=None, hints=hints)
+
+
+def extract_tables(path: Path, settings: ExtractSettings | None = None) -> list[RawTable]:
+    return read_document(path, settings).tables
+
+
+def _hints(root) -> dict[str, str]:
+    hints: dict[str, str] = {}
+    title = root.find(".//title")
+    if title is not None and title.text_content().strip():
+        hints["title"] = title.text_content().strip()
+    for meta in root.iter("meta"):
+        name = (meta.get("name") or "").lower()
+        if name in ("articletitle", "pubdate", "url", "contentsource", "sitename"):
+            hints[name] = (meta.get("content") or "").strip()
+    return hints
+
+
+def find_body(root):
+    """The report's container: the first CMS selector that holds a table, else <body>."""
+    for sel in BODY_SELECTORS:
+        for el in _select(root, sel):
+            if el.xpath(".//table"):
+                return el
+    body = root.find(".//body")
+    return body if body is not None else root
+
+
+def _select(root, sel: str):
+    if sel.startswith("#"):
+        return root.xpath(f"//*[@id='{sel[1:]}']")
+    if sel.startswith("."):
+        return root.xpath(f"//*[contains(concat(' ', normalize-space(@class), ' '), ' {sel[1:]} ')]")
+    return root.xpath(f"//{sel}")
+
+
+def element_text(el) -> str:
+    """Text with line breaks at block boundaries (so dates and titles stay on their lines)."""
+    parts: list[str] = []
+
+    def walk(node):
+        tag = node.tag if isinstance(node.tag, str) else ""
+        if tag in _BLOCK_TAGS:
+            parts.append("\n")
+        if node.text and tag not in ("script", "style"):
+            parts.append(node.text)
+        for child in node:
+            walk(child)
+            if child.tail:
+                parts.append(child.tail)
+        if tag in ("td", "th"):
+            parts.append("\t")
+        if tag in _BLOCK_TAGS:
+            parts.append("\n")
+
+    walk(el)
+    text = "".join(parts).replace("\xa0", " ")
+    return re.sub(r"\n\s*\n+", "\n", text)
+
+
+def cell_text(td) -> str:
+    """A cell's text; <br> and paragraphs inside a label join without a gap."""
+    return re.sub(r"\s+", " ", td.text_content().replace("\xa0", " ")).strip()
+
+
+def table_to_raw(table, index: int) -> RawTable:
+    """Expand rowspan/colspan into a grid; each physical cell appears once, in its first row."""
+    rows: list[RawRow] = []
+    occupied: dict[tuple[int, int], bool] = {}
+    trs = [tr for tr in table.iter("tr") if tr.getparent() is not None]
+    for r, tr in enumerate(trs):
+        col = 0
+        cells: list[RawCell] = []
+        for td in tr:
+            if not isinstance(td.tag, str) or td.tag.lower() not in ("td", "th"):
+                continue
+            while occupied.get((r, col)):
+                col += 1
+            colspan = _span(td.get("colspan"))
+            rowspan = _span(td.get("rowspan"))
+            for dr in range(rowspan):
+                for dc in range(colspan):
+                    occupied[(r + dr, col + dc)] = True
+            cells.append(RawCell(cell_text(td), float(col), float(col + colspan)))
+            col += colspan
+        rows.append(RawRow(cells=cells, page=None, index=r))
+    return RawTable(rows=rows, index=index, locator=f"table[{index}]")
+
+
+def _span(value: str | None) -> int:
+    try:
+        n = int(str(value).strip())
+    except (TypeError, ValueError):
+        return 1
+    return min(max(n, 1), 100)

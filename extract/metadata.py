@@ -1,0 +1,109 @@
+"""Document metadata from text: issuing body, data year, publication date.
+
+The title (`<X>2020年政府信息公开工作年度报告` or `2019年<X>政府信息公开…`) gives the
+body and the year; the publication date is the date line of the signature at the end,
+else a `发布日期` line, else the page's `PubDate` meta. Statistic periods
+(`2020年1月1日起至…`) are never taken for the publication date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from .models import RawDocument
+
+_TITLE = re.compile(
+    r"(?P<pre>[^。；;：:\n]{0,40}?)(?P<year>(?:19|20)\d{2})年度?(?P<post>[^。；;：:\n\d]{0,40}?)"
+    r"政府信息公开(?:工作)?(?:年度)?(?:工作)?(?:报告|年报)"
+)
+_PERIOD = re.compile(r"统计期限[^。]{0,20}?((?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日")
+_DATE_LINE = re.compile(r"^\s*((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*$", re.M)
+_ISO = re.compile(r"((?:19|20)\d{2})[-/.年]\s*(\d{1,2})[-/.月]\s*(\d{1,2})")
+_PUB_LABEL = re.compile(r"(?:发布日期|发布时间|成文日期|日期)\s*[:：]\s*((?:19|20)\d{2}[-/.年]\s*\d{1,2}[-/.月]\s*\d{1,2})")
+_CUT = re.compile(r"^(?:关于|.*[>|｜»/])")
+_BODY_END = ("人民政府", "政府", "办公厅", "办公室", "局", "委员会", "委", "厅", "中心", "院", "署", "部", "会", "处", "所", "站", "街道办事处", "街道", "镇", "乡", "区", "队", "馆")
+
+
+@dataclass(slots=True)
+class DocumentMeta:
+    agency: str | None = None
+    year: int | None = None
+    published: dt.date | None = None
+    title: str | None = None
+
+
+def _date(y: str, m: str, d: str) -> dt.date | None:
+    try:
+        return dt.date(int(y), int(m), int(d))
+    except ValueError:
+        return None
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"[ \t\u3000\xa0]+", "", text)
+
+
+def find_title(text: str) -> tuple[str | None, int | None, str | None]:
+    """(agency, year, title) from the first title-like match in `text`."""
+    flat = re.sub(r"\s+", "", text)
+    m = _TITLE.search(flat)
+    if not m:
+        return None, None, None
+    pre = m.group("pre").strip("《》“”\"' ")
+    post = m.group("post").strip("《》“”\"' ")
+    pre = re.split(r"[>|｜»/_]", pre)[-1]
+    pre = re.sub(r"^.*?(?:关于|印发|发布)", "", pre) if re.search(r"关于|印发|发布", pre) else pre
+    agency = post if post and not pre else pre or post or None
+    if agency:
+        agency = agency.rstrip("的")
+        if len(agency) < 2:
+            agency = None
+    return agency, int(m.group("year")), m.group(0)
+
+
+def signature(text: str) -> tuple[str | None, dt.date | None]:
+    """The signature block at the end: (body line, date line), if present."""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    tail = lines[-12:]
+    for k in range(len(tail) - 1, -1, -1):
+        m = _DATE_LINE.match(tail[k])
+        if m:
+            body = None
+            if k > 0:
+                prev = _compact(tail[k - 1])
+                if 2 <= len(prev) <= 40 and prev.endswith(_BODY_END) and not re.search(r"[，。；：]", prev):
+                    body = prev
+            return body, _date(*m.groups())
+    return None, None
+
+
+def metadata_from_document(doc: RawDocument) -> DocumentMeta:
+    meta = DocumentMeta()
+    sources = [doc.hints.get("articletitle", ""), doc.hints.get("title", ""), doc.text[:3000]]
+    for src in sources:
+        if not src:
+            continue
+        agency, year, title = find_title(src)
+        if year is not None:
+            meta.agency, meta.year, meta.title = agency, year, title
+            if agency:
+                break
+    body, signed = signature(doc.text)
+    if meta.agency is None and body:
+        meta.agency = body
+    if meta.year is None:
+        m = _PERIOD.search(_compact(doc.text[:6000]))
+        if m:
+            meta.year = int(m.group(1))
+    meta.published = signed
+    if meta.published is None:
+        m = _PUB_LABEL.search(doc.text[:6000])
+        if m:
+            iso = _ISO.search(m.group(1))
+            meta.published = _date(*iso.groups()) if iso else None
+    if meta.published is None and doc.hints.get("pubdate"):
+        iso = _ISO.search(doc.hints["pubdate"])
+        meta.published = _date(*iso.groups()) if iso else None
+    return meta

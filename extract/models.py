@@ -1,0 +1,82 @@
+"""The intermediate representation every extractor produces and `transform/` consumes.
+
+A document becomes a `RawDocument`: its plain text (for metadata) and a list of
+`RawTable`s. A table is a list of `RawRow`s, each a list of `RawCell`s in reading
+order. Cells keep their raw text (blank stays ""), and their horizontal extent
+`x0..x1` in the table's own units: grid columns for HTML/DOCX (a colspan of 2
+covers two units), points for PDF, `None` where the format has no geometry
+(plain text). Nothing here interprets labels or numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PARSER_VERSION = "0.1.0"
+"""Bumped whenever a change to extract/ or transform/ can change extracted values."""
+
+
+@dataclass(slots=True)
+class RawCell:
+    text: str
+    x0: float | None = None
+    x1: float | None = None
+
+    @property
+    def center(self) -> float | None:
+        if self.x0 is None or self.x1 is None:
+            return None
+        return (self.x0 + self.x1) / 2
+
+
+@dataclass(slots=True)
+class RawRow:
+    cells: list[RawCell]
+    page: int | None = None
+    index: int = 0
+
+    def text(self, sep: str = " ") -> str:
+        return sep.join(c.text for c in self.cells if c.text)
+
+
+@dataclass(slots=True)
+class RawTable:
+    rows: list[RawRow]
+    index: int = 0
+    page: int | None = None
+    locator: str = ""
+    """Where the table was found: a CSS-like path, `page 3`, `table 2` or `lines 40-71`."""
+
+
+@dataclass(slots=True)
+class RawDocument:
+    path: Path
+    format: str
+    text: str
+    tables: list[RawTable] = field(default_factory=list)
+    pages: int | None = None
+    hints: dict[str, str] = field(default_factory=dict)
+    """Format-specific metadata hints, e.g. HTML `<title>` or `<meta name=PubDate>`."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractSettings:
+    """Per-document limits and knobs shared by all extractors."""
+
+    max_bytes: int = 50 * 1024 * 1024
+    """Files larger than this are refused (reason names the limit)."""
+    max_pages: int = 200
+    """PDFs with more pages are refused."""
+    max_unzipped_bytes: int = 200 * 1024 * 1024
+    """DOCX whose uncompressed parts exceed this are refused (zip bombs)."""
+    max_html_depth: int = 500
+    """HTML nested deeper than this is refused."""
+
+    @classmethod
+    def resolve(cls, value: "ExtractSettings | dict | None") -> "ExtractSettings":
+        if value is None:
+            return cls()
+        if isinstance(value, cls):
+            return value
+        return cls(**value)

@@ -1,0 +1,223 @@
+"""PDF reports through pdfminer.six, without its layout analysis (not needed, and it
+doubles the cost): characters and ruling lines are collected per page, then
+
+    chars + rulings → bands (between horizontal rulings) → cells (between the vertical
+    rulings that cross a band) → rows
+
+so merged cells, wrapped labels and blank cells come out as in HTML. Pages without
+rulings fall back to text positions: chars → lines → fragments split at wide gaps.
+A PDF whose pages carry no characters at all is a scan: `NoTextLayer`.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+from io import BytesIO
+from pathlib import Path
+
+from pdfminer.converter import PDFPageAggregator
+from pdfminer.layout import LTChar, LTCurve, LTFigure, LTLine, LTRect
+from pdfminer.pdfdocument import PDFDocument, PDFEncryptionError, PDFPasswordIncorrect
+from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
+from pdfminer.pdfpage import PDFPage
+from pdfminer.pdfparser import PDFParser, PDFSyntaxError
+from pdfminer.pdftypes import resolve1
+from pdfminer.psparser import PSException
+
+from .errors import DocumentUnreadable, LimitExceeded, NoTextLayer, UnsupportedDocument
+from .models import ExtractSettings, RawCell, RawDocument, RawRow, RawTable
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_SNAP = 1.5
+"""Rulings closer than this (points) are the same line."""
+DEFAULT_MIN_BAND = 3.0
+"""Bands thinner than this (double borders) hold no row."""
+THIN = 2.5
+"""A rect thinner than this is a ruling line rather than a box."""
+
+
+def read_document(path: Path, settings: ExtractSettings | None = None, data: bytes | None = None) -> RawDocument:
+    settings = ExtractSettings.resolve(settings)
+    data = path.read_bytes() if data is None else data
+    try:
+        parser = PDFParser(BytesIO(data))
+        document = PDFDocument(parser)
+    except (PDFPasswordIncorrect, PDFEncryptionError) as exc:
+        raise UnsupportedDocument(path, f"encrypted PDF needs a password ({type(exc).__name__})") from exc
+    except (PDFSyntaxError, PSException, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise DocumentUnreadable(path, f"not a readable PDF ({type(exc).__name__}: {exc})") from exc
+    if not document.is_extractable:
+        logger.info("%s: PDF forbids extraction; reading it anyway for public-record use", path)
+    try:
+        n_pages = int(resolve1(resolve1(document.catalog["Pages"])["Count"]))
+    except Exception:
+        n_pages = None
+    if n_pages is not None and n_pages > settings.max_pages:
+        raise LimitExceeded(path, f"{n_pages} pages exceeds max_pages={settings.max_pages}")
+
+    rsrc = PDFResourceManager(caching=True)
+    device = PDFPageAggregator(rsrc, laparams=None)
+    interpreter = PDFPageInterpreter(rsrc, device)
+    tables: list[RawTable] = []
+    page_texts: list[str] = []
+    n_chars = 0
+    n_cid = 0
+    pageno = 0
+    try:
+        for pageno, page in enumerate(PDFPage.create_pages(document), start=1):
+            if pageno > settings.max_pages:
+                raise LimitExceeded(path, f"more than max_pages={settings.max_pages} pages")
+            interpreter.process_page(page)
+            layout = device.get_result()
+            chars, hsegs, vsegs = _collect(layout)
+            n_chars += len(chars)
+            n_cid += sum(1 for c in chars if c[4].startswith("(cid:"))
+            rows = page_to_rows(chars, hsegs, vsegs, pageno)
+            tables.append(RawTable(rows=rows, index=pageno - 1, page=pageno, locator=f"page {pageno}"))
+            page_texts.append("\n".join(r.text("\t") for r in rows))
+    except (LimitExceeded, UnsupportedDocument):
+        raise
+    except (PDFSyntaxError, PSException, ValueError, KeyError, TypeError, AttributeError, IndexError, AssertionError) as exc:
+        raise DocumentUnreadable(path, f"PDF broken at page {pageno + 1} ({type(exc).__name__}: {exc})") from exc
+    except RecursionError as exc:
+        raise DocumentUnreadable(path, "PDF object structure nested too deeply") from exc
+    if pageno == 0:
+        raise DocumentUnreadable(path, "PDF has no pages")
+    if n_chars == 0:
+        raise NoTextLayer(path)
+    if n_cid > n_chars * 0.5:
+        raise UnsupportedDocument(path, "text layer not decodable (CID font without a Unicode map)")
+    return RawDocument(path=path, format="pdf", text="\n\f".join(page_texts), tables=tables, pages=pageno)
+
+
+def extract_tables(path: Path, settings: ExtractSettings | None = None) -> list[RawTable]:
+    return read_document(path, settings).tables
+
+
+# --- page objects → chars and ruling segments -------------------------------------------
+
+Char = tuple  # (x0, x1, y0, y1, text, size)
+
+
+def _collect(layout) -> tuple[list[Char], list[tuple[float, float, float]], list[tuple[float, float, float]]]:
+    chars: list[Char] = []
+    hsegs: list[tuple[float, float, float]] = []  # (y, x0, x1)
+    vsegs: list[tuple[float, float, float]] = []  # (x, y0, y1)
+    stack = list(layout)
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, LTChar):
+            t = obj.get_text()
+            if t.strip():
+                chars.append((obj.x0, obj.x1, obj.y0, obj.y1, t, obj.size))
+        elif isinstance(obj, (LTRect, LTLine, LTCurve)):
+            x0, y0, x1, y1 = obj.x0, obj.y0, obj.x1, obj.y1
+            w, h = x1 - x0, y1 - y0
+            if h <= THIN and w > THIN:
+                hsegs.append(((y0 + y1) / 2, x0, x1))
+            elif w <= THIN and h > THIN:
+                vsegs.append(((x0 + x1) / 2, y0, y1))
+            elif isinstance(obj, LTRect) and w > THIN and h > THIN:
+                hsegs += [(y0, x0, x1), (y1, x0, x1)]
+                vsegs += [(x0, y0, y1), (x1, y0, y1)]
+        elif isinstance(obj, LTFigure):
+            stack.extend(obj)
+    return chars, hsegs, vsegs
+
+
+def _snap(values: list[float], tol: float = DEFAULT_SNAP) -> list[float]:
+    out: list[float] = []
+    for v in sorted(values):
+        if out and v - out[-1] <= tol:
+            continue
+        out.append(v)
+    return out
+
+
+def page_to_rows(chars: list[Char], hsegs, vsegs, pageno: int) -> list[RawRow]:
+    """Rows of a page, top to bottom: ruled table rows and free text lines."""
+    ys = _snap([s[0] for s in hsegs])
+    bands: list[tuple[float, float, list[float]]] = []  # (bottom, top, cell edges)
+    for bottom, top in zip(ys, ys[1:]):
+        if top - bottom < DEFAULT_MIN_BAND:
+            continue
+        lo, hi = bottom + 1.0, top - 1.0
+        xs = _snap([x for x, y0, y1 in vsegs if y0 <= lo + 0.5 and y1 >= hi - 0.5])
+        # the band must be closed left and right by horizontal rulings reaching across it
+        if len(xs) >= 2:
+            bands.append((bottom, top, xs))
+    band_bottoms = [b[0] for b in bands]
+
+    cells: dict[tuple[int, int], list[Char]] = {}
+    free: list[Char] = []
+    for ch in chars:
+        cx, cy = (ch[0] + ch[1]) / 2, (ch[2] + ch[3]) / 2
+        i = bisect.bisect_right(band_bottoms, cy) - 1
+        if i >= 0 and cy < bands[i][1]:
+            xs = bands[i][2]
+            j = bisect.bisect_right(xs, cx) - 1
+            if 0 <= j < len(xs) - 1:
+                cells.setdefault((i, j), []).append(ch)
+                continue
+        free.append(ch)
+
+    placed: list[tuple[float, RawRow]] = []
+    for i, (bottom, top, xs) in enumerate(bands):
+        row_cells = [RawCell(_join(cells.get((i, j), [])), xs[j], xs[j + 1]) for j in range(len(xs) - 1)]
+        if any(c.text for c in row_cells):
+            placed.append((top, RawRow(cells=row_cells, page=pageno)))
+    for line in _lines(free):
+        placed.append((max(c[3] for c in line), RawRow(cells=_fragments(line), page=pageno)))
+    placed.sort(key=lambda t: -t[0])
+    rows = [r for _, r in placed]
+    for k, r in enumerate(rows):
+        r.index = k
+    return rows
+
+
+def _lines(chars: list[Char]) -> list[list[Char]]:
+    """Group chars into text lines by vertical overlap, each sorted left to right."""
+    lines: list[list[Char]] = []
+    for ch in sorted(chars, key=lambda c: (-(c[2] + c[3]) / 2, c[0])):
+        cy = (ch[2] + ch[3]) / 2
+        if lines:
+            last = lines[-1]
+            ly = sum((c[2] + c[3]) / 2 for c in last) / len(last)
+            if abs(cy - ly) <= max(ch[5], 1.0) * 0.4:
+                last.append(ch)
+                continue
+        lines.append([ch])
+    for line in lines:
+        line.sort(key=lambda c: c[0])
+    return lines
+
+
+def _join(chars: list[Char]) -> str:
+    """A cell's text: its lines top to bottom, joined without a gap (wrapped labels)."""
+    if not chars:
+        return ""
+    out = []
+    for line in _lines(chars):
+        prev = None
+        buf = []
+        for c in line:
+            if prev is not None and c[0] - prev[1] > max(c[5], 1.0) * 0.5:
+                buf.append(" ")
+            buf.append(c[4])
+            prev = c
+        out.append("".join(buf))
+    return "".join(out).strip()
+
+
+def _fragments(line: list[Char]) -> list[RawCell]:
+    """Split an unruled text line into cells at gaps wider than one character."""
+    cells: list[RawCell] = []
+    start = 0
+    for k in range(1, len(line) + 1):
+        if k == len(line) or line[k][0] - line[k - 1][1] > max(line[k][5], 1.0) * 1.0:
+            part = line[start:k]
+            cells.append(RawCell(_join(part), part[0][0], part[-1][1]))
+            start = k
+    return cells

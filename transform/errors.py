@@ -1,0 +1,13 @@
+"""Errors of the transform stage."""
+
+from __future__ import annotations
+
+from extract.errors import XxgkError
+
+
+class TransformError(XxgkError):
+    """Raised for programming or configuration errors; document defects become records."""
+
+
+class TemplateSpecError(TransformError):
+    """A template file in data/templates/ is malformed (names the file and the key)."""

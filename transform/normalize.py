@@ -1,0 +1,24 @@
+"""Label normalisation shared by matching: NFKC (full-width → half-width brackets,
+digits, colons), all whitespace removed, every quote style unified to '"'."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_QUOTES = str.maketrans({c: '"' for c in "“”„‟「」『』‘’'＂〝〞"})
+_WS = re.compile(r"\s+")
+_ENUM = re.compile(r"^(?:[(（]?[一二三四五六七八九十]+[)）、.]|\d+[.、])")
+
+
+def norm(text: str) -> str:
+    return _WS.sub("", unicodedata.normalize("NFKC", text or "").translate(_QUOTES))
+
+
+def strip_enumeration(label: str) -> str:
+    """Drop leading enumerators such as '2.', '(三)', '四、' (repeatedly)."""
+    prev = None
+    while prev != label:
+        prev = label
+        label = _ENUM.sub("", label)
+    return label

@@ -1,0 +1,80 @@
+"""Cell text → numbers. The one place that knows full-width digits, thousands
+separators, blank markers and the units of amounts (万元 / 万 / 元)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+BLANK_MARKERS = frozenset({"", "-", "--", "---", "—", "——", "–", "/", "\\", "无", "空", "_", "——/"})
+"""Cell contents that mean 'nothing printed' (kept as null; checks read them as 0)."""
+
+_THOUSANDS = re.compile(r"(?<=\d)[,，](?=\d{3}(?:\D|$))")
+_COUNT = re.compile(r"^([+-]?\d+)(?:\.0+)?(?:件|个|项|条|次|人)?$")
+_AMOUNT = re.compile(r"^([+-]?\d+(?:\.\d+)?)(万元|万|元)?$")
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    kind: str  # "number" | "blank" | "unreadable"
+    value: float | int | None = None
+    unit: str | None = None
+    unit_assumed: bool = False
+
+
+def _clean(text: str) -> str:
+    t = unicodedata.normalize("NFKC", text or "").strip()
+    t = re.sub(r"\s+", "", t)
+    return _THOUSANDS.sub("", t)
+
+
+def is_blank(text: str) -> bool:
+    return _clean(text) in BLANK_MARKERS
+
+
+def looks_numeric(text: str) -> bool:
+    """True if the cell holds a count, an amount or a blank marker (not a label)."""
+    t = _clean(text)
+    return t in BLANK_MARKERS or bool(_COUNT.match(t) or _AMOUNT.match(t))
+
+
+def parse_count(text: str) -> Parsed:
+    t = _clean(text)
+    if t in BLANK_MARKERS:
+        return Parsed("blank")
+    m = _COUNT.match(t)
+    if m:
+        return Parsed("number", int(m.group(1)))
+    return Parsed("unreadable")
+
+
+def parse_amount(text: str, default_unit: str = "万元", header_has_unit: bool = False) -> Parsed:
+    """Amounts are normalised to 万元 (`251000元` → 25.1, `506.48 万` → 506.48)."""
+    t = _clean(text)
+    if t in BLANK_MARKERS:
+        return Parsed("blank", unit="万元")
+    m = _AMOUNT.match(t)
+    if not m:
+        return Parsed("unreadable", unit="万元")
+    number = Decimal(m.group(1))
+    unit = m.group(2)
+    assumed = False
+    if unit is None:
+        unit = default_unit
+        assumed = not header_has_unit
+    if unit == "元":
+        number = number / Decimal(10000)
+    value = float(number)
+    return Parsed("number", int(value) if value == int(value) and "." not in m.group(1) and unit != "元" else value,
+                  unit="万元", unit_assumed=assumed)
+
+
+def to_decimal(value: float | int | None) -> Decimal:
+    if value is None:
+        return Decimal(0)
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return Decimal(0)

@@ -1,0 +1,134 @@
+"""The record model, declared once. Arrow schemas (the Parquet contract) are derived
+from these dataclasses; `load/` refuses batches that do not match them."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import types
+import typing
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+STATUSES = ("ok", "partial", "failed", "unsupported")
+FACT_FLAGS = ("blank", "derived", "unreadable", "not_found", "unit_assumed", "ambiguous")
+
+
+@dataclass(slots=True)
+class Fact:
+    report_id: str
+    table: str
+    item: str
+    column: str
+    value: float | None
+    unit: str | None
+    raw: str | None
+    blank: bool = False
+    derived: bool = False
+    flags: list[str] = field(default_factory=list)
+    page: int | None = None
+    source_table: int | None = None
+    source_row: int | None = None
+    source_col: int | None = None
+    parser_version: str = ""
+
+
+@dataclass(slots=True)
+class CheckResult:
+    report_id: str
+    rule: str
+    number: int
+    table: str
+    scope: str
+    lhs: float | None
+    rhs: float | None
+    difference: float | None
+    passed: bool | None
+    detail: str | None = None
+
+
+@dataclass(slots=True)
+class Report:
+    report_id: str
+    doc_sha256: str
+    source: str
+    format: str
+    status: str
+    reason: str | None
+    template: str | None
+    year: int | None
+    agency: str | None
+    published: dt.date | None
+    region_name: str | None = None
+    region_code: str | None = None
+    level: str | None = None
+    pages: int | None = None
+    n_facts: int = 0
+    n_checks_failed: int = 0
+    parser_version: str = ""
+    extracted_at: dt.datetime | None = None
+
+
+@dataclass(slots=True)
+class Document:
+    doc_sha256: str
+    source: str
+    format: str
+    size: int
+    status: str
+    reason: str | None
+    parser_version: str
+    ingested_at: dt.datetime
+
+
+@dataclass(slots=True)
+class ExtractionResult:
+    """Everything one document yields; what `xxgk extract --json` prints and `load/` writes."""
+
+    document: Document
+    report: Report
+    facts: list[Fact]
+    checks: list[CheckResult]
+
+    @property
+    def status(self) -> str:
+        return self.report.status
+
+
+_ARROW = {
+    str: pa.string(), int: pa.int64(), float: pa.float64(), bool: pa.bool_(),
+    dt.date: pa.date32(), dt.datetime: pa.timestamp("us", tz="UTC"),
+}
+
+
+def _arrow_type(tp) -> tuple[pa.DataType, bool]:
+    nullable = False
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        nullable = len(args) != len(typing.get_args(tp))
+        tp = args[0]
+        origin = typing.get_origin(tp)
+    if origin is list:
+        return pa.list_(_ARROW[typing.get_args(tp)[0]]), nullable
+    return _ARROW[tp], nullable
+
+
+def arrow_schema(cls, extra: list[pa.Field] | None = None) -> pa.Schema:
+    hints = typing.get_type_hints(cls)
+    fields = []
+    for f in dataclasses.fields(cls):
+        t, nullable = _arrow_type(hints[f.name])
+        fields.append(pa.field(f.name, t, nullable=nullable or t == pa.string()))
+    return pa.schema(fields + (extra or []))
+
+
+_YEAR = [pa.field("data_year", pa.int32(), nullable=False)]
+SCHEMAS: dict[str, pa.Schema] = {
+    "documents": arrow_schema(Document),
+    "reports": arrow_schema(Report),
+    "facts": arrow_schema(Fact, _YEAR),
+    "checks": arrow_schema(CheckResult, _YEAR),
+}
+"""Warehouse tables → Arrow schema. `reports`, `facts`, `checks` are partitioned by data_year."""

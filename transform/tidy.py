@@ -1,0 +1,175 @@
+"""Located rows → facts: assign value cells to template columns, parse numbers, keep
+raw text and provenance.
+
+Column assignment, in order of trust:
+1. as many value cells as columns (blank cells explicit, as in HTML, DOCX and ruled
+   PDFs) → in order;
+2. otherwise the header geometry (each value goes to the column whose header is
+   nearest; used by unruled PDFs, where blank cells leave no trace);
+3. otherwise (text layers that dropped a cell) the identities decide, see `place.py`;
+   values placed that way are marked `derived`, and a row they cannot decide is
+   flagged `unreadable`, never guessed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from extract.models import RawCell
+
+from .match import ItemRow, Located, Row
+from .numbers import Parsed, is_blank, parse_amount, parse_count
+from .records import Fact
+from .templates import TableSpec, Templates
+
+
+@dataclass(slots=True)
+class Slot:
+    """One located cell of a table before it becomes a Fact."""
+
+    table: str
+    item: str
+    column: str
+    cell: RawCell | None = None
+    row: Row | None = None
+    col_index: int | None = None
+    flags: list[str] = field(default_factory=list)
+    derived_value: float | int | None = None
+
+
+def _trim(cells: list[tuple[RawCell, int]], n: int) -> list[tuple[RawCell, int]]:
+    cells = list(cells)
+    while len(cells) > n and cells and not cells[0][0].text:
+        cells.pop(0)
+    while len(cells) > n and cells and not cells[-1][0].text:
+        cells.pop()
+    return cells
+
+
+def assign_cells(cells: list[tuple[RawCell, int]], columns: tuple[str, ...], header: dict[str, float] | list[float]):
+    """Return ({column: (cell, index)}, state) with state "ok", "short" or "ambiguous"."""
+    n = len(columns)
+    cells = _trim(cells, n)
+    if len(cells) == n:
+        return {col: cells[k] for k, col in enumerate(columns)}, "ok"
+    if isinstance(header, dict):
+        centers = [header.get(col) for col in columns]
+    else:
+        centers = list(header) if len(header) == n else [None]
+    geometric = all(c is not None for c in centers) and all(c.center is not None for c, _ in cells if c.text)
+    if geometric:
+        out: dict[str, tuple[RawCell, int]] = {}
+        for cell, idx in cells:
+            if not cell.text:
+                continue
+            k = min(range(n), key=lambda j: abs(centers[j] - cell.center))
+            if columns[k] in out:
+                return {}, "ambiguous"
+            out[columns[k]] = (cell, idx)
+        return out, "ok"
+    if len(cells) < n:
+        return {}, "short"
+    return {}, "ambiguous"
+
+
+def item_columns(spec: TableSpec, item: str) -> tuple[str, ...]:
+    return spec.item(item).columns
+
+
+def slots_for_item(ir: ItemRow, spec: TableSpec) -> tuple[list[Slot], str]:
+    columns = item_columns(spec, ir.item)
+    cells = [(c, ir.row.value_offset + k) for k, c in enumerate(ir.row.values)]
+    placed, state = assign_cells(cells, columns, ir.header)
+    slots = []
+    for col in columns:
+        s = Slot(ir.table, ir.item, col, row=ir.row)
+        if col in placed:
+            s.cell, s.col_index = placed[col]
+        elif state == "ok":
+            s.flags.append("blank")
+        else:
+            s.flags.append("unreadable" if state == "ambiguous" else "short")
+        if ir.fuzzy:
+            s.flags.append("label_fuzzy")
+        slots.append(s)
+    return slots, state
+
+
+def t4_slots(loc: Located, templates: Templates) -> tuple[list[Slot], str]:
+    spec = templates.t4
+    columns = tuple(f"{it.code}/{c}" for it in spec.items for c in spec.column_order)
+    cells = [(c, idx) for _, c, idx in loc.t4_cells]
+    rows = {id(r): r for r, _, _ in loc.t4_cells}
+    row_of = {id(c): r for r, c, _ in loc.t4_cells}
+    if not cells:
+        return [], "missing"
+    placed, state = assign_cells(cells, columns, sorted(loc.t4_header) if len(loc.t4_header) == 15 else [])
+    slots = []
+    for key in columns:
+        item, col = key.split("/")
+        s = Slot("t4", item, col)
+        if key in placed:
+            s.cell, s.col_index = placed[key]
+            s.row = row_of[id(s.cell)]
+        elif state == "ok":
+            s.flags.append("blank")
+            s.row = next(iter(rows.values()))
+        else:
+            s.flags.append("short")
+        slots.append(s)
+    return slots, state
+
+
+def parse_slot(slot: Slot, spec: TableSpec) -> Parsed:
+    colspec = spec.columns.get(slot.column)
+    text = slot.cell.text if slot.cell is not None else ""
+    if colspec is not None and colspec.unit:
+        header_has_unit = any("万元" in lb or "元" in lb for lb in colspec.labels[:1])
+        return parse_amount(text, colspec.unit, header_has_unit=header_has_unit)
+    return parse_count(text)
+
+
+def slot_to_fact(slot: Slot, spec: TableSpec, report_id: str, parser_version: str) -> Fact:
+    flags = [f for f in slot.flags if f != "short"]
+    raw = slot.cell.text if slot.cell is not None else None
+    value = None
+    unit = None
+    blank = False
+    derived = False
+    if slot.derived_value is not None or "derived" in flags:
+        value = slot.derived_value
+        derived = True
+        if slot.cell is not None:
+            p = parse_slot(slot, spec)
+            unit = p.unit
+    elif "not_found" in flags or "unreadable" in flags or "ambiguous" in flags:
+        pass
+    else:
+        p = parse_slot(slot, spec)
+        unit = p.unit
+        if p.kind == "number":
+            value = p.value
+            if p.unit_assumed:
+                flags.append("unit_assumed")
+        elif p.kind == "blank":
+            blank = True
+            if "blank" not in flags:
+                flags.append("blank")
+        else:
+            flags.append("unreadable")
+    colspec = spec.columns.get(slot.column)
+    if colspec is not None and colspec.unit:
+        unit = "万元"
+    row = slot.row.raw if slot.row is not None else None
+    return Fact(
+        report_id=report_id, table=slot.table, item=slot.item, column=slot.column,
+        value=value, unit=unit, raw=raw if raw else None, blank=blank, derived=derived,
+        flags=sorted(set(flags)), page=row.page if row is not None else None,
+        source_table=slot.row.table_index if slot.row is not None else None,
+        source_row=row.index if row is not None else None, source_col=slot.col_index,
+        parser_version=parser_version,
+    )
+
+
+def is_blank_slot(slot: Slot) -> bool:
+    return slot.cell is None or is_blank(slot.cell.text)
