@@ -1,0 +1,188 @@
+"""The `xxgk` command line. Only this module prints.
+
+`extract` and `query` never import Prefect (they answer in about a second); `run` and
+`demo` run the Prefect flow (ephemeral API unless PREFECT_API_URL points at a server).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+app = typer.Typer(
+    name="xxgk",
+    help="Batch ETL for 政府信息公开工作年度报告: extract the standard tables of government "
+         "information disclosure annual reports (HTML, PDF, DOCX, text; .doc/.wps when LibreOffice "
+         "is installed) into checked long-format records, Parquet and DuckDB.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(soft_wrap=True)
+err = Console(stderr=True)
+
+SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"
+WarehouseOpt = Annotated[Path, typer.Option("--warehouse", "-w", help="Warehouse directory (Parquet + xxgk.duckdb).")]
+
+
+class Fmt(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+@app.command()
+def extract(
+    paths: Annotated[list[Path], typer.Argument(help="Files or directories (searched recursively).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per document (JSON Lines).")] = False,
+) -> None:
+    """Extract and check documents; print the results, write nothing.
+
+    Formats are detected from the bytes: PDF (text layer; scans are `unsupported`), HTML (UTF-8 or
+    GBK family), DOCX, plain text. Legacy .doc/.wps are converted with LibreOffice (soffice) when it
+    is installed, otherwise reported `unsupported`. A bad document never stops the batch: it gets
+    status `failed` with a reason, and the exit code stays 0.
+    """
+    from transform.pipeline import process_file
+    from transform.serialize import result_to_json
+
+    from .discover import discover_files
+
+    files = discover_files(paths)
+    if not files:
+        err.print("[red]no files found[/red]")
+        raise typer.Exit(2)
+    rows = []
+    for f in files:
+        res = result_to_json(process_file(f))
+        if as_json:
+            sys.stdout.write(json.dumps(res, ensure_ascii=False) + "\n")
+            sys.stdout.flush()
+        else:
+            rows.append(res)
+    if not as_json:
+        t = Table("source", "status", "template", "year", "agency", "facts", "failed checks", "reason")
+        for r in rows:
+            t.add_row(r["source"], r["status"], r["template"] or "", str(r["year"] or ""), r["agency"] or "",
+                      str(len(r["facts"])), str(sum(1 for c in r["checks"] if c["passed"] is False)),
+                      r["reason"] or "")
+        out.print(t)
+
+
+def _print_summary(summary: dict, warehouse: Path) -> None:
+    t = Table("documents", "ok", "partial", "failed", "unsupported", "facts loaded", title=f"run → {warehouse}")
+    t.add_row(*(str(summary[k]) for k in ("documents", "ok", "partial", "failed", "unsupported", "facts_loaded")))
+    out.print(t)
+    for p in summary["problems"]:
+        out.print(f"  [yellow]{p['status']}[/yellow] {p['source']}: {p['reason']}")
+
+
+def _run(paths: list[Path], warehouse: Path, batch_size: int) -> dict:
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=True) as progress:
+        progress.add_task("starting Prefect and running the flow", total=None)
+        from .run import run_flow
+
+        return run_flow([str(p) for p in paths], str(warehouse), batch_size)
+
+
+@app.command()
+def run(
+    paths: Annotated[list[Path], typer.Argument(help="Files or directories to ingest.")],
+    warehouse: WarehouseOpt = Path("warehouse"),
+    batch_size: Annotated[int, typer.Option(help="Documents per Prefect task.")] = 25,
+) -> None:
+    """Run the Prefect flow: extract → transform → check → load into the warehouse.
+
+    Re-running the same documents replaces their rows (idempotent). Bad documents are recorded in
+    `documents` with their reason; the run goes on and exits 0.
+    """
+    summary = _run(paths, warehouse, batch_size)
+    _print_summary(summary, warehouse)
+
+
+@app.command()
+def query(
+    sql: Annotated[str, typer.Argument(help="SQL over the views: documents, reports, facts, checks, t3_wide, report_metrics, failed_checks.")],
+    warehouse: WarehouseOpt = Path("warehouse"),
+    fmt: Annotated[Fmt, typer.Option("--format", "-f", help="Output format.")] = Fmt.table,
+) -> None:
+    """Run read-only SQL against the warehouse's DuckDB views."""
+    import duckdb
+
+    from load import connect_readonly
+
+    try:
+        con = connect_readonly(warehouse)
+    except FileNotFoundError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1)
+    try:
+        rel = con.sql(sql)
+        if rel is None:
+            return
+        cols, data = rel.columns, rel.fetchall()
+    except duckdb.Error as exc:
+        err.print(f"[red]query failed:[/red] {exc}")
+        raise typer.Exit(1)
+    finally:
+        con.close()
+    if fmt is Fmt.json:
+        for row in data:
+            sys.stdout.write(json.dumps(dict(zip(cols, row)), ensure_ascii=False, default=str) + "\n")
+    elif fmt is Fmt.csv:
+        import csv
+
+        w = csv.writer(sys.stdout)
+        w.writerow(cols)
+        w.writerows(data)
+    else:
+        t = Table(*cols)
+        for row in data:
+            t.add_row(*("" if v is None else str(v) for v in row))
+        out.print(t)
+
+
+DEMO_QUERIES = {
+    "Facts per data year": "SELECT year, count(*) AS facts FROM facts JOIN reports USING (report_id) GROUP BY 1 ORDER BY 1",
+    "Reports": "SELECT agency, year, template, format, status FROM reports ORDER BY year, agency",
+    "Disclosure rates": "SELECT agency, year, applications_received, round(disclosure_rate, 3) AS disclosure_rate "
+                        "FROM report_metrics WHERE applications_received > 0 ORDER BY applications_received DESC",
+    "Failed identities": "SELECT agency, year, rule, scope, lhs, rhs, difference FROM failed_checks ORDER BY agency, rule LIMIT 10",
+}
+
+
+@app.command()
+def demo(warehouse: WarehouseOpt = Path("warehouse")) -> None:
+    """Run the main job on the bundled sample (data/sample/) into ./warehouse and show example queries."""
+    summary = _run([SAMPLE_DIR], warehouse, 25)
+    _print_summary(summary, warehouse)
+    from load import connect_readonly
+
+    con = connect_readonly(warehouse)
+    try:
+        for title, sql in DEMO_QUERIES.items():
+            rel = con.sql(sql)
+            t = Table(*rel.columns, title=title)
+            for row in rel.fetchall():
+                t.add_row(*("" if v is None else str(v) for v in row))
+            out.print(t)
+    finally:
+        con.close()
+    out.print(f"Query it yourself: uv run xxgk query \"SELECT * FROM report_metrics\" --warehouse {warehouse}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,17 @@
+"""Errors of the load stage."""
+
+from __future__ import annotations
+
+from extract.errors import XxgkError
+
+
+class LoadError(XxgkError):
+    """Base of load errors."""
+
+
+class SchemaMismatch(LoadError):
+    """A batch whose columns or types differ from the declared record schema."""
+
+
+class WarehouseBusy(LoadError):
+    """Another run holds the warehouse's write lock."""
