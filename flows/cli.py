@@ -126,10 +126,9 @@ def query(
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(1)
     try:
-        rel = con.sql(sql)
-        if rel is None:
-            return
-        cols, data = rel.columns, rel.fetchall()
+        cur = con.execute(sql)
+        cols = [d[0] for d in cur.description] if cur.description else []
+        data = cur.fetchall() if cols else []
     except duckdb.Error as exc:
         err.print(f"[red]query failed:[/red] {exc}")
         raise typer.Exit(1)

@@ -1,0 +1,60 @@
+"""The CLI end to end: `extract --json` (no Prefect), and `run` + `query` through the real flow."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import REAL, SEED
+from flows.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_extract_json_prints_one_line_per_document_and_exits_0_on_bad_input(tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    res = CliRunner().invoke(app, ["extract", str(SEED), str(empty), "--json"])
+    assert res.exit_code == 0
+    lines = [json.loads(line) for line in res.stdout.splitlines()]
+    assert [d["status"] for d in lines] == ["ok", "failed"]
+    assert set(lines[0]) >= {"source", "sha256", "status", "reason", "template", "year", "agency", "published", "facts", "checks"}
+    assert set(lines[0]["facts"][0]) >= {"table", "item", "column", "value", "unit", "raw"}
+
+
+def test_extract_does_not_import_prefect():
+    code = ("import sys; from flows.cli import app; from typer.testing import CliRunner; "
+            f"CliRunner().invoke(app, ['extract', {str(SEED)!r}, '--json']); print('prefect' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.strip() == "False"
+
+
+@pytest.mark.slow
+def test_run_flow_loads_good_documents_records_bad_ones_and_is_idempotent(tmp_path):
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    for p in [SEED, *REAL]:
+        (inbox / p.name).write_bytes(p.read_bytes())
+    (inbox / "zero.pdf").write_bytes(b"")
+    wh = tmp_path / "wh"
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect")}
+    cmd = [sys.executable, "-m", "flows.cli"]
+    for _ in range(2):
+        r = subprocess.run(cmd + ["run", str(inbox), "-w", str(wh)], capture_output=True, text=True, cwd=ROOT, env=env)
+        assert r.returncode == 0, r.stderr
+        q = subprocess.run(cmd + ["query", "select year, count(*) as n from facts join reports using (report_id) "
+                                  "group by 1 order by 1", "-w", str(wh), "--format", "json"],
+                           capture_output=True, text=True, cwd=ROOT, env=env)
+        assert q.returncode == 0, q.stderr
+        rows = [json.loads(line) for line in q.stdout.splitlines()]
+        assert rows == [{"year": 2019, "n": 198}, {"year": 2020, "n": 198}, {"year": 2023, "n": 200}, {"year": 2024, "n": 186}]
+    assert "zero.pdf: empty file" in r.stdout
+    st = subprocess.run(cmd + ["query", "select status, count(*) from documents group by 1 order by 1", "-w", str(wh),
+                               "--format", "csv"], capture_output=True, text=True, cwd=ROOT, env=env)
+    assert st.stdout.splitlines()[1:] == ["failed,1", "ok,3", "partial,1"]

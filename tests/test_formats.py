@@ -1,0 +1,108 @@
+"""Every format reaches the same facts; bad inputs get the right status and reason."""
+
+from __future__ import annotations
+
+import re
+
+import docx
+import lxml.html
+import pytest
+
+from conftest import REAL, truth_for
+from extract.html import table_to_raw
+from transform.pipeline import process_file
+from transform.serialize import result_to_json
+
+PINGTAN = next(p for p in REAL if p.name.startswith("pingtan"))
+
+
+def values(res):
+    return {(f["table"], f["item"], f["column"]): f["value"] for f in res["facts"]}
+
+
+def truth_values(doc):
+    return {(f["table"], f["item"], f["column"]): f["value"] for f in truth_for(doc)["facts"]}
+
+
+def test_gbk_page_without_charset_declaration_reads_the_same(tmp_path):
+    html = PINGTAN.read_text(encoding="utf-8").replace('<meta charset="utf-8">', "")
+    page = tmp_path / "pingtan-gbk.html"
+    page.write_bytes(html.encode("gbk"))
+    got = result_to_json(process_file(page))
+    assert got["agency"] == "平潭综合实验区"
+    assert values(got) == truth_values(PINGTAN)
+
+
+def _html_tables_to_docx(src, dest):
+    """Rebuild the page's tables in Word with the same merged cells (gridSpan / vMerge)."""
+    root = lxml.html.fromstring(src.read_text(encoding="utf-8"))
+    d = docx.Document()
+    d.add_paragraph("平潭综合实验区2023年度政府信息公开工作年度报告")
+    for t in root.iter("table"):
+        raw = table_to_raw(t, 0)
+        ncols = int(max(c.x1 for r in raw.rows for c in r.cells))
+        table = d.add_table(rows=len(raw.rows), cols=ncols)
+        trs = list(t.iter("tr"))
+        for r, (row, tr) in enumerate(zip(raw.rows, trs)):
+            tds = [td for td in tr if td.tag in ("td", "th")]
+            for cell, td in zip(row.cells, tds):
+                rs = int(td.get("rowspan", 1))
+                top = table.cell(r, int(cell.x0))
+                other = table.cell(r + rs - 1, int(cell.x1) - 1)
+                merged = top.merge(other) if (rs > 1 or cell.x1 - cell.x0 > 1) else top
+                merged.text = cell.text
+        d.add_paragraph("")
+    d.save(dest)
+
+
+def test_docx_with_merged_cells_reads_the_same_as_html(tmp_path):
+    dest = tmp_path / "pingtan.docx"
+    _html_tables_to_docx(PINGTAN, dest)
+    got = result_to_json(process_file(dest))
+    assert got["status"] == "ok", got["reason"]
+    assert values(got) == truth_values(PINGTAN)
+
+
+def test_scanned_pdf_is_unsupported_not_an_empty_ok(tmp_path):
+    from reportlab.pdfgen import canvas
+
+    p = tmp_path / "scan.pdf"
+    c = canvas.Canvas(str(p))
+    c.rect(50, 50, 400, 600, fill=1)
+    c.showPage()
+    c.save()
+    got = result_to_json(process_file(p))
+    assert (got["status"], got["reason"]) == ("unsupported", "no text layer (scanned)")
+
+
+def test_legacy_doc_without_converter_is_unsupported(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no soffice on PATH
+    p = tmp_path / "report.doc"
+    p.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 1024)
+    got = result_to_json(process_file(p))
+    assert got["status"] == "unsupported"
+    assert "LibreOffice" in got["reason"] and ".doc" in got["reason"]
+
+
+@pytest.mark.parametrize("name,content,reason", [
+    ("empty.html", b"", "empty file"),
+    ("news.html", "<html><body><div id='zoom'><p>市长调研</p><table><tr><td>a</td></tr></table></div></body></html>".encode(),
+     "no report tables found"),
+    ("truncated.pdf", b"%PDF-1.7\n1 0 obj <<", "PDF"),
+    ("random.docx", b"PK\x03\x04garbage", "not a readable .docx"),
+])
+def test_bad_inputs_fail_with_a_reason(tmp_path, name, content, reason):
+    p = tmp_path / name
+    p.write_bytes(content)
+    got = result_to_json(process_file(p))
+    assert got["status"] == "failed"
+    assert reason in got["reason"]
+    assert got["facts"] == []
+
+
+def test_pdf_rows_carry_page_numbers():
+    hongze = next(p for p in REAL if p.suffix == ".pdf")
+    got = result_to_json(process_file(hongze))
+    pages = {f["page"] for f in got["facts"]}
+    assert pages == {2, 3, 4}
+    assert re.match(r"^[0-9a-f]{64}$", got["sha256"])
