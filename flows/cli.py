@@ -151,7 +151,7 @@ def query(
 
 
 DEMO_QUERIES = {
-    "Facts per data year": "SELECT year, count(*) AS facts FROM facts JOIN reports USING (report_id) GROUP BY 1 ORDER BY 1",
+    "Facts per data year": "SELECT year, count(*) AS facts FROM facts GROUP BY 1 ORDER BY 1",
     "Reports": "SELECT agency, year, template, format, status FROM reports ORDER BY year, agency",
     "Disclosure rates": "SELECT agency, year, applications_received, round(disclosure_rate, 3) AS disclosure_rate "
                         "FROM report_metrics WHERE applications_received > 0 ORDER BY applications_received DESC",

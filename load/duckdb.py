@@ -24,7 +24,7 @@ DERIVED_VIEWS: dict[str, str] = {
     # 表三 wide: one row per report and applicant column, one column per item; the 2021
     # （六） rows are also summed into `other` so both versions compare.
     "t3_wide": """
-        SELECT report_id, data_year AS year, "column" AS applicant,
+        SELECT report_id, year, "column" AS applicant,
           max(value) FILTER (WHERE item = 'new_received') AS new_received,
           max(value) FILTER (WHERE item = 'carried_over') AS carried_over,
           max(value) FILTER (WHERE item = 'granted') AS granted,
@@ -48,7 +48,10 @@ DERIVED_VIEWS: dict[str, str] = {
           ar.corrected / nullif(ar.upheld + ar.corrected + ar.other, 0) AS review_correction_rate,
           lt.corrected / nullif(lt.upheld + lt.corrected + lt.other, 0) AS litigation_correction_rate
         FROM reports r
-        LEFT JOIN t3_wide w ON w.report_id = r.report_id AND w.applicant = 'total'
+        LEFT JOIN (SELECT report_id, sum(new_received) AS new_received, sum(granted) AS granted,
+                     sum(partially_granted) AS partially_granted, sum(denied) AS denied, sum(not_held) AS not_held,
+                     sum(total_processed) AS total_processed
+                   FROM t3_wide WHERE applicant <> 'total' GROUP BY report_id) w ON w.report_id = r.report_id
         LEFT JOIN t3_wide np ON np.report_id = r.report_id AND np.applicant = 'natural_person'
         LEFT JOIN (SELECT report_id,
                      coalesce(max(value) FILTER (WHERE "column" = 'upheld'), 0) AS upheld,
@@ -63,13 +66,16 @@ DERIVED_VIEWS: dict[str, str] = {
                    FROM facts WHERE "table" = 't4' AND item LIKE 'litigation_%' GROUP BY report_id) lt
                ON lt.report_id = r.report_id""",
     "failed_checks": """
-        SELECT r.agency, r.year, c.* EXCLUDE (data_year)
+        SELECT r.agency, c.* EXCLUDE (data_year)
         FROM checks c JOIN reports r USING (report_id) WHERE c.passed = false""",
 }
 
 
 def _empty_select(table: str) -> str:
     cols = ", ".join(f'CAST(NULL AS {_DUCK[f.type]}) AS "{f.name}"' for f in SCHEMAS[table])
+    if table in ("facts", "checks"):
+        cols += ', CAST(NULL AS INTEGER) AS "year"'
+
     return f"SELECT {cols} WHERE false"
 
 
@@ -78,7 +84,8 @@ def view_sql(root: Path, table: str) -> str:
     if not glob.glob(pattern):
         return _empty_select(table)
     hive = "true" if table != "documents" else "false"
-    return (f"SELECT * FROM read_parquet('{pattern}', hive_partitioning = {hive}, union_by_name = true"
+    extra = ", data_year AS year" if table in ("facts", "checks") else ""
+    return (f"SELECT *{extra} FROM read_parquet('{pattern}', hive_partitioning = {hive}, union_by_name = true"
             + (", hive_types = {'data_year': INTEGER}" if hive == "true" else "") + ")")
 
 
