@@ -106,3 +106,15 @@ def test_pdf_rows_carry_page_numbers():
     pages = {f["page"] for f in got["facts"]}
     assert pages == {2, 3, 4}
     assert re.match(r"^[0-9a-f]{64}$", got["sha256"])
+
+
+def test_table4_row_that_lost_cells_is_flagged_not_guessed(tmp_path):
+    from conftest import SEED
+
+    text = SEED.read_text(encoding="utf-8").replace("\t\t\t\t\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0", "1\t0\t0\t1\t0\t0\t0\t0\t0\t0")
+    p = tmp_path / "short-t4.txt"
+    p.write_text(text, encoding="utf-8")
+    got = result_to_json(process_file(p))
+    assert got["status"] == "partial" and "表四" in got["reason"]
+    t4 = [f for f in got["facts"] if f["table"] == "t4"]
+    assert all(f["value"] is None and "unreadable" in f["flags"] for f in t4)

@@ -20,7 +20,7 @@ from .match import iter_rows, locate
 from .place import place_short_rows
 from .records import Document, ExtractionResult, Fact, Report
 from .templates import Templates, load_templates
-from .tidy import Slot, parse_slot, slot_to_fact, slots_for_item, t4_slots
+from .tidy import Slot, slot_to_fact, slots_for_item, t4_slots
 
 logger = logging.getLogger(__name__)
 
@@ -81,12 +81,9 @@ def build_facts(doc: RawDocument, templates: Templates, report_id: str, year: in
     slots4, state4 = t4_slots(loc, templates)
     if slots4:
         if state4 == "short":
-            grid4 = {(s.item, s.column): s for s in slots4}
-            cells = [(c, idx) for _, c, idx in loc.t4_cells if c.text]
-            # 表四 is one row of 15: place it as a single row of the t4 spec, item by item
-            left = _place_t4(templates, grid4, cells)
-            if left:
-                problems.append("表四 has missing cells that could not be placed")
+            # 表四 printed with fewer than 15 cells and no header geometry: flag, never guess
+            _flag_unplaced(slots4)
+            problems.append("表四 has missing cells that could not be placed")
         facts += [slot_to_fact(s, templates.t4, report_id, PARSER_VERSION) for s in slots4]
     else:
         for it in templates.t4.items:
@@ -96,10 +93,9 @@ def build_facts(doc: RawDocument, templates: Templates, report_id: str, year: in
     return facts, t2v, found, problems, loc
 
 
-def _place_t4(templates: Templates, grid4, cells) -> bool:
-    for s in grid4.values():
+def _flag_unplaced(slots: list[Slot]) -> None:
+    for s in slots:
         s.flags = [f for f in s.flags if f != "short"] + ["ambiguous", "unreadable"]
-    return True
 
 
 def build_result(doc: RawDocument, sha256: str, source: str, size: int, templates: Templates | None = None) -> ExtractionResult:
