@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import zipfile
-from io import BytesIO
 from pathlib import Path
 
 from charset_normalizer import from_bytes
@@ -29,13 +27,6 @@ def sniff_format(path: Path, head: bytes) -> str:
         return suffix  # the extractor will say why the bytes do not fit
     return "text"
 
-
-def is_docx_zip(data: bytes) -> bool:
-    try:
-        with zipfile.ZipFile(BytesIO(data)) as z:
-            return "word/document.xml" in z.namelist()
-    except zipfile.BadZipFile:
-        return False
 
 
 def decode_text(data: bytes, declared: str | None = None) -> str:

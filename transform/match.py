@@ -112,7 +112,6 @@ def locate(rows: list[Row], templates: Templates, year: int | None) -> Located:
     out = Located(t2_version=t2v)
     specs = {"t2": templates.t2[t2v or "2021"], "t3": templates.t3}
     order = {code: [it.code for it in spec.items] for code, spec in specs.items()}
-    order["t2"] = [it.code for it in specs["t2"].items]
     headers: dict[str, dict[str, tuple[int, float]]] = {"t2": {}, "t3": {}}
     last_table: str | None = None
     t4_mode = False
