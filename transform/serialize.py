@@ -19,8 +19,7 @@ def _num(value, amount: bool):
 def fact_to_json(f: Fact) -> dict:
     out = {"table": f.table, "item": f.item, "column": f.column,
            "value": _num(f.value, f.unit is not None), "unit": f.unit, "raw": f.raw}
-    if f.flags:
-        out["flags"] = f.flags
+    out["flags"] = list(f.flags)
     out["page"] = f.page
     out["loc"] = {"table": f.source_table, "row": f.source_row, "col": f.source_col}
     return out
