@@ -15,6 +15,7 @@ from .numbers import is_blank, looks_numeric
 from .templates import TableSpec, Templates
 
 MAX_LABEL = 160
+WRAP_MAX = 40
 FUZZY_MIN = 0.75
 
 
@@ -90,6 +91,10 @@ def _best_contained(label: str, spec: TableSpec, items) -> list[tuple[int, str]]
     return hits
 
 
+def _candidates(label: str, specs: dict[str, TableSpec]) -> list[tuple[int, str, str]]:
+    return [(n, code, item) for code, spec in specs.items() for n, item in _best_contained(label, spec, spec.items)]
+
+
 def _is_t4_header(label: str) -> bool:
     return "行政复议" in label and ("行政诉讼" in label or "结果维持" in label) and len(label) <= 60 or label.startswith("行政复议") and len(label) <= 12
 
@@ -116,9 +121,13 @@ def locate(rows: list[Row], templates: Templates, year: int | None) -> Located:
     last_table: str | None = None
     t4_mode = False
     t4_labels = {lb: code for code in templates.t4.column_order for lb in templates.t4.columns[code].labels}
+    pending: list[str] = []
+    """Value-less short lines just above: the first lines of a label wrapped in an unruled
+    table, whose last line carries the numbers."""
 
     for row in rows:
         label = row.label
+        carried, pending = pending, []
         if not t4_mode and _is_t4_header(label):
             t4_mode = True
             out.t4_seen = True
@@ -129,6 +138,8 @@ def locate(rows: list[Row], templates: Templates, year: int | None) -> Located:
             continue
         if not row.has_number and not row.values:
             # header or narrative: remember column positions for the next rows
+            if label and len(label) <= WRAP_MAX:
+                pending = (carried + [label])[-2:]
             if len(label) <= MAX_LABEL:
                 for code, spec in specs.items():
                     cols = spec.column_order or tuple(spec.columns)
@@ -137,11 +148,14 @@ def locate(rows: list[Row], templates: Templates, year: int | None) -> Located:
         if not row.values:
             continue
         hit = None
+        own = label
+        if not label and carried and not t4_mode:
+            label = "".join(carried)
         if label and len(label) <= MAX_LABEL:
-            cands = []
-            for code, spec in specs.items():
-                for n, item in _best_contained(label, spec, spec.items):
-                    cands.append((n, code, item))
+            cands = _candidates(label, specs)
+            if not cands and carried and own:
+                label = "".join(carried) + label
+                cands = _candidates(label, specs)
             if cands:
                 cands.sort(key=lambda t: (-t[0], (t[1], t[2]) in out.items))
                 hit = (cands[0][1], cands[0][2], False)

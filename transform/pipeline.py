@@ -113,9 +113,13 @@ def build_result(doc: RawDocument, sha256: str, source: str, size: int, template
             status, reason = "failed", "no report tables found (表二/表三/表四 missing)"
         facts, checks = [], []
     else:
-        missing = [TABLE_NAMES[t] for t in ("t2", "t3", "t4") if t not in found]
+        missing_codes = [t for t in ("t2", "t3", "t4") if t not in found]
+        missing = [TABLE_NAMES[t] for t in missing_codes]
         if missing:
             problems.append(f"not found: {', '.join(missing)}")
+        lost = sorted({f"{f.table}.{f.item}" for f in facts if "not_found" in f.flags and f.table not in missing_codes})
+        if lost:
+            problems.append(f"rows not found: {', '.join(lost[:8])}" + (" …" if len(lost) > 8 else ""))
         unreadable = [f for f in facts if {"unreadable", "ambiguous"} & set(f.flags)]
         if unreadable:
             problems.append(f"{len(unreadable)} cells unreadable")

@@ -1,7 +1,7 @@
 """Placing the values of rows that lost cells (text layers drop empty cells, so a row
 shows 6 numbers for 7 columns). Every way of laying the printed values over the
 columns is tried; the missing cells are solved from the identities; a layout is kept
-only if every identity touching a solved cell then holds with non-negative integers.
+only if every identity touching a cell of those rows (solved or read) then holds with non-negative integers.
 If all kept layouts give the same row values, they are used and the solved cells are
 marked `derived`; otherwise the row is flagged `ambiguous`, never guessed."""
 
@@ -87,9 +87,9 @@ def place_short_rows(spec: TableSpec, identities, grid: dict[tuple[str, str], Sl
                 unknown.add((item, col))
             for (cell, idx), j in zip(cells, combo):
                 p = parse_count(cell.text)
-                if p.kind != "number":
+                if p.kind == "unreadable":
                     break
-                values[(item, cols[j])] = Decimal(p.value)
+                values[(item, cols[j])] = Decimal(p.value) if p.kind == "number" else Decimal(0)
                 unknown.discard((item, cols[j]))
                 read_from[(item, cols[j])] = (cell, idx)
         derived = set(unknown)
@@ -112,9 +112,10 @@ def place_short_rows(spec: TableSpec, identities, grid: dict[tuple[str, str], Sl
         if any(values[k] < 0 or values[k] != values[k].to_integral_value() for k in derived):
             continue
         ok = True
+        touched = derived | set(read_from)
         for lhs, rhs in eqs:
             keys = lhs + rhs
-            if not any(k in derived for k in keys) or any(values.get(k) is None for k in keys):
+            if not any(k in touched for k in keys) or any(values.get(k) is None for k in keys):
                 continue
             if sum(values[k] for k in lhs) != sum(values[k] for k in rhs):
                 ok = False

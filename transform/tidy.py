@@ -79,6 +79,11 @@ def item_columns(spec: TableSpec, item: str) -> tuple[str, ...]:
 def slots_for_item(ir: ItemRow, spec: TableSpec) -> tuple[list[Slot], str]:
     columns = item_columns(spec, ir.item)
     cells = [(c, ir.row.value_offset + k) for k, c in enumerate(ir.row.values)]
+    if all(c.center is None for c, _ in cells):
+        # a text layer: empty fields before the first value are the label's spanned
+        # columns (tabs), not blank cells; a text layer drops blank cells entirely
+        while cells and not cells[0][0].text:
+            cells.pop(0)
     placed, state = assign_cells(cells, columns, ir.header)
     slots = []
     for col in columns:
