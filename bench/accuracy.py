@@ -4,7 +4,9 @@ and compared cell by cell with its truth.
     uv run python bench/accuracy.py data/sample ../shared/real [--verbose]
 
 Prints per format: documents, cells, cell accuracy, documents fully correct, and
-silent errors (wrong cells in documents whose status is `ok`: the worst kind)."""
+silent errors (wrong cells in documents whose status is `ok`: the worst kind), and
+documents whose metadata (template, year, agency, date, region code, level, status)
+all equal the truth."""
 
 from __future__ import annotations
 
@@ -21,14 +23,18 @@ from transform.pipeline import process_file  # noqa: E402
 from transform.serialize import result_to_json  # noqa: E402
 
 
+META = ("template", "year", "agency", "published", "region_code", "level", "body_type", "status")
+"""Metadata compared when the truth file has it (`status`: ok, or partial for documents
+that deliberately break an identity)."""
+
+
 def truth_files(dirs: list[Path]) -> list[tuple[Path, Path]]:
     pairs = []
     for d in dirs:
         for truth in sorted(Path(d).rglob("*.truth.json")):
             stem = truth.name[: -len(".truth.json")]
             docs = [p for p in truth.parent.glob(stem + ".*") if not p.name.endswith(".truth.json")]
-            if docs:
-                pairs.append((docs[0], truth))
+            pairs += [(doc, truth) for doc in sorted(docs)]
     return pairs
 
 
@@ -48,7 +54,7 @@ def compare(doc: Path, truth_path: Path) -> dict:
         if key not in got or not same(got[key], f["value"]):
             wrong.append((key, f["value"], got.get(key, "<missing>")))
     extra = [k for k in got if k not in {(f["table"], f["item"], f["column"]) for f in truth["facts"]}]
-    meta_wrong = [k for k in ("template", "year", "agency", "published") if k in truth and truth[k] != out.get(k)]
+    meta_wrong = [k for k in META if k in truth and truth[k] != out.get(k)]
     return {"doc": doc, "status": out["status"], "reason": out.get("reason"), "cells": len(truth["facts"]),
             "wrong": wrong, "extra": extra, "meta_wrong": [(k, truth[k], out.get(k)) for k in meta_wrong],
             "format": out.get("format") or doc.suffix.lstrip(".")}
@@ -59,7 +65,7 @@ def main(argv=None) -> int:
     ap.add_argument("dirs", nargs="+", type=Path)
     ap.add_argument("--verbose", "-v", action="store_true")
     args = ap.parse_args(argv)
-    per = defaultdict(lambda: {"docs": 0, "cells": 0, "right": 0, "full": 0, "silent": 0})
+    per = defaultdict(lambda: {"docs": 0, "cells": 0, "right": 0, "full": 0, "silent": 0, "meta": 0})
     results = [compare(d, t) for d, t in truth_files([d for d in args.dirs if d.exists()])]
     for r in results:
         s = per[r["format"]]
@@ -67,6 +73,7 @@ def main(argv=None) -> int:
         s["cells"] += r["cells"]
         s["right"] += r["cells"] - len(r["wrong"])
         s["full"] += not r["wrong"] and not r["extra"]
+        s["meta"] += not r["meta_wrong"]
         if r["status"] == "ok":
             s["silent"] += len(r["wrong"])
         if args.verbose or r["wrong"] or r["meta_wrong"]:
@@ -74,15 +81,15 @@ def main(argv=None) -> int:
                   f"meta={r['meta_wrong']} reason={r['reason']}")
             for w in r["wrong"][:10]:
                 print("   ", w)
-    print(f"{'format':8} {'docs':>5} {'cells':>7} {'accuracy':>9} {'fully':>6} {'silent':>7}")
-    tot = {"docs": 0, "cells": 0, "right": 0, "full": 0, "silent": 0}
+    print(f"{'format':8} {'docs':>5} {'cells':>7} {'accuracy':>9} {'fully':>6} {'silent':>7} {'meta ok':>8}")
+    tot = {"docs": 0, "cells": 0, "right": 0, "full": 0, "silent": 0, "meta": 0}
     for fmt, s in sorted(per.items()):
         for k in tot:
             tot[k] += s[k]
         acc = s["right"] / s["cells"] if s["cells"] else 1.0
-        print(f"{fmt:8} {s['docs']:>5} {s['cells']:>7} {acc:>9.4%} {s['full']:>6} {s['silent']:>7}")
+        print(f"{fmt:8} {s['docs']:>5} {s['cells']:>7} {acc:>9.4%} {s['full']:>6} {s['silent']:>7} {s['meta']:>8}")
     acc = tot["right"] / tot["cells"] if tot["cells"] else 1.0
-    print(f"{'all':8} {tot['docs']:>5} {tot['cells']:>7} {acc:>9.4%} {tot['full']:>6} {tot['silent']:>7}")
+    print(f"{'all':8} {tot['docs']:>5} {tot['cells']:>7} {acc:>9.4%} {tot['full']:>6} {tot['silent']:>7} {tot['meta']:>8}")
     return 0
 
 

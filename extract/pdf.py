@@ -166,7 +166,7 @@ def page_to_rows(chars: list[Char], hsegs, vsegs, pageno: int) -> list[RawRow]:
     placed: list[tuple[float, RawRow]] = []
     for i, (bottom, top, xs) in enumerate(bands):
         row_cells = [RawCell(_join(cells.get((i, j), [])), xs[j], xs[j + 1]) for j in range(len(xs) - 1)]
-        if any(c.text for c in row_cells):
+        if len(row_cells) >= 2 or any(c.text for c in row_cells):  # a ruled row of blank cells is a row
             placed.append((top, RawRow(cells=row_cells, page=pageno)))
     for line in _lines(free):
         placed.append((max(c[3] for c in line), RawRow(cells=_fragments(line), page=pageno)))

@@ -6,6 +6,7 @@ expected items, in template order."""
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 
 from extract.models import RawCell, RawDocument, RawRow
@@ -14,6 +15,7 @@ from .normalize import norm, strip_enumeration
 from .numbers import is_blank, looks_numeric
 from .templates import TableSpec, Templates
 
+_LAST_ENUM = re.compile(r"[(（][一二三四五六七八九十]+[)）]|\d+[.．、]")
 MAX_LABEL = 160
 WRAP_MAX = 40
 FUZZY_MIN = 0.75
@@ -91,6 +93,29 @@ def _best_contained(label: str, spec: TableSpec, items) -> list[tuple[int, str]]
     return hits
 
 
+def _merge_split(first: Row, second: Row) -> Row | None:
+    """Join the two parts of a table row split across a page break: same number of value
+    cells, the labels concatenated, each value cell filled in at most one part."""
+    if len(first.values) != len(second.values) or not first.values:
+        return None
+    if first.raw.page is None or second.raw.page != first.raw.page + 1:
+        return None
+    cells = []
+    for a, b in zip(first.values, second.values):
+        if a.text and b.text:
+            return None
+        cells.append(a if a.text or not b.text else b)
+    a_lab, b_lab = first.raw.cells[: first.value_offset], second.raw.cells[: second.value_offset]
+    if len(a_lab) == len(b_lab):  # label cells joined column by column (（五） + 不予处理)
+        labels = [RawCell(a.text + b.text, a.x0, a.x1) for a, b in zip(a_lab, b_lab)]
+        label = norm("".join(c.text for c in labels))
+    else:
+        labels, label = list(a_lab), first.label + second.label
+    raw = RawRow(cells=labels + cells, page=first.raw.page, index=first.raw.index)
+    return Row(raw, first.table_index, label, cells, len(labels),
+               any(c.text and not is_blank(c.text) for c in cells))
+
+
 def _candidates(label: str, specs: dict[str, TableSpec]) -> list[tuple[int, str, str]]:
     return [(n, code, item) for code, spec in specs.items() for n, item in _best_contained(label, spec, spec.items)]
 
@@ -122,6 +147,11 @@ def locate(rows: list[Row], templates: Templates, year: int | None) -> Located:
     t4_mode = False
     t4_labels = {lb: code for code in templates.t4.column_order for lb in templates.t4.columns[code].labels}
     pending: list[str] = []
+    orphan: Row | None = None
+    """A row with cells whose label matched nothing: maybe the first part of a row that a
+    page break split in two."""
+    blank_item: ItemRow | None = None
+    """The last matched row if all its cells were blank (its numbers may follow)."""
     """Value-less short lines just above: the first lines of a label wrapped in an unruled
     table, whose last line carries the numbers."""
 
@@ -131,6 +161,10 @@ def locate(rows: list[Row], templates: Templates, year: int | None) -> Located:
         if not t4_mode and _is_t4_header(label):
             t4_mode = True
             out.t4_seen = True
+        if t4_mode and not row.has_number and not label and len(row.values) == 15 and not out.t4_cells:
+            # 表四's value row with every cell blank (explicit empty cells)
+            out.t4_cells.extend((row, c, row.value_offset + k) for k, c in enumerate(row.values))
+            continue
         if t4_mode and not row.has_number:
             xs = [c.center for c in row.raw.cells if c.center is not None and norm(c.text) in t4_labels]
             if len(xs) >= 5:
@@ -149,6 +183,8 @@ def locate(rows: list[Row], templates: Templates, year: int | None) -> Located:
             continue
         hit = None
         own = label
+        prev_orphan, orphan = orphan, None
+        prev_blank, blank_item = blank_item, None
         if not label and carried and not t4_mode:
             label = "".join(carried)
         if label and len(label) <= MAX_LABEL:
@@ -156,6 +192,19 @@ def locate(rows: list[Row], templates: Templates, year: int | None) -> Located:
             if not cands and carried and own:
                 label = "".join(carried) + label
                 cands = _candidates(label, specs)
+            if not cands and prev_blank is not None and not t4_mode:
+                # the rest of a row split across a page break: the label's first part
+                # matched with blank cells, the numbers came with the second part
+                merged = _merge_split(prev_blank.row, row)
+                if merged is not None:
+                    prev_blank.row = merged
+                    continue
+            if prev_orphan is not None and own and not t4_mode:
+                merged = _merge_split(prev_orphan, row)
+                if merged is not None:
+                    merged_cands = _candidates(merged.label, specs)
+                    if merged_cands and max(merged_cands)[0] >= max(cands, default=(0,))[0]:
+                        row, label, cands = merged, merged.label, merged_cands
             if cands:
                 cands.sort(key=lambda t: (-t[0], (t[1], t[2]) in out.items))
                 hit = (cands[0][1], cands[0][2], False)
@@ -165,6 +214,8 @@ def locate(rows: list[Row], templates: Templates, year: int | None) -> Located:
             if t4_mode and not label:
                 for k, c in enumerate(row.values):
                     out.t4_cells.append((row, c, row.value_offset + k))
+            elif own and row.values and not t4_mode:
+                orphan = row
             continue
         table, item, fuzzy = hit
         if (table, item) in out.items:
@@ -172,6 +223,8 @@ def locate(rows: list[Row], templates: Templates, year: int | None) -> Located:
             continue
         pos = {code: x for code, (s, x) in headers[table].items()}
         out.items[(table, item)] = ItemRow(table, item, row, pos, fuzzy)
+        if not row.has_number:
+            blank_item = out.items[(table, item)]
         last_table = table
         if table == "t3":
             t4_mode = False
@@ -182,12 +235,13 @@ def _fuzzy(label: str, spec: TableSpec, order: list[str], out: Located, table: s
     """Typo tolerance: compare with the next two unmatched items after the last match."""
     matched = [i for i, code in enumerate(order) if (table, code) in out.items]
     start = (max(matched) + 1) if matched else 0
-    target = strip_enumeration(label)
+    full = strip_enumeration(label)
+    last = _LAST_ENUM.split(label)[-1]  # the sub-label after the last enumerator
     best = None
     for code in order[start : start + 2]:
         it = spec.item(code)
         for v in it.labels:
-            r = difflib.SequenceMatcher(None, target[-len(v) - 4 :], v).ratio()
+            r = max(difflib.SequenceMatcher(None, t[-len(v) - 4 :], v).ratio() for t in (full, last) if t)
             if r >= FUZZY_MIN and (best is None or r > best[0]):
                 best = (r, code)
     return (table, best[1], True) if best else None

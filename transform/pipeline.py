@@ -18,6 +18,8 @@ from extract.metadata import metadata_from_document
 from .checks import facts_to_checks
 from .match import iter_rows, locate
 from .place import place_short_rows
+from .region import Region, RegionDataMissing
+from .region import resolve as resolve_region
 from .records import Document, ExtractionResult, Fact, Report
 from .templates import Templates, load_templates
 from .tidy import Slot, slot_to_fact, slots_for_item, t4_slots
@@ -102,6 +104,11 @@ def build_result(doc: RawDocument, sha256: str, source: str, size: int, template
     templates = templates or load_templates()
     rid = report_id_for(sha256)
     meta = metadata_from_document(doc)
+    try:
+        region = resolve_region(meta.agency)
+    except RegionDataMissing as exc:
+        logger.warning("%s: region not resolved: %s", source, exc)
+        region = Region(None, None, None, None)
     facts, t2v, found, problems, loc = build_facts(doc, templates, rid, meta.year)
     checks = facts_to_checks(facts, templates, rid)
     template = t2v if "t2" in found else (None if not found else t2v)
@@ -131,7 +138,9 @@ def build_result(doc: RawDocument, sha256: str, source: str, size: int, template
             status, reason = "partial", "; ".join(problems)
     report = Report(
         report_id=rid, doc_sha256=sha256, source=source, format=doc.format, status=status, reason=reason,
-        template=template, year=meta.year, agency=meta.agency, published=meta.published, pages=doc.pages,
+        template=template, year=meta.year, agency=meta.agency, published=meta.published,
+        region_name=region.name, region_code=region.code, level=region.level, body_type=region.body_type,
+        pages=doc.pages,
         n_facts=len(facts), n_checks_failed=sum(1 for c in checks if c.passed is False),
         parser_version=PARSER_VERSION, extracted_at=_now(),
     )

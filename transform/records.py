@@ -63,6 +63,7 @@ class Report:
     region_name: str | None = None
     region_code: str | None = None
     level: str | None = None
+    body_type: str | None = None
     pages: int | None = None
     n_facts: int = 0
     n_checks_failed: int = 0
