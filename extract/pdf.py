@@ -19,13 +19,14 @@ from pathlib import Path
 from pdfminer.converter import PDFPageAggregator
 from pdfminer.layout import LTChar, LTCurve, LTFigure, LTLine, LTRect
 from pdfminer.pdfdocument import PDFDocument, PDFEncryptionError, PDFPasswordIncorrect
-from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
+from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager  # noqa: F401
 from pdfminer.pdfpage import PDFPage
 from pdfminer.pdfparser import PDFParser, PDFSyntaxError
 from pdfminer.pdftypes import resolve1
 from pdfminer.psparser import PSException
 
 from .errors import DocumentUnreadable, LimitExceeded, NoTextLayer, UnsupportedDocument
+from .pdfstream import FastPDFPageInterpreter
 from .models import ExtractSettings, RawCell, RawDocument, RawRow, RawTable
 
 logger = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ def read_document(path: Path, settings: ExtractSettings | None = None, data: byt
 
     rsrc = PDFResourceManager(caching=True)
     device = PDFPageAggregator(rsrc, laparams=None)
-    interpreter = PDFPageInterpreter(rsrc, device)
+    interpreter = FastPDFPageInterpreter(rsrc, device)
     tables: list[RawTable] = []
     page_texts: list[str] = []
     n_chars = 0

@@ -179,6 +179,45 @@ def demo(warehouse: WarehouseOpt = Path("warehouse")) -> None:
     out.print(f"Query it yourself: uv run xxgk query \"SELECT * FROM report_metrics\" --warehouse {warehouse}")
 
 
+def _generator():
+    """data/generate.py, loaded from the source tree (it is a tool, not part of the wheel)."""
+    import importlib.util
+
+    path = SAMPLE_DIR.parent / "generate.py"
+    spec = importlib.util.spec_from_file_location("xxgk_generate", path)
+    if spec is None or spec.loader is None or not path.exists():
+        err.print(f"[red]error:[/] the generator {path} is not there (it ships with the source tree)")
+        raise typer.Exit(2)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@app.command()
+def sample(
+    out_dir: Annotated[Path, typer.Argument(help="Directory to write the documents and their .truth.json files to.")],
+    count: Annotated[int, typer.Option("--count", "-n", help="Number of documents.")] = 40,
+    seed: Annotated[int, typer.Option(help="Seed: the same seed writes the same documents.")] = 7,
+    broken: Annotated[float, typer.Option(help="Share of documents whose sums break an identity (listed in their truth file).")] = 0.0,
+    formats: Annotated[str, typer.Option(help="Comma-separated formats, used in rotation: html, docx, pdf, text.")] = "html,docx,pdf,text",
+    start: Annotated[int, typer.Option(help="Index of the first document (to extend a corpus).")] = 0,
+    pdf_engine: Annotated[str, typer.Option(help="reportlab (fast, no dependencies) or libreoffice (DOCX converted by soffice, closer to published PDFs).")] = "reportlab",
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes for large corpora (documents are independent).")] = 1,
+) -> None:
+    """Generate realistic reports with ground truth (for tests, demos and benchmarks).
+
+    Every document gets <name>.truth.json beside it: the facts and metadata `xxgk extract --json`
+    must yield; `bench/accuracy.py DIR` scores the extractor against them."""
+    gen = _generator()
+    with Progress(TextColumn("generating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=True) as bar:
+        task = bar.add_task("generate", total=count)
+        paths = gen.generate(out_dir, count, seed, broken, tuple(f.strip() for f in formats.split(",") if f.strip()),
+                             start, progress=lambda n: bar.advance(task, n), pdf_engine=pdf_engine, jobs=jobs)
+    out.print(f"wrote {len(paths)} documents with truth files to {out_dir}")
+
+
 def main() -> None:
     app()
 

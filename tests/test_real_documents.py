@@ -32,7 +32,7 @@ def test_every_truth_cell_is_extracted_exactly(case):
 
 def test_metadata_matches_truth(case):
     doc, got, truth = case
-    for key in ("template", "year", "agency", "published"):
+    for key in ("template", "year", "agency", "published", "region_code", "level", "body_type", "status"):
         assert got[key] == truth[key], key
 
 
