@@ -289,6 +289,11 @@ def print_amount(v: float, st: Style, rng: random.Random, header_unit: bool) -> 
     if v == 0 and st.zero not in ("0", "无") and rng.random() < st.blank_share:
         return st.zero, None
     unit = "" if header_unit else st.amount_unit
+    if header_unit and st.amount_unit == "header-yuan":
+        yuan = round(v * 10000, 2)
+        text = f"{yuan:,.2f}" if st.thousands and yuan >= 1000 else f"{yuan:.2f}"
+        text = text.rstrip("0").rstrip(".") if "." in text else text
+        return text, (float(int(yuan)) / 10000 if yuan == int(yuan) else yuan / 10000)
     if unit == "元":
         yuan = round(v * 10000, 2)
         num = f"{yuan:.2f}".rstrip("0").rstrip(".") if yuan != int(yuan) else str(int(yuan))
@@ -350,6 +355,14 @@ class Printer:
         self.facts.append({"table": table, "item": item, "column": column, "value": value})
         return Cell(text, cs=cs, kind="num")
 
+    def fee(self, item: str, column: str, v: float, cs: int) -> Cell:
+        """2021 表二 fees: the header fixes the unit (万元), the cell is a plain number."""
+        saved, self.st.amount_unit = self.st.amount_unit, "header"
+        try:
+            return self.amount("t2", item, column, v, True, cs)
+        finally:
+            self.st.amount_unit = saved
+
     def label(self, text: str, rs: int = 1, cs: int = 1) -> Cell:
         t = _spaced(_quoted(text, self.st), self.st, self.rng)
         return Cell(t, rs=rs, cs=cs)
@@ -360,13 +373,13 @@ class Printer:
         for section, heads, items in (T2_2019 if version == "2019" else T2_2021):
             block = [[Cell(section, cs=4, kind="head")]]
             hdr = [Cell("信息内容", kind="head")]
-            header_unit = self.st.amount_unit == "header"
+            header_unit = self.st.amount_unit in ("header", "header-yuan")
             if len(heads) == 1:
                 hdr.append(Cell(heads[0], cs=3, kind="head"))
             else:
                 for k, h in enumerate(heads):
                     if h == "采购总金额" and header_unit:
-                        h = "采购总金额（万元）"
+                        h = "采购总金额（单位：元）" if self.st.amount_unit == "header-yuan" else "采购总金额（万元）"
                     hdr.append(Cell(h, cs=2 if k == len(heads) - 1 and len(heads) == 2 else 1, kind="head"))
             block.append(hdr)
             for item, label, cols in items:
@@ -376,7 +389,8 @@ class Printer:
                 for k, c in enumerate(cols):
                     cs = 3 if len(cols) == 1 else 2 if (len(cols) == 2 and k == 1) else 1
                     if c == "amount":
-                        row.append(self.amount("t2", item, c, vals[item][c], header_unit or version == "2021", cs))
+                        row.append(self.amount("t2", item, c, vals[item][c], header_unit or version == "2021", cs)
+                                   if version == "2019" else self.fee(item, c, vals[item][c], cs))
                     else:
                         cell = self.count("t2", item, c, int(vals[item][c]))
                         cell.cs = cs
@@ -472,7 +486,7 @@ def _style(rng: random.Random, fmt: str, template: str) -> Style:
         st.blank_share = rng.choice((1.0, 0.6))
     st.fullwidth = rng.random() < 0.15
     st.thousands = rng.random() < 0.5
-    st.amount_unit = rng.choice(("header", "header", "万", "万元", "元"))
+    st.amount_unit = rng.choice(("header", "header", "万", "万元", "元", "header-yuan"))
     st.spaces_in_labels = fmt in ("pdf", "text") and rng.random() < 0.5
     st.typo = rng.random() < 0.12
     st.br_in_labels = fmt == "html" and rng.random() < 0.4
@@ -569,6 +583,7 @@ def build(seed: int, index: int, fmt: str | None = None, broken_share: float = 0
             ok = [c for k, c in enumerate(APPLICANTS) if v3[item][c] == 0
                   and all((printed[(item, n)] or 0) != 0
                           for n in (T3_COLUMNS[k - 1] if k else None, T3_COLUMNS[k + 1]) if n)]
+            ok = [c for c in ok if c not in {m[1] for m in missing}]  # two gaps in one column: unplaceable
             if not ok:
                 continue
             col = rng.choice(ok)

@@ -8,7 +8,7 @@ import docx
 import lxml.html
 import pytest
 
-from conftest import REAL, truth_for
+from conftest import FIXTURES, REAL, truth_for
 from extract.html import table_to_raw
 from transform.pipeline import process_file
 from transform.serialize import result_to_json
@@ -118,3 +118,19 @@ def test_table4_row_that_lost_cells_is_flagged_not_guessed(tmp_path):
     assert got["status"] == "partial" and "表四" in got["reason"]
     t4 = [f for f in got["facts"] if f["table"] == "t4"]
     assert all(f["value"] is None and "unreadable" in f["flags"] for f in t4)
+
+
+LEGACY_DOC = FIXTURES / "legacy" / "gen-2026-00001-2025.doc"
+
+
+def test_legacy_doc_is_converted_and_read_exactly_when_libreoffice_is_installed():
+    """A real Word 97 .doc (LibreOffice's conversion of a generated report): with a converter
+    on the PATH every cell equals the truth; without one it is `unsupported`, saying why."""
+    from extract.legacy import converter
+
+    got = result_to_json(process_file(LEGACY_DOC))
+    if converter() is None:
+        assert got["status"] == "unsupported" and "LibreOffice" in got["reason"]
+        pytest.skip("no LibreOffice here: checked the unsupported branch only")
+    assert got["status"] == "ok" and got["format"] == "doc"
+    assert {(f["table"], f["item"], f["column"]): f["value"] for f in got["facts"]} == truth_values(LEGACY_DOC)

@@ -16,6 +16,7 @@ from .numbers import is_blank, looks_numeric
 from .templates import TableSpec, Templates
 
 _LAST_ENUM = re.compile(r"[(（][一二三四五六七八九十]+[)）]|\d+[.．、]")
+_HEADER_UNIT = re.compile(r"(?:金额|收费)[^()（）]{0,6}[(（](?:单位[:：])?(万元|元)[)）]")
 MAX_LABEL = 160
 WRAP_MAX = 40
 FUZZY_MIN = 0.75
@@ -40,6 +41,14 @@ class ItemRow:
     header: dict[str, float] = field(default_factory=dict)
     """Column code → x-center of its header cell, where the format has geometry."""
     fuzzy: bool = False
+    unit: str | None = None
+    """The unit an amount column's printed header names (元 / 万元), if any."""
+
+
+def header_unit(label: str) -> str | None:
+    """`采购总金额（单位：元）` → 元; `（万元）` → 万元; no unit → None."""
+    m = _HEADER_UNIT.search(label)
+    return m.group(1) if m else None
 
 
 @dataclass(slots=True)
@@ -150,6 +159,7 @@ def locate(rows: list[Row], templates: Templates, year: int | None) -> Located:
     orphan: Row | None = None
     """A row with cells whose label matched nothing: maybe the first part of a row that a
     page break split in two."""
+    amount_unit: str | None = None
     blank_item: ItemRow | None = None
     """The last matched row if all its cells were blank (its numbers may follow)."""
     """Value-less short lines just above: the first lines of a label wrapped in an unruled
@@ -171,7 +181,9 @@ def locate(rows: list[Row], templates: Templates, year: int | None) -> Located:
                 out.t4_header.extend(xs)
             continue
         if not row.has_number and not row.values:
-            # header or narrative: remember column positions for the next rows
+            # header or narrative: remember column positions (and amount units) for the next rows
+            if "金额" in label and len(label) <= MAX_LABEL:
+                amount_unit = header_unit(label)
             if label and len(label) <= WRAP_MAX:
                 pending = (carried + [label])[-2:]
             if len(label) <= MAX_LABEL:
@@ -222,7 +234,7 @@ def locate(rows: list[Row], templates: Templates, year: int | None) -> Located:
             out.duplicates.append((table, item))
             continue
         pos = {code: x for code, (s, x) in headers[table].items()}
-        out.items[(table, item)] = ItemRow(table, item, row, pos, fuzzy)
+        out.items[(table, item)] = ItemRow(table, item, row, pos, fuzzy, amount_unit if table == "t2" else None)
         if not row.has_number:
             blank_item = out.items[(table, item)]
         last_table = table

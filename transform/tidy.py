@@ -35,6 +35,8 @@ class Slot:
     col_index: int | None = None
     flags: list[str] = field(default_factory=list)
     derived_value: float | int | None = None
+    unit: str | None = None
+    """Unit named by the printed column header (元 / 万元), overriding the template's."""
 
 
 def _trim(cells: list[tuple[RawCell, int]], n: int) -> list[tuple[RawCell, int]]:
@@ -87,7 +89,7 @@ def slots_for_item(ir: ItemRow, spec: TableSpec) -> tuple[list[Slot], str]:
     placed, state = assign_cells(cells, columns, ir.header)
     slots = []
     for col in columns:
-        s = Slot(ir.table, ir.item, col, row=ir.row)
+        s = Slot(ir.table, ir.item, col, row=ir.row, unit=ir.unit)
         if col in placed:
             s.cell, s.col_index = placed[col]
         elif state == "ok":
@@ -129,6 +131,8 @@ def parse_slot(slot: Slot, spec: TableSpec) -> Parsed:
     colspec = spec.columns.get(slot.column)
     text = slot.cell.text if slot.cell is not None else ""
     if colspec is not None and colspec.unit:
+        if slot.unit:  # the printed header names the unit
+            return parse_amount(text, slot.unit, header_has_unit=True)
         header_has_unit = any("万元" in lb or "元" in lb for lb in colspec.labels[:1])
         return parse_amount(text, colspec.unit, header_has_unit=header_has_unit)
     return parse_count(text)
