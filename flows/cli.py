@@ -37,6 +37,13 @@ class Fmt(str, Enum):
     table = "table"
     csv = "csv"
     json = "json"
+    parquet = "parquet"
+
+
+class ExportFmt(str, Enum):
+    xlsx = "xlsx"
+    csv = "csv"
+    parquet = "parquet"
 
 
 @app.command()
@@ -94,37 +101,91 @@ def _run(paths: list[Path], warehouse: Path, batch_size: int) -> dict:
         return run_flow([str(p) for p in paths], str(warehouse), batch_size)
 
 
+def _stale_sources(warehouse: Path) -> list[Path]:
+    from load import connect_readonly
+
+    try:
+        con = connect_readonly(warehouse)
+    except FileNotFoundError:
+        return []
+    try:
+        rows = con.execute("SELECT DISTINCT source FROM stale_reports").fetchall()
+    finally:
+        con.close()
+    found = [Path(r[0]) for r in rows if r[0] and Path(r[0]).exists()]
+    missing = len(rows) - len(found)
+    if missing:
+        err.print(f"[yellow]{missing} stale report(s) have no source file any more; they keep their old rows[/]")
+    return found
+
+
 @app.command()
 def run(
-    paths: Annotated[list[Path], typer.Argument(help="Files or directories to ingest.")],
+    paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or directories to ingest.")] = None,
     warehouse: WarehouseOpt = Path("warehouse"),
     batch_size: Annotated[int, typer.Option(help="Documents per Prefect task.")] = 25,
+    stale: Annotated[bool, typer.Option("--stale", help="Also re-extract every report an older parser version wrote (the `stale_reports` view).")] = False,
 ) -> None:
     """Run the Prefect flow: extract → transform → check → load into the warehouse.
 
     Re-running the same documents replaces their rows (idempotent). Bad documents are recorded in
     `documents` with their reason; the run goes on and exits 0.
     """
+    paths = list(paths or [])
+    if stale:
+        extra = _stale_sources(warehouse)
+        err.print(f"re-extracting {len(extra)} stale report(s)")
+        paths += extra
+    if not paths:
+        err.print("nothing to do: give files or directories (or --stale with stale reports)")
+        raise typer.Exit(0 if stale else 2)
     summary = _run(paths, warehouse, batch_size)
     _print_summary(summary, warehouse)
 
 
 @app.command()
+def compact(warehouse: WarehouseOpt = Path("warehouse")) -> None:
+    """Merge the warehouse's many small load files into one file per table and data year.
+
+    Safe to interrupt (nothing is visible until the merged files are committed) and to run at
+    any time; nightly runs add a few files each, so compact weekly or monthly."""
+    from load import compact_warehouse
+
+    res = compact_warehouse(warehouse)
+    b, a = res["files_before"], res["files_after"]
+    out.print("files per table: " + ", ".join(f"{t} {b[t]} → {a[t]}" for t in b))
+
+
+@app.command()
 def query(
-    sql: Annotated[str, typer.Argument(help="SQL over the views: documents, reports, facts, checks, t3_wide, report_metrics, failed_checks.")],
+    sql: Annotated[str, typer.Argument(help="SQL over the views: documents, reports, facts, checks, t3_wide, report_metrics, failed_checks, cross_year_checks, late_reports, stale_reports.")],
     warehouse: WarehouseOpt = Path("warehouse"),
-    fmt: Annotated[Fmt, typer.Option("--format", "-f", help="Output format.")] = Fmt.table,
+    fmt: Annotated[Fmt, typer.Option("--format", "-f", help="Output format (parquet needs --output).")] = Fmt.table,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the result to this file instead of the terminal.")] = None,
 ) -> None:
     """Run read-only SQL against the warehouse's DuckDB views."""
     import duckdb
 
     from load import connect_readonly
 
+    if fmt is Fmt.parquet and output is None:
+        err.print("[red]--format parquet needs --output FILE[/]")
+        raise typer.Exit(2)
     try:
         con = connect_readonly(warehouse)
     except FileNotFoundError as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(1)
+    if output is not None:
+        try:
+            n = _write_result(con, sql, output, fmt.value if fmt is not Fmt.table else "csv")
+        except duckdb.Error as exc:
+            err.print(f"[red]query failed:[/red] {exc}")
+            raise typer.Exit(1)
+        finally:
+            con.close()
+        err.print(f"wrote {n} rows to {output}")
+        return
     try:
         cur = con.execute(sql)
         cols = [d[0] for d in cur.description] if cur.description else []
@@ -148,6 +209,87 @@ def query(
         for row in data:
             t.add_row(*("" if v is None else str(v) for v in row))
         out.print(t)
+
+
+def _write_result(con, sql: str, path: Path, fmt: str) -> int:
+    """Write a query's result to `path` as csv, json (lines), parquet or xlsx; returns rows."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    n = con.execute(f"SELECT count(*) FROM ({sql})").fetchall()[0][0]
+    if fmt == "xlsx":
+        if n > 1_048_575:
+            raise typer.BadParameter(f"{n} rows do not fit an Excel sheet (1,048,575); filter or use csv/parquet")
+        df = con.execute(sql).df()
+        for col in df.columns:  # Excel has no time zones
+            if hasattr(df[col], "dt") and getattr(df[col].dt, "tz", None) is not None:
+                df[col] = df[col].dt.tz_localize(None)
+        df.to_excel(path, index=False, sheet_name="xxgk")
+        return n
+    options = {"csv": "FORMAT csv, HEADER true", "json": "FORMAT json", "parquet": "FORMAT parquet, COMPRESSION zstd"}[fmt]
+    con.execute(f"COPY ({sql}) TO '{str(path.resolve())}' ({options})")
+    return n
+
+
+def _province_prefix(name: str) -> str:
+    """`江苏`, `江苏省` or `32` → the 2-digit GB/T 2260 province prefix."""
+    if name.isdigit():
+        return name[:2]
+    from transform.region import resolve
+
+    code = resolve(name).code
+    if code is None:
+        raise typer.BadParameter(f"unknown province {name!r}")
+    return code[:2]
+
+
+@app.command()
+def export(
+    view: Annotated[str, typer.Argument(help="The view to export (reports, facts, t3_wide, report_metrics, cross_year_checks, …).")],
+    to: Annotated[ExportFmt, typer.Option("--to", help="File format.")] = ExportFmt.xlsx,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Output file (default: VIEW.FORMAT).")] = None,
+    province: Annotated[Optional[str], typer.Option(help="Only bodies of this province (name, short name or 2-digit code).")] = None,
+    year: Annotated[Optional[int], typer.Option(help="Only this data year.")] = None,
+    body: Annotated[Optional[str], typer.Option(help="Only bodies whose name contains this text.")] = None,
+    where: Annotated[Optional[str], typer.Option(help="Extra SQL condition on the view's own columns.")] = None,
+    warehouse: WarehouseOpt = Path("warehouse"),
+) -> None:
+    """Export a view (filtered by province, year or body) to Excel, CSV or Parquet."""
+    import duckdb
+
+    from load import connect_readonly
+
+    if not view.replace("_", "").isalnum():
+        raise typer.BadParameter(f"not a view name: {view!r}")
+    try:
+        con = connect_readonly(warehouse)
+    except FileNotFoundError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1)
+    try:
+        cols = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {view}").fetchall()}
+        conds, report_conds = [], []
+        if year is not None:
+            (conds if "year" in cols else report_conds).append(f"year = {int(year)}")
+        if province:
+            prefix = _province_prefix(province)
+            (conds if "region_code" in cols else report_conds).append(f"starts_with(region_code, '{prefix}')")
+        if body:
+            safe = body.replace("'", "''")
+            (conds if "agency" in cols else report_conds).append(f"agency LIKE '%{safe}%'")
+        if report_conds:
+            if "report_id" not in cols:
+                raise typer.BadParameter(f"view {view} has no report_id to filter by province/year/body")
+            conds.append(f"report_id IN (SELECT report_id FROM reports WHERE {' AND '.join(report_conds)})")
+        if where:
+            conds.append(f"({where})")
+        sql = f"SELECT * FROM {view}" + (f" WHERE {' AND '.join(conds)}" if conds else "")
+        path = output or Path(f"{view}.{to.value}")
+        n = _write_result(con, sql, path, to.value)
+    except duckdb.Error as exc:
+        err.print(f"[red]export failed:[/red] {exc}")
+        raise typer.Exit(1)
+    finally:
+        con.close()
+    out.print(f"wrote {n} rows of {view} to {path}")
 
 
 DEMO_QUERIES = {

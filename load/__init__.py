@@ -3,7 +3,7 @@ PDFs or HTML."""
 
 from .duckdb import connect_readonly, refresh_views
 from .errors import LoadError, SchemaMismatch, WarehouseBusy
-from .warehouse import DEFAULT_WAREHOUSE, load_results, write_lock, write_result
+from .warehouse import DEFAULT_WAREHOUSE, compact_warehouse, load_results, vacuum, write_batch, write_lock
 
 __all__ = ["DEFAULT_WAREHOUSE", "LoadError", "SchemaMismatch", "WarehouseBusy", "connect_readonly",
-           "load_results", "refresh_views", "write_lock", "write_result"]
+           "compact_warehouse", "load_results", "refresh_views", "vacuum", "write_batch", "write_lock"]

@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from extract import PARSER_VERSION
 from transform.records import SCHEMAS
 
 from .layout import db_path, table_glob
@@ -38,7 +39,7 @@ DERIVED_VIEWS: dict[str, str] = {
           max(value) FILTER (WHERE item = 'carried_forward') AS carried_forward
         FROM facts WHERE "table" = 't3' GROUP BY ALL""",
     "report_metrics": """
-        SELECT r.report_id, r.agency, r.year, r.template, r.status,
+        SELECT r.report_id, r.agency, r.region_name, r.region_code, r.level, r.body_type, r.year, r.template, r.status,
           w.new_received AS applications_received,
           w.total_processed,
           (coalesce(w.granted, 0) + coalesce(w.partially_granted, 0)) / nullif(w.total_processed, 0) AS disclosure_rate,
@@ -66,27 +67,78 @@ DERIVED_VIEWS: dict[str, str] = {
                    FROM facts WHERE "table" = 't4' AND item LIKE 'litigation_%' GROUP BY report_id) lt
                ON lt.report_id = r.report_id""",
     "failed_checks": """
-        SELECT r.agency, c.* EXCLUDE (data_year)
+        SELECT r.agency, c.* EXCLUDE (data_year, batch_id)
         FROM checks c JOIN reports r USING (report_id) WHERE c.passed = false""",
+    # identity 5: 表三 carried_over of year Y = carried_forward of Y−1 (same body, per
+    # column); 表二 in_force of Y = in_force of Y−1 + issued − repealed (2021 format)
+    "cross_year_checks": """
+        WITH body AS (
+          SELECT report_id, coalesce(region_code, '') || '|' || agency AS body_key, agency, region_code, year
+          FROM reports WHERE agency IS NOT NULL AND year IS NOT NULL
+          QUALIFY row_number() OVER (PARTITION BY body_key, year ORDER BY published DESC NULLS LAST, report_id) = 1),
+        v AS (SELECT f.report_id, f."table", f.item, f."column", coalesce(f.value, 0) AS value FROM facts f
+              WHERE (f."table" = 't3' AND f.item IN ('carried_over', 'carried_forward'))
+                 OR (f."table" = 't2' AND f.item IN ('rules', 'normative_docs') AND f."column" IN ('issued', 'repealed', 'in_force')))
+        SELECT cur.agency, cur.region_code, cur.year, 't3_carry_over' AS rule, 't3' AS "table",
+               c."column" AS scope, c.value AS lhs, p.value AS rhs, c.value - p.value AS difference,
+               c.value = p.value AS passed, cur.report_id, prev.report_id AS prev_report_id
+        FROM body cur JOIN body prev ON prev.body_key = cur.body_key AND prev.year = cur.year - 1
+        JOIN v c ON c.report_id = cur.report_id AND c."table" = 't3' AND c.item = 'carried_over'
+        JOIN v p ON p.report_id = prev.report_id AND p."table" = 't3' AND p.item = 'carried_forward' AND p."column" = c."column"
+        UNION ALL
+        SELECT cur.agency, cur.region_code, cur.year, 't2_in_force' AS rule, 't2' AS "table",
+               c.item AS scope, c.value AS lhs, p.value + i.value - r.value AS rhs,
+               c.value - (p.value + i.value - r.value) AS difference,
+               c.value = p.value + i.value - r.value AS passed, cur.report_id, prev.report_id AS prev_report_id
+        FROM body cur JOIN body prev ON prev.body_key = cur.body_key AND prev.year = cur.year - 1
+        JOIN v c ON c.report_id = cur.report_id AND c."table" = 't2' AND c."column" = 'in_force'
+        JOIN v i ON i.report_id = cur.report_id AND i."table" = 't2' AND i.item = c.item AND i."column" = 'issued'
+        JOIN v r ON r.report_id = cur.report_id AND r."table" = 't2' AND r.item = c.item AND r."column" = 'repealed'
+        JOIN v p ON p.report_id = prev.report_id AND p."table" = 't2' AND p.item = c.item AND p."column" = 'in_force'""",
+    # 条例 第四十九、五十条: departments publish by 31 January, governments' consolidated
+    # reports by 31 March of the following year (a body of unknown kind: 31 March, so
+    # that only certainly late reports are listed)
+    "late_reports": """
+        SELECT report_id, agency, region_code, level, body_type, year, published,
+               make_date(year + 1, CASE WHEN body_type = 'department' THEN 1 ELSE 3 END, 31) AS deadline,
+               date_diff('day', make_date(year + 1, CASE WHEN body_type = 'department' THEN 1 ELSE 3 END, 31),
+                         published) AS days_late
+        FROM reports
+        WHERE published IS NOT NULL AND year IS NOT NULL
+          AND published > make_date(year + 1, CASE WHEN body_type = 'department' THEN 1 ELSE 3 END, 31)""",
+    # reports extracted by an older parser: `xxgk run --stale` re-extracts them
+    "stale_reports": """
+        SELECT report_id, source, agency, year, parser_version, '{PARSER_VERSION}' AS current_version
+        FROM reports WHERE parser_version <> '{PARSER_VERSION}'""",
 }
 
 
 def _empty_select(table: str) -> str:
     cols = ", ".join(f'CAST(NULL AS {_DUCK[f.type]}) AS "{f.name}"' for f in SCHEMAS[table])
-    if table in ("facts", "checks"):
-        cols += ', CAST(NULL AS INTEGER) AS "year"'
-
     return f"SELECT {cols} WHERE false"
 
 
-def view_sql(root: Path, table: str) -> str:
+def raw_sql(root: Path, table: str) -> str:
+    """Every stored row of a table, current or not (the base views filter)."""
     pattern = table_glob(root, table)
     if not glob.glob(pattern):
         return _empty_select(table)
-    hive = "true" if table != "documents" else "false"
-    extra = ", data_year AS year" if table in ("facts", "checks") else ""
-    return (f"SELECT *{extra} FROM read_parquet('{pattern}', hive_partitioning = {hive}, union_by_name = true"
-            + (", hive_types = {'data_year': INTEGER}" if hive == "true" else "") + ")")
+    if table == "documents":
+        return f"SELECT * FROM read_parquet('{pattern}', union_by_name = true)"
+    return (f"SELECT * FROM read_parquet('{pattern}', hive_partitioning = true, union_by_name = true, "
+            "hive_types = {'data_year': INTEGER})")
+
+
+CURRENT = {
+    # the committed version of each document: its row with the highest batch id
+    "documents": "SELECT * FROM _raw_documents QUALIFY row_number() OVER (PARTITION BY doc_sha256 ORDER BY batch_id DESC) = 1",
+    "reports": """SELECT r.* FROM _raw_reports r
+        SEMI JOIN documents d ON r.doc_sha256 = d.doc_sha256 AND r.batch_id = d.batch_id""",
+    "facts": """SELECT f.*, f.data_year AS year FROM _raw_facts f
+        SEMI JOIN (SELECT report_id, batch_id FROM reports) r ON f.report_id = r.report_id AND f.batch_id = r.batch_id""",
+    "checks": """SELECT c.*, c.data_year AS year FROM _raw_checks c
+        SEMI JOIN (SELECT report_id, batch_id FROM reports) r ON c.report_id = r.report_id AND c.batch_id = r.batch_id""",
+}
 
 
 def refresh_views(root: Path) -> Path:
@@ -96,9 +148,11 @@ def refresh_views(root: Path) -> Path:
     con = duckdb.connect(str(path))
     try:
         for table in BASE_VIEWS:
-            con.execute(f"CREATE OR REPLACE VIEW {table} AS {view_sql(root, table)}")
+            con.execute(f"CREATE OR REPLACE VIEW _raw_{table} AS {raw_sql(root, table)}")
+        for table in BASE_VIEWS:
+            con.execute(f"CREATE OR REPLACE VIEW {table} AS {CURRENT[table]}")
         for name, sql in DERIVED_VIEWS.items():
-            con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
+            con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql.replace('{PARSER_VERSION}', PARSER_VERSION)}")
     finally:
         con.close()
     return path

@@ -2,42 +2,60 @@
 so another filesystem (an object store) can follow by changing this module only.
 
     warehouse/
-      documents/<sha256[:2]>/<sha256>.parquet           every file ever seen
-      reports/data_year=<Y>/<report_id>.parquet          one row per report
-      facts/data_year=<Y>/<report_id>.parquet            long facts of one report
-      checks/data_year=<Y>/<report_id>.parquet           identity results of one report
-      xxgk.duckdb                                         views only, no data
-      .lock                                               writer lock
+      documents/<batch_id>.parquet                     the documents of one load (every file seen)
+      reports/data_year=<Y>/<batch_id>.parquet          the reports of one load, per data year
+      facts/data_year=<Y>/<batch_id>.parquet            their long facts
+      checks/data_year=<Y>/<batch_id>.parquet           their identity results
+      xxgk.duckdb                                       views only, no data
+      .lock                                             writer lock
+
+One file per table, data year and load (not per report): a warehouse of 50,000 reports
+loaded in a few dozen runs is a few hundred files, which DuckDB scans in well under a
+second; one file per report would be 150,000 files. `xxgk compact` merges the files of
+many small runs (see load/warehouse.py for how rows stay current and crash-safe).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import string
+import uuid
 from pathlib import Path
 
-LAYOUT = "{table}/data_year={data_year}/{report_id}.parquet"
-DOCUMENT_LAYOUT = "documents/{prefix}/{doc_sha256}.parquet"
+LAYOUT = "{table}/data_year={data_year}/{batch_id}.parquet"
+DOCUMENT_LAYOUT = "documents/{batch_id}.parquet"
 PARTITIONED = ("reports", "facts", "checks")
+TABLES = ("documents",) + PARTITIONED
 DB_NAME = "xxgk.duckdb"
 LOCK_NAME = ".lock"
 UNKNOWN_YEAR = 0
 """Partition for reports whose data year could not be read."""
 
 _fields = {f for _, f, _, _ in string.Formatter().parse(LAYOUT) if f}
-assert _fields == {"table", "data_year", "report_id"}, f"LAYOUT placeholders are {_fields}"
+assert _fields == {"table", "data_year", "batch_id"}, f"LAYOUT placeholders are {_fields}"
 
 
-def part_path(root: Path, table: str, data_year: int | None, report_id: str) -> Path:
-    return Path(root) / LAYOUT.format(table=table, data_year=data_year or UNKNOWN_YEAR, report_id=report_id)
+def new_batch_id(now: dt.datetime | None = None) -> str:
+    """Sortable by time: `20261126T020304-1a2b3c4d`."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    return f"{now:%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}"
 
 
-def document_path(root: Path, doc_sha256: str) -> Path:
-    return Path(root) / DOCUMENT_LAYOUT.format(prefix=doc_sha256[:2], doc_sha256=doc_sha256)
+def part_path(root: Path, table: str, data_year: int | None, batch_id: str) -> Path:
+    if table == "documents":
+        return Path(root) / DOCUMENT_LAYOUT.format(batch_id=batch_id)
+    return Path(root) / LAYOUT.format(table=table, data_year=data_year or UNKNOWN_YEAR, batch_id=batch_id)
+
+
+def table_files(root: Path, table: str) -> list[Path]:
+    base = Path(root) / table
+    pattern = "*.parquet" if table == "documents" else "data_year=*/*.parquet"
+    return sorted(base.glob(pattern))
 
 
 def table_glob(root: Path, table: str) -> str:
     if table == "documents":
-        return str(Path(root).resolve() / "documents" / "*" / "*.parquet")
+        return str(Path(root).resolve() / "documents" / "*.parquet")
     return str(Path(root).resolve() / table / "data_year=*" / "*.parquet")
 
 

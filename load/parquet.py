@@ -18,26 +18,35 @@ from .errors import SchemaMismatch
 
 
 def to_arrow(table: str, records: list, extra: dict | None = None) -> pa.Table:
+    """Records (dataclasses of transform/records.py) → an Arrow table of the declared
+    schema, column by column; `extra` holds constant columns (batch_id, data_year)."""
     schema = SCHEMAS[table]
-    rows = []
-    for r in records:
-        d = dataclasses.asdict(r) if dataclasses.is_dataclass(r) else dict(r)
-        if extra:
-            d.update(extra)
-        rows.append(d)
-    names = set(schema.names)
-    for d in rows:
-        if set(d) != names:
-            raise SchemaMismatch(f"`{table}` record fields {sorted(set(d) ^ names)} differ from the schema")
+    extra = extra or {}
+    if records:
+        first = records[0]
+        fields = {f.name for f in dataclasses.fields(first)} if dataclasses.is_dataclass(first) else set(first)
+        got = fields | set(extra)
+        if got != set(schema.names):
+            raise SchemaMismatch(f"`{table}` record fields {sorted(got ^ set(schema.names))} differ from the schema")
+    columns = []
     try:
-        return pa.Table.from_pylist(rows, schema=schema)
-    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        for field in schema:
+            if field.name in extra:
+                columns.append(pa.array([extra[field.name]] * len(records), field.type))
+            elif records and dataclasses.is_dataclass(records[0]):
+                columns.append(pa.array([getattr(r, field.name) for r in records], field.type))
+            else:
+                columns.append(pa.array([r[field.name] for r in records], field.type))
+        return pa.Table.from_arrays(columns, schema=schema)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, KeyError, AttributeError) as exc:
         raise SchemaMismatch(f"`{table}` records do not fit the schema: {exc}") from exc
 
 
-def write_atomic(path: Path, data: pa.Table) -> None:
+def write_atomic(path: Path, data: pa.Table, metadata: dict[str, str] | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
+    if metadata:
+        data = data.replace_schema_metadata({**(data.schema.metadata or {}), **metadata})
     try:
         pq.write_table(data, tmp, compression="zstd")
         with open(tmp, "rb+") as fh:

@@ -1,9 +1,22 @@
-"""The warehouse: write ExtractionResults as Parquet partitions (one file per report
-per table, atomic replace), keep one `documents` record per file seen, refresh views.
+"""The warehouse: ExtractionResults → Parquet, one file per table, data year and load.
 
-Re-running a document replaces exactly its rows (its files are rewritten under the
-same report id, and stale files of that report in other year partitions are removed).
-A writer holds `.lock` (flock) for the whole load, so two runs never interleave."""
+How rows stay current without ever rewriting data in place (a small MVCC):
+
+* Every row carries the `batch_id` of the load that wrote it. A load writes its facts,
+  checks and reports files first and its `documents` file **last**: that file is the
+  commit. The current version of a document is its row with the highest batch id;
+  `reports`, `facts` and `checks` rows are current when their (report, batch) is the
+  current one of their document (the DuckDB views apply exactly this rule).
+* So re-running a document replaces exactly its rows (the new batch wins), and a load
+  killed at any point leaves the previous data visible and intact: its uncommitted
+  files are ignored, and the next run removes them.
+* `vacuum` deletes what is no longer current (rewriting a file without those rows, each
+  file atomically), which only saves space: visibility never depends on it.
+* `compact` re-commits every current row under one new batch (one file per table and
+  year), then vacuums: many small nightly files become few.
+
+A writer holds `.lock` (flock) for the whole load, so two runs never interleave.
+"""
 
 from __future__ import annotations
 
@@ -11,16 +24,23 @@ import contextlib
 import fcntl
 import os
 import time
+from collections import defaultdict
 from pathlib import Path
 
-from transform.records import ExtractionResult
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from transform.records import SCHEMAS, ExtractionResult
 
 from .duckdb import refresh_views
 from .errors import WarehouseBusy
-from .layout import LOCK_NAME, PARTITIONED, document_path, part_path
+from .layout import PARTITIONED, TABLES, new_batch_id, part_path, table_files
 from .parquet import clean_temporaries, to_arrow, write_atomic
 
 DEFAULT_WAREHOUSE = Path("warehouse")
+LOADED = ("ok", "partial")
+"""Statuses whose report, facts and checks are stored (failed documents are `documents` rows only)."""
 
 
 @contextlib.contextmanager
@@ -28,7 +48,7 @@ def write_lock(root: Path, wait_seconds: float = 600.0):
     """Exclusive writer lock on the warehouse; waits up to `wait_seconds`, then refuses."""
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
-    fh = open(root / LOCK_NAME, "a+")
+    fh = open(root / ".lock", "a+")
     deadline = time.monotonic() + wait_seconds
     try:
         while True:
@@ -50,33 +70,150 @@ def write_lock(root: Path, wait_seconds: float = 600.0):
         fh.close()
 
 
-def write_result(root: Path, result: ExtractionResult) -> int:
-    """Write one document's records. Returns the number of facts written."""
+def write_batch(root: Path, results: list[ExtractionResult], batch_id: str | None = None) -> tuple[str, int]:
+    """Write one load's records and commit them. Returns (batch id, facts written)."""
     root = Path(root)
-    rep = result.report
-    year = rep.year or 0
-    rid = rep.report_id
-    if rep.status in ("ok", "partial"):
-        # facts and checks first, the report row last: a report row means its facts are complete
-        write_atomic(part_path(root, "facts", year, rid), to_arrow("facts", result.facts, {"data_year": year}))
-        write_atomic(part_path(root, "checks", year, rid), to_arrow("checks", result.checks, {"data_year": year}))
-        write_atomic(part_path(root, "reports", year, rid), to_arrow("reports", [rep]))
-        keep = {part_path(root, t, year, rid) for t in PARTITIONED}
+    batch_id = batch_id or new_batch_id()
+    latest: dict[str, ExtractionResult] = {}
+    for r in results:  # the same document twice in one load: the last one counts
+        latest[r.document.doc_sha256] = r
+    by_year: dict[int, list[ExtractionResult]] = defaultdict(list)
+    for r in latest.values():
+        if r.report.status in LOADED:
+            by_year[r.report.year or 0].append(r)
+    n_facts = 0
+    for year, rs in sorted(by_year.items()):
+        facts = [f for r in rs for f in r.facts]
+        checks = [c for r in rs for c in r.checks]
+        n_facts += len(facts)
+        extra = {"batch_id": batch_id, "data_year": year}
+        write_atomic(part_path(root, "facts", year, batch_id), to_arrow("facts", facts, extra))
+        write_atomic(part_path(root, "checks", year, batch_id), to_arrow("checks", checks, extra))
+        write_atomic(part_path(root, "reports", year, batch_id),
+                     to_arrow("reports", [r.report for r in rs], {"batch_id": batch_id}))
+    if latest:  # the commit
+        write_atomic(part_path(root, "documents", None, batch_id),
+                     to_arrow("documents", [r.document for r in latest.values()], {"batch_id": batch_id}))
+    return batch_id, n_facts
+
+
+def _read(path: Path, columns: list[str] | None = None) -> pa.Table:
+    return pq.read_table(path, columns=columns)
+
+
+def current_batches(root: Path) -> dict[str, str]:
+    """doc_sha256 → batch id of its current version (the committed one with the highest id)."""
+    current: dict[str, str] = {}
+    for path in table_files(root, "documents"):
+        t = _read(path, ["doc_sha256", "batch_id"])
+        for sha, batch in zip(t.column("doc_sha256").to_pylist(), t.column("batch_id").to_pylist()):
+            if batch > current.get(sha, ""):
+                current[sha] = batch
+    return current
+
+
+def _current_mask(t: pa.Table, key: str, current: dict[str, str]) -> pa.Array:
+    ids = t.column(key).to_pylist()
+    batches = t.column("batch_id").to_pylist()
+    if key == "report_id":
+        return pa.array([current.get(i) == b for i, b in zip(ids, batches)])
+    return pa.array([current.get(i) == b for i, b in zip(ids, batches)])
+
+
+def vacuum(root: Path) -> int:
+    """Delete rows that are no longer current (and uncommitted leftovers). Returns files changed."""
+    root = Path(root)
+    docs = current_batches(root)
+    by_report = {sha[:16]: batch for sha, batch in docs.items()}
+    changed = 0
+    for path in table_files(root, "documents"):
+        changed += _filter_file(path, "doc_sha256", docs)
+    for path in table_files(root, "reports"):
+        t = _read(path, ["report_id", "batch_id"])
+        mask = _current_mask(t, "report_id", by_report)
+        if pc.all(mask).as_py() and len(t):
+            continue
+        year_dir, name = path.parent.name, path.name
+        for table in ("facts", "checks", "reports"):
+            changed += _filter_file(root / table / year_dir / name, "report_id", by_report)
+    # files of a killed load that never got as far as its reports file
+    for table in ("facts", "checks"):
+        for path in table_files(root, table):
+            if not (root / "reports" / path.parent.name / path.name).exists():
+                path.unlink(missing_ok=True)
+                changed += 1
+    return changed
+
+
+def _filter_file(path: Path, key: str, current: dict[str, str]) -> int:
+    if not path.exists():
+        return 0
+    t = _read(path)
+    mask = _current_mask(t, key, current)
+    kept = t.filter(mask)
+    if kept.num_rows == t.num_rows:
+        return 0
+    if kept.num_rows == 0:
+        path.unlink(missing_ok=True)
     else:
-        keep = set()
-    for table in PARTITIONED:  # stale partitions of this report (year changed, or now failed)
-        for old in (root / table).glob(f"data_year=*/{rid}.parquet"):
-            if old not in keep:
-                old.unlink(missing_ok=True)
-    write_atomic(document_path(root, result.document.doc_sha256), to_arrow("documents", [result.document]))
-    return len(result.facts) if rep.status in ("ok", "partial") else 0
+        write_atomic(path, kept)
+    return 1
+
+
+def compact(root: Path) -> dict:
+    """Re-commit every current row under one new batch (a file per table and year), then
+    vacuum the old files. Safe to interrupt: until its documents file is written the new
+    files are invisible; after it, the old ones are."""
+    root = Path(root)
+    before = {t: len(table_files(root, t)) for t in TABLES}
+    docs = current_batches(root)
+    by_report = {sha[:16]: batch for sha, batch in docs.items()}
+    batch_id = new_batch_id()
+    years = sorted({p.parent.name for p in table_files(root, "reports")})
+    for year_dir in years:
+        year = int(year_dir.split("=", 1)[1])
+        for table in ("facts", "checks", "reports"):
+            parts = []
+            for path in sorted((root / table / year_dir).glob("*.parquet")):
+                t = _read(path)
+                parts.append(t.filter(_current_mask(t, "report_id", by_report)))
+            if not parts:
+                continue
+            merged = pa.concat_tables(parts, promote_options="default").cast(SCHEMAS[table])
+            merged = merged.set_column(merged.schema.get_field_index("batch_id"), "batch_id",
+                                       pa.array([batch_id] * merged.num_rows, pa.string()))
+            if merged.num_rows:
+                write_atomic(part_path(root, table, year, batch_id), merged)
+    parts = []
+    for path in table_files(root, "documents"):
+        t = _read(path)
+        parts.append(t.filter(_current_mask(t, "doc_sha256", docs)))
+    if parts:
+        merged = pa.concat_tables(parts, promote_options="default").cast(SCHEMAS["documents"])
+        merged = merged.set_column(merged.schema.get_field_index("batch_id"), "batch_id",
+                                   pa.array([batch_id] * merged.num_rows, pa.string()))
+        write_atomic(part_path(root, "documents", None, batch_id), merged)  # the commit
+    vacuum(root)
+    after = {t: len(table_files(root, t)) for t in TABLES}
+    return {"batch_id": batch_id, "files_before": before, "files_after": after}
 
 
 def load_results(root: Path, results: list[ExtractionResult], lock: bool = True) -> int:
-    """Write a batch of results under the writer lock and refresh the views."""
+    """Write a batch of results under the writer lock, clean up, refresh the views.
+    Returns the number of facts written."""
     ctx = write_lock(root) if lock else contextlib.nullcontext()
     with ctx:
         clean_temporaries(root)
-        n = sum(write_result(root, r) for r in results)
+        _, n = write_batch(root, results) if results else ("", 0)
+        vacuum(root)
         refresh_views(root)
     return n
+
+
+def compact_warehouse(root: Path) -> dict:
+    """`compact` under the writer lock, then refresh the views."""
+    with write_lock(root):
+        clean_temporaries(root)
+        out = compact(root)
+        refresh_views(root)
+    return out

@@ -125,11 +125,13 @@ def arrow_schema(cls, extra: list[pa.Field] | None = None) -> pa.Schema:
     return pa.schema(fields + (extra or []))
 
 
+_BATCH = [pa.field("batch_id", pa.string(), nullable=False)]
 _YEAR = [pa.field("data_year", pa.int32(), nullable=False)]
 SCHEMAS: dict[str, pa.Schema] = {
-    "documents": arrow_schema(Document),
-    "reports": arrow_schema(Report),
-    "facts": arrow_schema(Fact, _YEAR),
-    "checks": arrow_schema(CheckResult, _YEAR),
+    "documents": arrow_schema(Document, _BATCH),
+    "reports": arrow_schema(Report, _BATCH),
+    "facts": arrow_schema(Fact, _BATCH + _YEAR),
+    "checks": arrow_schema(CheckResult, _BATCH + _YEAR),
 }
-"""Warehouse tables → Arrow schema. `reports`, `facts`, `checks` are partitioned by data_year."""
+"""Warehouse tables → Arrow schema. `reports`, `facts`, `checks` are partitioned by data_year;
+every row carries the `batch_id` of the load that wrote it (what makes it current: see load/)."""
