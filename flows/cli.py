@@ -109,13 +109,13 @@ def _stale_sources(warehouse: Path) -> list[Path]:
     except FileNotFoundError:
         return []
     try:
-        rows = con.execute("SELECT DISTINCT source FROM stale_reports").fetchall()
+        rows = con.execute("SELECT DISTINCT source FROM stale_documents").fetchall()
     finally:
         con.close()
     found = [Path(r[0]) for r in rows if r[0] and Path(r[0]).exists()]
     missing = len(rows) - len(found)
     if missing:
-        err.print(f"[yellow]{missing} stale report(s) have no source file any more; they keep their old rows[/]")
+        err.print(f"[yellow]{missing} stale document(s) have no source file any more; they keep their old rows[/]")
     return found
 
 
@@ -124,7 +124,7 @@ def run(
     paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or directories to ingest.")] = None,
     warehouse: WarehouseOpt = Path("warehouse"),
     batch_size: Annotated[int, typer.Option(help="Documents per Prefect task.")] = 25,
-    stale: Annotated[bool, typer.Option("--stale", help="Also re-extract every report an older parser version wrote (the `stale_reports` view).")] = False,
+    stale: Annotated[bool, typer.Option("--stale", help="Also re-extract every document an older parser version handled (the `stale_documents` view).")] = False,
 ) -> None:
     """Run the Prefect flow: extract → transform → check → load into the warehouse.
 
@@ -134,10 +134,10 @@ def run(
     paths = list(paths or [])
     if stale:
         extra = _stale_sources(warehouse)
-        err.print(f"re-extracting {len(extra)} stale report(s)")
+        err.print(f"re-extracting {len(extra)} stale document(s)")
         paths += extra
     if not paths:
-        err.print("nothing to do: give files or directories (or --stale with stale reports)")
+        err.print("nothing to do: give files or directories (or --stale with stale documents)")
         raise typer.Exit(0 if stale else 2)
     summary = _run(paths, warehouse, batch_size)
     _print_summary(summary, warehouse)
@@ -158,7 +158,7 @@ def compact(warehouse: WarehouseOpt = Path("warehouse")) -> None:
 
 @app.command()
 def query(
-    sql: Annotated[str, typer.Argument(help="SQL over the views: documents, reports, facts, checks, t3_wide, report_metrics, failed_checks, cross_year_checks, late_reports, stale_reports.")],
+    sql: Annotated[str, typer.Argument(help="SQL over the views: documents, reports, facts, checks, t3_wide, report_metrics, failed_checks, cross_year_checks, late_reports, stale_documents.")],
     warehouse: WarehouseOpt = Path("warehouse"),
     fmt: Annotated[Fmt, typer.Option("--format", "-f", help="Output format (parquet needs --output).")] = Fmt.table,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the result to this file instead of the terminal.")] = None,

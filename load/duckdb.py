@@ -106,10 +106,13 @@ DERIVED_VIEWS: dict[str, str] = {
         FROM reports
         WHERE published IS NOT NULL AND year IS NOT NULL
           AND published > make_date(year + 1, CASE WHEN body_type = 'department' THEN 1 ELSE 3 END, 31)""",
-    # reports extracted by an older parser: `xxgk run --stale` re-extracts them
-    "stale_reports": """
-        SELECT report_id, source, agency, year, parser_version, '{PARSER_VERSION}' AS current_version
-        FROM reports WHERE parser_version <> '{PARSER_VERSION}'""",
+    # documents (reports and failed ones alike) handled by an older parser:
+    # `xxgk run --stale` re-extracts them
+    "stale_documents": """
+        SELECT d.doc_sha256, d.source, d.status, r.agency, r.year, d.parser_version,
+               '{PARSER_VERSION}' AS current_version
+        FROM documents d LEFT JOIN reports r ON r.doc_sha256 = d.doc_sha256
+        WHERE d.parser_version <> '{PARSER_VERSION}'""",
 }
 
 

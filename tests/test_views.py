@@ -107,13 +107,19 @@ def test_report_metrics_by_hand_on_the_seed_and_real_reports(tmp_path):
     assert m["淮安市洪泽区人民政府"][1:] == (95, pytest.approx(59 / 95), "320813")
 
 
-def test_stale_reports_list_what_an_older_parser_wrote(tmp_path):
+def test_stale_documents_list_what_an_older_parser_wrote_including_failed_ones(tmp_path):
     old = process_file(SEED)
-    old.report.parser_version = "0.0.9"
-    load_results(tmp_path, [old, process_file(REAL[0])])
-    assert rows(tmp_path, "select source, parser_version from stale_reports") == [(str(SEED), "0.0.9")]
+    old.report.parser_version = old.document.parser_version = "0.0.9"
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    failed = process_file(empty)
+    failed.document.parser_version = "0.0.9"
+    load_results(tmp_path, [old, failed, process_file(REAL[0])])
+    assert sorted(rows(tmp_path, "select source, status, parser_version from stale_documents")) == sorted(
+        [(str(SEED), "ok", "0.0.9"), (str(empty), "failed", "0.0.9")])
+    load_results(tmp_path, [process_file(empty)])
     load_results(tmp_path, [process_file(SEED)])  # what `xxgk run --stale` does for it
-    assert rows(tmp_path, "select count(*) from stale_reports") == [(0,)]
+    assert rows(tmp_path, "select count(*) from stale_documents") == [(0,)]
     assert rows(tmp_path, "select count(*) from reports") == [(2,)]
 
 
