@@ -85,20 +85,49 @@ def extract(
 
 
 def _print_summary(summary: dict, warehouse: Path) -> None:
-    t = Table("documents", "ok", "partial", "failed", "unsupported", "facts loaded", title=f"run → {warehouse}")
-    t.add_row(*(str(summary[k]) for k in ("documents", "ok", "partial", "failed", "unsupported", "facts_loaded")))
+    keys = ("documents", "unchanged", "ok", "partial", "failed", "unsupported", "facts_loaded")
+    t = Table(*(k.replace("_", " ") for k in keys), title=f"run → {warehouse}")
+    t.add_row(*(str(summary.get(k, 0)) for k in keys))
     out.print(t)
     for p in summary["problems"]:
         out.print(f"  [yellow]{p['status']}[/yellow] {p['source']}: {p['reason']}")
 
 
-def _run(paths: list[Path], warehouse: Path, batch_size: int) -> dict:
+def _flow(name: str, kwargs: dict, total: int | None = None, label: str = "running", workers: int | None = None,
+          address: str | None = None) -> dict:
+    """Run one of flows/run.py's flows with a progress bar, on the chosen task runner."""
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err, transient=True) as progress:
-        progress.add_task("starting Prefect and running the flow", total=None)
-        from .run import run_flow
+        task = progress.add_task("starting Prefect", total=total)
+        from . import run as flows_run
+        from .progress import set_hook
+        from .runners import shared_api, with_runner
 
-        return run_flow([str(p) for p in paths], str(warehouse), batch_size)
+        def hook(n: int) -> None:
+            progress.update(task, description=label, advance=n)
+
+        set_hook(hook)
+        try:
+            with shared_api(bool(workers and workers > 1) or bool(address)):
+                fn = with_runner(getattr(flows_run, name), workers, address)
+                return fn(**kwargs)
+        finally:
+            set_hook(None)
+
+
+def _run(paths: list[Path], warehouse: Path, batch_size: int, workers: int | None = None,
+         address: str | None = None, force: bool = False) -> dict:
+    from .discover import discover_files
+
+    n = len(discover_files(paths))
+    return _flow("run_flow", {"paths": [str(p) for p in paths], "warehouse": str(warehouse),
+                              "batch_size": batch_size, "force": force},
+                 total=n, label="extracting", workers=workers, address=address)
+
+
+WorkersOpt = Annotated[Optional[int], typer.Option("--workers", help="Run tasks on a local Dask cluster of N worker processes (prefect-dask).")]
+DaskOpt = Annotated[Optional[str], typer.Option("--dask-address", help="Run tasks on an existing Dask cluster (scheduler address, e.g. tcp://10.0.0.5:8786).")]
+SourcesFileOpt = Annotated[Path, typer.Option("--sources-file", "-s", help="The source registry (TOML); see data/sources.example.toml.")]
 
 
 def _stale_sources(warehouse: Path) -> list[Path]:
@@ -115,7 +144,7 @@ def _stale_sources(warehouse: Path) -> list[Path]:
     found = [Path(r[0]) for r in rows if r[0] and Path(r[0]).exists()]
     missing = len(rows) - len(found)
     if missing:
-        err.print(f"[yellow]{missing} stale document(s) have no source file any more; they keep their old rows[/]")
+        err.print(f"[yellow]{missing} stale document(s) have no source file here; `xxgk backfill --reparse` re-reads crawled ones from the raw store[/]")
     return found
 
 
@@ -125,11 +154,15 @@ def run(
     warehouse: WarehouseOpt = Path("warehouse"),
     batch_size: Annotated[int, typer.Option(help="Documents per Prefect task.")] = 25,
     stale: Annotated[bool, typer.Option("--stale", help="Also re-extract every document an older parser version handled (the `stale_documents` view).")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Re-extract documents the warehouse already holds from this parser version.")] = False,
+    workers: WorkersOpt = None,
+    dask_address: DaskOpt = None,
 ) -> None:
     """Run the Prefect flow: extract → transform → check → load into the warehouse.
 
-    Re-running the same documents replaces their rows (idempotent). Bad documents are recorded in
-    `documents` with their reason; the run goes on and exits 0.
+    Documents already loaded (same source, same bytes, same parser version) are skipped; re-running
+    changed ones replaces their rows. Bad documents are recorded in `documents` with their reason
+    (and a copy in the raw store); the run goes on and exits 0.
     """
     paths = list(paths or [])
     if stale:
@@ -139,8 +172,116 @@ def run(
     if not paths:
         err.print("nothing to do: give files or directories (or --stale with stale documents)")
         raise typer.Exit(0 if stale else 2)
-    summary = _run(paths, warehouse, batch_size)
+    summary = _run(paths, warehouse, batch_size, workers, dask_address, force)
     _print_summary(summary, warehouse)
+
+
+def _print_crawl(crawl: dict, verbose: bool = False) -> None:
+    c = crawl["counts"]
+    out.print(f"crawl of {len(crawl['sources'])} source(s), {crawl.get('requests', 0)} requests: "
+              + ", ".join(f"{k} {v}" for k, v in sorted(c.items())) if c else "crawl: nothing found")
+    for it in crawl.get("items", []):
+        if it["status"] in ("skipped", "failed") or verbose:
+            out.print(f"  [yellow]{it['status']}[/yellow] {it['url']}" + (f": {it['reason']}" if it["reason"] else ""))
+
+
+@app.command()
+def crawl(
+    sources_file: SourcesFileOpt = Path("sources.toml"),
+    warehouse: WarehouseOpt = Path("warehouse"),
+    source: Annotated[Optional[list[str]], typer.Option("--source", help="Only this source slug (repeatable).")] = None,
+    years: Annotated[Optional[str], typer.Option(help="Only reports of these years: 2019-2021 or 2020,2022.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Read the list pages and show what would be fetched; fetch nothing else.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every item, not only skips and failures.")] = False,
+) -> None:
+    """Crawl the registry's sources into the raw store (warehouse/raw/), politely: robots.txt,
+    per-host rate limits, conditional GET (an unchanged page costs one 304), allowed domains only.
+
+    Crawling does not extract; `xxgk nightly` crawls and then loads what is new or changed."""
+    res = _flow("crawl_flow", {"registry": str(sources_file), "warehouse": str(warehouse), "sources": source,
+                               "years": _years(years), "dry_run": dry_run}, label="fetching")
+    if dry_run:
+        for it in res["items"]:
+            if it["kind"] != "list":
+                out.print(f"  {it['status']:8} {it['year'] or '':4} {it['url']}  {it['title'] or ''}")
+    _print_crawl(res, verbose and not dry_run)
+
+
+def _years(spec: Optional[str]) -> Optional[list[int]]:
+    if not spec:
+        return None
+    years: set[int] = set()
+    for part in spec.split(","):
+        part = part.strip()
+        if "-" in part:
+            a, b = part.split("-", 1)
+            years.update(range(int(a), int(b) + 1))
+        elif part:
+            years.add(int(part))
+    return sorted(years)
+
+
+@app.command()
+def nightly(
+    sources_file: SourcesFileOpt = Path("sources.toml"),
+    warehouse: WarehouseOpt = Path("warehouse"),
+    batch_size: Annotated[int, typer.Option(help="Documents per Prefect task.")] = 25,
+    workers: WorkersOpt = None,
+    dask_address: DaskOpt = None,
+) -> None:
+    """The nightly job: crawl every source, then extract, check and load what is new or changed
+    (and what an older parser version handled). Keeps a run summary in the `runs` view."""
+    res = _flow("nightly_flow", {"registry": str(sources_file), "warehouse": str(warehouse),
+                                 "batch_size": batch_size}, label="working", workers=workers, address=dask_address)
+    _print_crawl({**res["crawl"], "items": res["skipped"]})
+    _print_summary(res, warehouse)
+
+
+@app.command()
+def backfill(
+    sources_file: SourcesFileOpt = Path("sources.toml"),
+    warehouse: WarehouseOpt = Path("warehouse"),
+    years: Annotated[Optional[str], typer.Option(help="Years: 2019-2021 or 2020,2022.")] = None,
+    source: Annotated[Optional[list[str]], typer.Option("--source", help="Only this source slug (repeatable).")] = None,
+    reparse: Annotated[bool, typer.Option("--reparse", help="Re-extract from the raw store (and ingested files) without fetching.")] = False,
+    batch_size: Annotated[int, typer.Option(help="Documents per Prefect task.")] = 25,
+    workers: WorkersOpt = None,
+    dask_address: DaskOpt = None,
+) -> None:
+    """Backfill years and/or sources by hand: crawl them and load what is missing, or with
+    --reparse re-extract what the warehouse already has (after a parser upgrade)."""
+    res = _flow("backfill_flow", {"registry": str(sources_file) if not reparse else None,
+                                  "warehouse": str(warehouse), "years": _years(years), "sources": source,
+                                  "reparse": reparse, "batch_size": batch_size},
+                label="extracting", workers=workers, address=dask_address)
+    if "crawl" in res:
+        _print_crawl({**res["crawl"], "items": []})
+    _print_summary(res, warehouse)
+
+
+@app.command()
+def serve(
+    sources_file: SourcesFileOpt = Path("sources.toml"),
+    warehouse: WarehouseOpt = Path("warehouse"),
+    cron: Annotated[str, typer.Option(help="When to run, as cron, in --timezone.")] = "30 2 * * *",
+    timezone: Annotated[str, typer.Option(help="Time zone of the cron schedule.")] = "Asia/Shanghai",
+    print_only: Annotated[bool, typer.Option("--print", help="Show the deployment that would be served and exit.")] = False,
+) -> None:
+    """Schedule `nightly` with Prefect (flow.serve): a long-running process that starts the
+    nightly flow on the cron schedule. Needs a Prefect server for the schedule and the UI:
+    `uv run prefect server start`, then PREFECT_API_URL=http://127.0.0.1:4200/api."""
+    from prefect.schedules import Cron
+
+    from .run import nightly_flow
+
+    params = {"registry": str(sources_file.resolve()), "warehouse": str(warehouse.resolve())}
+    if print_only:
+        dep = nightly_flow.to_deployment(name="xxgk-nightly", schedules=[Cron(cron, timezone=timezone)],
+                                         parameters=params)
+        sched = dep.schedules[0].schedule
+        out.print(f"deployment xxgk-nightly/xxgk-nightly: cron {sched.cron!r} in {sched.timezone}, parameters {params}")
+        return
+    nightly_flow.serve(name="xxgk-nightly", schedules=[Cron(cron, timezone=timezone)], parameters=params)
 
 
 @app.command()

@@ -1,9 +1,10 @@
-"""Prefect 3 flow `xxgk-run`: ingest files or directories → extract → transform → check
-→ load, in batches of documents per task (a task run costs ~30 ms of orchestration, as
-much as parsing an HTML report, so one task per document would double the work).
+"""Prefect 3 flows: `xxgk-run`, `xxgk-crawl`, `xxgk-nightly`, `xxgk-backfill`.
 
-Parameters: paths, warehouse (default ./warehouse), batch_size. No schedule of its own
-(`nightly` schedules it). Runs on Prefect's ephemeral API when no server is configured.
+Work is batched: one extract task per batch of documents (a Prefect task run costs about
+30 ms of orchestration, as much as parsing an HTML report). A document whose source and
+bytes the warehouse already holds from the current parser version is skipped (the cache:
+document hash + parser version), so re-runs do no repeated work. Tasks that do I/O carry
+retries. The same flows run on a Dask cluster (see flows/runners.py).
 """
 
 from __future__ import annotations
@@ -14,30 +15,89 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
+import datetime as dt  # noqa: E402
+import hashlib  # noqa: E402
+import uuid  # noqa: E402
 from collections import Counter  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from prefect import flow, get_run_logger, task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 
-from load import load_results  # noqa: E402
+from extract import PARSER_VERSION  # noqa: E402
+from extract.crawl import CrawlReport, RawStore, Source, crawl_source, load_sources  # noqa: E402
+from load import connect_readonly, load_results, raw_root, write_run_summary  # noqa: E402
 from transform.pipeline import process_file  # noqa: E402
-from transform.records import ExtractionResult  # noqa: E402
+from transform.records import ExtractionResult, RunSummary  # noqa: E402
 
 from .discover import discover_files  # noqa: E402
+from .progress import advance  # noqa: E402
 
 DEFAULT_BATCH = 25
+QUARANTINE = ("failed", "unsupported")
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+# ---------------------------------------------------------------- tasks
 
 
 @task(name="discover", retries=2, retry_delay_seconds=[1, 5], cache_policy=NO_CACHE)
-def discover_task(paths: list[str]) -> list[str]:
-    return [str(p) for p in discover_files(paths)]
+def discover_task(paths: list[str]) -> list[dict]:
+    return [{"path": str(p), "source": str(p)} for p in discover_files(paths)]
+
+
+def known_documents(warehouse: str) -> dict[str, str]:
+    """source → sha256 of the documents the warehouse holds from the current parser."""
+    try:
+        con = connect_readonly(Path(warehouse))
+    except FileNotFoundError:
+        return {}
+    try:
+        rows = con.execute("SELECT source, doc_sha256 FROM documents WHERE parser_version = ?",
+                           [PARSER_VERSION]).fetchall()
+    finally:
+        con.close()
+    return dict(rows)
+
+
+def extract_items(items: list[dict], known: dict[str, str], warehouse: str) -> tuple[list[ExtractionResult], int]:
+    """Extract a batch (no Prefect here: the benchmark calls it directly). Returns
+    (results, documents skipped as unchanged)."""
+    results, unchanged = [], 0
+    store = RawStore(raw_root(Path(warehouse)))
+    for item in items:
+        path = Path(item["path"])
+        try:
+            data = path.read_bytes()
+        except OSError:
+            data = None
+        if data is not None and known.get(item["source"]) == hashlib.sha256(data).hexdigest():
+            unchanged += 1
+            advance(1)
+            continue
+        res = process_file(path, source=item["source"], data=data)
+        doc = res.document
+        if item.get("fetched_at"):
+            doc.fetched_at = dt.datetime.fromisoformat(item["fetched_at"])
+        doc.origin = item.get("origin")
+        if item.get("raw_path"):
+            doc.raw_path = item["raw_path"]
+        elif res.status in QUARANTINE and data is not None:
+            # quarantine is a status, not a lost file: keep the bytes in the raw store
+            _, stored, _ = store.put(data, path.name)
+            doc.raw_path = str(stored.relative_to(Path(warehouse)))
+        results.append(res)
+        advance(1)
+    return results, unchanged
 
 
 @task(name="extract-batch", cache_policy=NO_CACHE, task_run_name="extract-{first}")
-def extract_batch(paths: list[str], first: str = "") -> list[ExtractionResult]:
+def extract_batch(items: list[dict], known: dict[str, str], warehouse: str, first: str = "") -> tuple[list, int]:
     # process_file never raises for a bad document: failures come back as records
-    return [process_file(p) for p in paths]
+    return extract_items(items, known, warehouse)
 
 
 @task(name="load", retries=3, retry_delay_seconds=[1, 3, 10], cache_policy=NO_CACHE)
@@ -45,25 +105,187 @@ def load_task(results: list[ExtractionResult], warehouse: str) -> int:
     return load_results(Path(warehouse), results)
 
 
-def summarize(results: list[ExtractionResult], facts_loaded: int) -> dict:
+@task(name="crawl-source", retries=1, retry_delay_seconds=[10], cache_policy=NO_CACHE,
+      task_run_name="crawl-{source.slug}")
+def crawl_task(source: Source, warehouse: str, years: list[int] | None, dry_run: bool) -> CrawlReport:
+    return crawl_source(source, RawStore(raw_root(Path(warehouse))), set(years) if years else None, dry_run,
+                        progress=advance)
+
+
+# ---------------------------------------------------------------- flows
+
+
+def _summary(results: list[ExtractionResult], unchanged: int, facts: int) -> dict:
     counts = Counter(r.status for r in results)
     return {
-        "documents": len(results),
+        "documents": len(results) + unchanged,
+        "unchanged": unchanged,
         **{s: counts.get(s, 0) for s in ("ok", "partial", "failed", "unsupported")},
-        "facts_loaded": facts_loaded,
-        "problems": [{"source": r.report.source, "status": r.status, "reason": r.report.reason}
+        "quarantined": counts.get("failed", 0) + counts.get("unsupported", 0),
+        "facts_loaded": facts,
+        "problems": [{"source": r.document.source, "status": r.status, "reason": r.report.reason}
                      for r in results if r.status != "ok"],
     }
 
 
-@flow(name="xxgk-run", log_prints=False)
-def run_flow(paths: list[str], warehouse: str = "warehouse", batch_size: int = DEFAULT_BATCH) -> dict:
-    logger = get_run_logger()
-    files = discover_task(paths)
-    batches = [files[i : i + batch_size] for i in range(0, len(files), batch_size)]
-    futures = [extract_batch.submit(b, first=Path(b[0]).name) for b in batches]
-    results = [r for f in futures for r in f.result()]
+def _record(warehouse: str, flow_name: str, started: dt.datetime, run: dict | None, crawl: dict | None) -> str:
+    run, crawl = run or {}, (crawl or {}).get("counts", {})
+    summary = RunSummary(
+        run_id=f"{started:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}", flow=flow_name, started_at=started,
+        finished_at=_now(), fetched_new=crawl.get("new", 0), fetched_changed=crawl.get("changed", 0),
+        fetched_unchanged=crawl.get("unchanged", 0), fetch_skipped=crawl.get("skipped", 0),
+        fetch_failed=crawl.get("failed", 0), documents=run.get("documents", 0), unchanged=run.get("unchanged", 0),
+        ok=run.get("ok", 0), partial=run.get("partial", 0), failed=run.get("failed", 0),
+        unsupported=run.get("unsupported", 0), quarantined=run.get("quarantined", 0),
+        facts_loaded=run.get("facts_loaded", 0))
+    write_run_summary(Path(warehouse), summary)
+    return summary.run_id
+
+
+def _process(items: list[dict], warehouse: str, batch_size: int, force: bool) -> dict:
+    known = {} if force else known_documents(warehouse)
+    batches = [items[i : i + batch_size] for i in range(0, len(items), batch_size)]
+    futures = [extract_batch.submit(b, known, warehouse, first=Path(b[0]["path"]).name) for b in batches]
+    results, unchanged = [], 0
+    for f in futures:
+        rs, u = f.result()
+        results += rs
+        unchanged += u
     n = load_task(results, warehouse) if results else 0
-    summary = summarize(results, n)
-    logger.info("run: %s", {k: v for k, v in summary.items() if k != "problems"})
+    return _summary(results, unchanged, n)
+
+
+@flow(name="xxgk-run", log_prints=False)
+def run_flow(paths: list[str] | None = None, warehouse: str = "warehouse", batch_size: int = DEFAULT_BATCH,
+             items: list[dict] | None = None, force: bool = False, record: bool = True) -> dict:
+    """Extract → transform → check → load files/directories (or crawled `items`)."""
+    started = _now()
+    work = list(items or [])
+    if paths:
+        work += discover_task(paths)
+    summary = _process(work, warehouse, batch_size, force)
+    get_run_logger().info("run: %s", {k: v for k, v in summary.items() if k != "problems"})
+    if record:
+        summary["run_id"] = _record(warehouse, "run", started, summary, None)
     return summary
+
+
+def _crawl(registry: str, warehouse: str, sources: list[str] | None, years: list[int] | None,
+           dry_run: bool) -> dict:
+    chosen = load_sources(Path(registry))
+    if sources:
+        unknown = set(sources) - {s.slug for s in chosen}
+        if unknown:
+            raise ValueError(f"unknown source(s) {', '.join(sorted(unknown))} in {registry}")
+        chosen = [s for s in chosen if s.slug in sources]
+    futures = [crawl_task.submit(s, warehouse, years, dry_run) for s in chosen]
+    reports = [f.result() for f in futures]
+    counts = Counter()
+    for r in reports:
+        counts.update(r.counts())
+    items = [it.as_dict() for r in reports for it in r.items]
+    return {"sources": [r.source for r in reports], "counts": dict(counts), "items": items,
+            "requests": sum(r.requests for r in reports)}
+
+
+def _work_items(crawl: dict, warehouse: str, statuses=("new", "changed")) -> list[dict]:
+    root = Path(warehouse)
+    out = []
+    for it in crawl["items"]:
+        if it["kind"] == "list" or not it["document"] or it["status"] not in statuses or not it["path"]:
+            continue
+        p = Path(it["path"])
+        out.append({"path": str(p), "source": it["url"], "fetched_at": it["fetched_at"], "origin": it["source"],
+                    "raw_path": str(p.relative_to(root)) if p.is_relative_to(root) else str(p)})
+    return out
+
+
+@flow(name="xxgk-crawl", log_prints=False)
+def crawl_flow(registry: str, warehouse: str = "warehouse", sources: list[str] | None = None,
+               years: list[int] | None = None, dry_run: bool = False, record: bool = True) -> dict:
+    """Fetch what is new or changed from the registry's sources into the raw store."""
+    started = _now()
+    out = _crawl(registry, warehouse, sources, years, dry_run)
+    if record and not dry_run:
+        out["run_id"] = _record(warehouse, "crawl", started, None, out)
+    return out
+
+
+def _stale_items(warehouse: str) -> list[dict]:
+    try:
+        con = connect_readonly(Path(warehouse))
+    except FileNotFoundError:
+        return []
+    try:
+        rows = con.execute("SELECT d.source, d.raw_path, d.origin, d.fetched_at FROM documents d "
+                           "SEMI JOIN stale_documents s ON s.doc_sha256 = d.doc_sha256").fetchall()
+    finally:
+        con.close()
+    return _reparse_rows(rows, warehouse)
+
+
+def _reparse_rows(rows, warehouse: str) -> list[dict]:
+    out = []
+    for source, raw_path, origin, fetched_at in rows:
+        path = Path(warehouse) / raw_path if raw_path else Path(source)
+        if path.exists():
+            out.append({"path": str(path), "source": source, "origin": origin, "raw_path": raw_path,
+                        "fetched_at": fetched_at.isoformat() if fetched_at else None})
+    return out
+
+
+@flow(name="xxgk-nightly", log_prints=False)
+def nightly_flow(registry: str, warehouse: str = "warehouse", batch_size: int = DEFAULT_BATCH) -> dict:
+    """Crawl every source, then extract and load what is new or changed (and whatever an
+    older parser version handled)."""
+    started = _now()
+    crawl = _crawl(registry, warehouse, None, None, False)
+    items = _work_items(crawl, warehouse) + _stale_items(warehouse)
+    summary = _process(items, warehouse, batch_size, force=False)
+    summary["crawl"] = {k: v for k, v in crawl.items() if k != "items"}
+    summary["skipped"] = [i for i in crawl["items"] if i["status"] in ("skipped", "failed")]
+    summary["run_id"] = _record(warehouse, "nightly", started, summary, crawl)
+    return summary
+
+
+@flow(name="xxgk-backfill", log_prints=False)
+def backfill_flow(registry: str | None = None, warehouse: str = "warehouse", years: list[int] | None = None,
+                  sources: list[str] | None = None, reparse: bool = False,
+                  batch_size: int = DEFAULT_BATCH) -> dict:
+    """Years and/or sources by hand. `reparse`: re-extract from the raw store (and the
+    files ingested from disk) without fetching anything."""
+    started = _now()
+    crawl = None
+    if reparse:
+        items = _reparse_rows(_documents_for(warehouse, years, sources), warehouse)
+    else:
+        if registry is None:
+            raise ValueError("backfill without --reparse crawls: it needs the source registry (--sources-file)")
+        crawl = _crawl(registry, warehouse, sources, years, False)
+        items = _work_items(crawl, warehouse, statuses=("new", "changed", "unchanged"))
+    summary = _process(items, warehouse, batch_size, force=reparse)
+    if crawl:
+        summary["crawl"] = {k: v for k, v in crawl.items() if k != "items"}
+    summary["run_id"] = _record(warehouse, "backfill", started, summary, crawl)
+    return summary
+
+
+def _documents_for(warehouse: str, years: list[int] | None, sources: list[str] | None) -> list:
+    try:
+        con = connect_readonly(Path(warehouse))
+    except FileNotFoundError:
+        return []
+    conds, params = [], []
+    if years:
+        conds.append(f"r.year IN ({', '.join('?' * len(years))})")
+        params += list(years)
+    if sources:
+        conds.append(f"d.origin IN ({', '.join('?' * len(sources))})")
+        params += list(sources)
+    sql = ("SELECT d.source, d.raw_path, d.origin, d.fetched_at FROM documents d "
+           "LEFT JOIN reports r ON r.doc_sha256 = d.doc_sha256"
+           + (f" WHERE {' AND '.join(conds)}" if conds else ""))
+    try:
+        return con.execute(sql, params).fetchall()
+    finally:
+        con.close()

@@ -3,7 +3,10 @@ PDFs or HTML."""
 
 from .duckdb import connect_readonly, refresh_views
 from .errors import LoadError, SchemaMismatch, WarehouseBusy
-from .warehouse import DEFAULT_WAREHOUSE, compact_warehouse, load_results, vacuum, write_batch, write_lock
+from .layout import raw_root
+from .warehouse import (DEFAULT_WAREHOUSE, compact_warehouse, load_results, vacuum, write_batch, write_lock,
+                        write_run_summary)
 
 __all__ = ["DEFAULT_WAREHOUSE", "LoadError", "SchemaMismatch", "WarehouseBusy", "connect_readonly",
-           "compact_warehouse", "load_results", "refresh_views", "vacuum", "write_batch", "write_lock"]
+           "compact_warehouse", "load_results", "raw_root", "refresh_views", "vacuum", "write_batch", "write_lock",
+           "write_run_summary"]

@@ -20,6 +20,8 @@ _DUCK = {
 }
 
 BASE_VIEWS = ("documents", "reports", "facts", "checks")
+OTHER_VIEWS = ("runs",)
+"""`runs`: one summary row per flow run (crawl, run, nightly, backfill)."""
 
 DERIVED_VIEWS: dict[str, str] = {
     # 表三 wide: one row per report and applicant column, one column per item; the 2021
@@ -134,9 +136,10 @@ def raw_sql(root: Path, table: str) -> str:
 
 CURRENT = {
     # the committed version of each document: its row with the highest batch id
-    "documents": "SELECT * FROM _raw_documents QUALIFY row_number() OVER (PARTITION BY doc_sha256 ORDER BY batch_id DESC) = 1",
+    "documents": "SELECT * FROM _raw_documents QUALIFY row_number() OVER (PARTITION BY source ORDER BY batch_id DESC) = 1",
     "reports": """SELECT r.* FROM _raw_reports r
-        SEMI JOIN documents d ON r.doc_sha256 = d.doc_sha256 AND r.batch_id = d.batch_id""",
+        SEMI JOIN (SELECT doc_sha256, max(batch_id) AS batch_id FROM documents GROUP BY 1) d
+        ON r.doc_sha256 = d.doc_sha256 AND r.batch_id = d.batch_id""",
     "facts": """SELECT f.*, f.data_year AS year FROM _raw_facts f
         SEMI JOIN (SELECT report_id, batch_id FROM reports) r ON f.report_id = r.report_id AND f.batch_id = r.batch_id""",
     "checks": """SELECT c.*, c.data_year AS year FROM _raw_checks c
@@ -154,6 +157,9 @@ def refresh_views(root: Path) -> Path:
             con.execute(f"CREATE OR REPLACE VIEW _raw_{table} AS {raw_sql(root, table)}")
         for table in BASE_VIEWS:
             con.execute(f"CREATE OR REPLACE VIEW {table} AS {CURRENT[table]}")
+        pattern = table_glob(root, "runs")
+        runs = f"SELECT * FROM read_parquet('{pattern}', union_by_name = true)" if glob.glob(pattern) else _empty_select("runs")
+        con.execute(f"CREATE OR REPLACE VIEW runs AS {runs} ORDER BY started_at")
         for name, sql in DERIVED_VIEWS.items():
             con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql.replace('{PARSER_VERSION}', PARSER_VERSION)}")
     finally:

@@ -6,6 +6,8 @@ so another filesystem (an object store) can follow by changing this module only.
       reports/data_year=<Y>/<batch_id>.parquet          the reports of one load, per data year
       facts/data_year=<Y>/<batch_id>.parquet            their long facts
       checks/data_year=<Y>/<batch_id>.parquet           their identity results
+      runs/<run_id>.parquet                             one summary per flow run
+      raw/<sha256[:2]>/<sha256>.<ext>                   fetched files, content-addressed (extract/crawl)
       xxgk.duckdb                                       views only, no data
       .lock                                             writer lock
 
@@ -54,9 +56,20 @@ def table_files(root: Path, table: str) -> list[Path]:
 
 
 def table_glob(root: Path, table: str) -> str:
+    if table == "runs":
+        return str(Path(root).resolve() / "runs" / "*.parquet")
     if table == "documents":
         return str(Path(root).resolve() / "documents" / "*.parquet")
     return str(Path(root).resolve() / table / "data_year=*" / "*.parquet")
+
+
+def run_path(root: Path, run_id: str) -> Path:
+    return Path(root) / "runs" / f"{run_id}.parquet"
+
+
+def raw_root(root: Path) -> Path:
+    """The content-addressed raw store of fetched files."""
+    return Path(root) / "raw"
 
 
 def db_path(root: Path) -> Path:

@@ -4,9 +4,11 @@ How rows stay current without ever rewriting data in place (a small MVCC):
 
 * Every row carries the `batch_id` of the load that wrote it. A load writes its facts,
   checks and reports files first and its `documents` file **last**: that file is the
-  commit. The current version of a document is its row with the highest batch id;
-  `reports`, `facts` and `checks` rows are current when their (report, batch) is the
-  current one of their document (the DuckDB views apply exactly this rule).
+  commit. A document is identified by its source (URL or path): its current version is
+  its committed row with the highest batch id. A report (identified by the document's
+  bytes) is current in the highest batch in which a current document row carries those
+  bytes; its facts and checks are those of that (report, batch). The DuckDB views apply
+  exactly this rule, so a changed page replaces its old report.
 * So re-running a document replaces exactly its rows (the new batch wins), and a load
   killed at any point leaves the previous data visible and intact: its uncommitted
   files are ignored, and the next run removes them.
@@ -35,7 +37,7 @@ from transform.records import SCHEMAS, ExtractionResult
 
 from .duckdb import refresh_views
 from .errors import WarehouseBusy
-from .layout import PARTITIONED, TABLES, new_batch_id, part_path, table_files
+from .layout import PARTITIONED, TABLES, new_batch_id, part_path, run_path, table_files
 from .parquet import clean_temporaries, to_arrow, write_atomic
 
 DEFAULT_WAREHOUSE = Path("warehouse")
@@ -75,12 +77,15 @@ def write_batch(root: Path, results: list[ExtractionResult], batch_id: str | Non
     root = Path(root)
     batch_id = batch_id or new_batch_id()
     latest: dict[str, ExtractionResult] = {}
-    for r in results:  # the same document twice in one load: the last one counts
-        latest[r.document.doc_sha256] = r
-    by_year: dict[int, list[ExtractionResult]] = defaultdict(list)
-    for r in latest.values():
+    for r in results:  # the same source twice in one load: the last one counts
+        latest[r.document.source] = r
+    by_content: dict[str, ExtractionResult] = {}
+    for r in latest.values():  # the same bytes from two sources: one report
         if r.report.status in LOADED:
-            by_year[r.report.year or 0].append(r)
+            by_content[r.document.doc_sha256] = r
+    by_year: dict[int, list[ExtractionResult]] = defaultdict(list)
+    for r in by_content.values():
+        by_year[r.report.year or 0].append(r)
     n_facts = 0
     for year, rs in sorted(by_year.items()):
         facts = [f for r in rs for f in r.facts]
@@ -101,33 +106,39 @@ def _read(path: Path, columns: list[str] | None = None) -> pa.Table:
     return pq.read_table(path, columns=columns)
 
 
-def current_batches(root: Path) -> dict[str, str]:
-    """doc_sha256 → batch id of its current version (the committed one with the highest id)."""
-    current: dict[str, str] = {}
+def current_batches(root: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """(source → batch of its current document row, report_id → batch of its current report).
+
+    A source's current version is its committed row with the highest batch id; a report is
+    current in the highest batch in which a current document row carries its bytes."""
+    by_source: dict[str, tuple[str, str]] = {}
     for path in table_files(root, "documents"):
-        t = _read(path, ["doc_sha256", "batch_id"])
-        for sha, batch in zip(t.column("doc_sha256").to_pylist(), t.column("batch_id").to_pylist()):
-            if batch > current.get(sha, ""):
-                current[sha] = batch
-    return current
+        t = _read(path, ["source", "doc_sha256", "batch_id"])
+        for src, sha, batch in zip(t.column("source").to_pylist(), t.column("doc_sha256").to_pylist(),
+                                   t.column("batch_id").to_pylist()):
+            if batch > by_source.get(src, ("", ""))[0]:
+                by_source[src] = (batch, sha)
+    by_report: dict[str, str] = {}
+    for batch, sha in by_source.values():
+        rid = sha[:16]
+        if batch > by_report.get(rid, ""):
+            by_report[rid] = batch
+    return {src: batch for src, (batch, _) in by_source.items()}, by_report
 
 
 def _current_mask(t: pa.Table, key: str, current: dict[str, str]) -> pa.Array:
     ids = t.column(key).to_pylist()
     batches = t.column("batch_id").to_pylist()
-    if key == "report_id":
-        return pa.array([current.get(i) == b for i, b in zip(ids, batches)])
-    return pa.array([current.get(i) == b for i, b in zip(ids, batches)])
+    return pa.array([current.get(i) == b for i, b in zip(ids, batches)], pa.bool_())
 
 
 def vacuum(root: Path) -> int:
     """Delete rows that are no longer current (and uncommitted leftovers). Returns files changed."""
     root = Path(root)
-    docs = current_batches(root)
-    by_report = {sha[:16]: batch for sha, batch in docs.items()}
+    docs, by_report = current_batches(root)
     changed = 0
     for path in table_files(root, "documents"):
-        changed += _filter_file(path, "doc_sha256", docs)
+        changed += _filter_file(path, "source", docs)
     for path in table_files(root, "reports"):
         t = _read(path, ["report_id", "batch_id"])
         mask = _current_mask(t, "report_id", by_report)
@@ -166,8 +177,7 @@ def compact(root: Path) -> dict:
     files are invisible; after it, the old ones are."""
     root = Path(root)
     before = {t: len(table_files(root, t)) for t in TABLES}
-    docs = current_batches(root)
-    by_report = {sha[:16]: batch for sha, batch in docs.items()}
+    docs, by_report = current_batches(root)
     batch_id = new_batch_id()
     years = sorted({p.parent.name for p in table_files(root, "reports")})
     for year_dir in years:
@@ -187,7 +197,7 @@ def compact(root: Path) -> dict:
     parts = []
     for path in table_files(root, "documents"):
         t = _read(path)
-        parts.append(t.filter(_current_mask(t, "doc_sha256", docs)))
+        parts.append(t.filter(_current_mask(t, "source", docs)))
     if parts:
         merged = pa.concat_tables(parts, promote_options="default").cast(SCHEMAS["documents"])
         merged = merged.set_column(merged.schema.get_field_index("batch_id"), "batch_id",
@@ -208,6 +218,14 @@ def load_results(root: Path, results: list[ExtractionResult], lock: bool = True)
         vacuum(root)
         refresh_views(root)
     return n
+
+
+def write_run_summary(root: Path, summary) -> Path:
+    """Keep a flow run's summary (the `runs` view)."""
+    path = run_path(root, summary.run_id)
+    write_atomic(path, to_arrow("runs", [summary]))
+    refresh_views(root)
+    return path
 
 
 def compact_warehouse(root: Path) -> dict:

@@ -81,6 +81,37 @@ class Document:
     reason: str | None
     parser_version: str
     ingested_at: dt.datetime
+    fetched_at: dt.datetime | None = None
+    """When the crawler fetched it (null for files ingested from disk)."""
+    origin: str | None = None
+    """The crawl source's slug, or null for files ingested from disk."""
+    raw_path: str | None = None
+    """Where its bytes are kept in the raw store (relative to the warehouse)."""
+
+
+@dataclass(slots=True)
+class RunSummary:
+    """One flow run (crawl, run, nightly, backfill): what it found and what it loaded."""
+
+    run_id: str
+    flow: str
+    started_at: dt.datetime
+    finished_at: dt.datetime
+    fetched_new: int = 0
+    fetched_changed: int = 0
+    fetched_unchanged: int = 0
+    fetch_skipped: int = 0
+    fetch_failed: int = 0
+    documents: int = 0
+    unchanged: int = 0
+    """Documents skipped because the warehouse already holds them from this parser version."""
+    ok: int = 0
+    partial: int = 0
+    failed: int = 0
+    unsupported: int = 0
+    quarantined: int = 0
+    """failed + unsupported: kept in `documents` (and the raw store) with their reason."""
+    facts_loaded: int = 0
 
 
 @dataclass(slots=True)
@@ -132,6 +163,7 @@ SCHEMAS: dict[str, pa.Schema] = {
     "reports": arrow_schema(Report, _BATCH),
     "facts": arrow_schema(Fact, _BATCH + _YEAR),
     "checks": arrow_schema(CheckResult, _BATCH + _YEAR),
+    "runs": arrow_schema(RunSummary),
 }
 """Warehouse tables → Arrow schema. `reports`, `facts`, `checks` are partitioned by data_year;
 every row carries the `batch_id` of the load that wrote it (what makes it current: see load/)."""

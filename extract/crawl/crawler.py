@@ -1,0 +1,221 @@
+"""Crawl one source: list pages → report links → report pages → attachments, each
+fetched once into the raw store, conditionally (ETag / Last-Modified) on later crawls.
+
+Nothing outside the source's allowed domains is fetched (links, attachments and
+redirects alike), robots.txt is obeyed, and every skip carries its reason."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from dataclasses import asdict, dataclass, field
+from urllib.parse import urldefrag, urljoin
+
+import lxml.html
+
+from ..detect import decode_text
+from .fetch import Fetcher
+from .registry import Source
+from .store import RawStore
+
+log = logging.getLogger("xxgk.crawl")
+
+
+@dataclass(slots=True)
+class CrawlItem:
+    source: str
+    url: str
+    kind: str
+    """`list` (a list page), `report` (a report page) or `attachment`."""
+    status: str
+    """`new`, `changed`, `unchanged`, `skipped`, `failed` or `planned` (dry run)."""
+    sha256: str | None = None
+    path: str | None = None
+    reason: str | None = None
+    fetched_at: str | None = None
+    year: int | None = None
+    title: str | None = None
+    document: bool = True
+    """False for a report page that only links its attachments (not itself a report)."""
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(slots=True)
+class CrawlReport:
+    source: str
+    items: list[CrawlItem] = field(default_factory=list)
+    requests: int = 0
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for it in self.items:
+            if it.kind != "list":
+                out[it.status] = out.get(it.status, 0) + 1
+        return out
+
+    def documents(self, statuses=("new", "changed")) -> list[CrawlItem]:
+        return [it for it in self.items if it.document and it.kind != "list" and it.status in statuses]
+
+
+@dataclass(slots=True)
+class Link:
+    url: str
+    title: str
+    year: int | None
+
+
+def _links(html: str, base: str) -> list[tuple[str, str]]:
+    try:
+        root = lxml.html.fromstring(html)
+    except (ValueError, lxml.etree.ParserError):
+        return []
+    out = []
+    for a in root.iter("a"):
+        href = (a.get("href") or "").strip()
+        if not href or href.startswith(("javascript:", "mailto:", "#")):
+            continue
+        text = re.sub(r"\s+", "", a.text_content() or "") or (a.get("title") or "")
+        out.append((urldefrag(urljoin(base, href))[0], text))
+    return out
+
+
+def report_links(html: str, base: str, source: Source) -> list[Link]:
+    pattern, year_re = re.compile(source.link_pattern), re.compile(source.year_pattern)
+    out, seen = [], set()
+    for url, text in _links(html, base):
+        if url in seen or not pattern.search(text):
+            continue
+        seen.add(url)
+        m = year_re.search(text) or year_re.search(url)
+        out.append(Link(url, text, int(m.group(1)) if m else None))
+    return out
+
+
+def attachment_links(html: str, base: str, source: Source) -> list[str]:
+    if not source.attachments:
+        return []
+    pattern = re.compile(source.attachments, re.I)
+    out = []
+    for url, _ in _links(html, base):
+        if pattern.search(url) and url not in out:
+            out.append(url)
+    return out
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def crawl_source(source: Source, store: RawStore, years: set[int] | None = None, dry_run: bool = False,
+                 fetcher: Fetcher | None = None, progress=None) -> CrawlReport:
+    """Crawl `source` into `store`. `years` keeps only report links of those years;
+    `dry_run` lists what would be fetched without fetching report pages or attachments."""
+    own = fetcher is None
+    fetcher = fetcher or Fetcher(allows=source.allows, rate=source.rate, max_bytes=source.max_bytes,
+                                 timeout=source.timeout)
+    report = CrawlReport(source.slug)
+    cache = store.load_cache(source.slug)
+    try:
+        links: list[Link] = []
+        seen: set[str] = set()
+        for n, page in enumerate(source.list_pages()):
+            res = fetcher.get(page)
+            if res.status != "ok":
+                if n == 0 or res.status != "failed" or "404" not in (res.reason or ""):
+                    report.items.append(CrawlItem(source.slug, page, "list", res.status, reason=res.reason,
+                                                  fetched_at=_now()))
+                break
+            found = [lk for lk in report_links(decode_text(res.content), res.final_url or page, source)
+                     if lk.url not in seen]
+            report.items.append(CrawlItem(source.slug, page, "list", "ok", fetched_at=_now(),
+                                          reason=f"{len(found)} report links"))
+            if not found:
+                break
+            for lk in found:
+                seen.add(lk.url)
+                links.append(lk)
+        todo = [lk for lk in links if not years or lk.year in years]
+
+        def handle(lk: Link) -> list[CrawlItem]:
+            return _report(source, fetcher, store, cache, lk, dry_run, progress)
+
+        if source.concurrency > 1 and len(todo) > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max_workers=source.concurrency) as pool:
+                for items in pool.map(handle, todo):
+                    report.items += items
+        else:
+            for lk in todo:
+                report.items += handle(lk)
+    finally:
+        report.requests = fetcher.requests
+        if own:
+            fetcher.close()
+        if not dry_run:
+            store.save_cache(source.slug, cache)
+    return report
+
+
+def _report(source: Source, fetcher: Fetcher, store: RawStore, cache: dict, lk: Link, dry_run: bool,
+            progress) -> list[CrawlItem]:
+    """One report link: the page, then its attachments."""
+    if not source.allows(lk.url):
+        reason = f"{lk.url}: host not in the source's allowed domains"
+        log.info("skip %s", reason)
+        return [CrawlItem(source.slug, lk.url, "report", "skipped", reason=reason, year=lk.year, title=lk.title)]
+    if dry_run:
+        return [CrawlItem(source.slug, lk.url, "report", "planned", year=lk.year, title=lk.title)]
+    item, content = _fetch_into(fetcher, store, cache, source.slug, lk.url, "report", lk.year, lk.title)
+    out = [item]
+    if progress:
+        progress(1)
+    # attachments: from the page just fetched, or (on a 304) as found by the last crawl
+    if content is not None:
+        html = decode_text(content) if item.path and item.path.endswith(".html") else ""
+        attachments = attachment_links(html, item.url, source) if html else []
+        if attachments and "<table" not in html.lower():
+            item.document = False  # a page that only links its report files
+        if item.url in cache:
+            cache[item.url]["attachments"] = attachments
+            cache[item.url]["document"] = item.document
+    else:
+        attachments = cache.get(lk.url, {}).get("attachments", [])
+        item.document = cache.get(lk.url, {}).get("document", True)
+    for att in attachments:
+        if not source.allows(att):
+            reason = f"{att}: host not in the source's allowed domains"
+            log.info("skip %s", reason)
+            out.append(CrawlItem(source.slug, att, "attachment", "skipped", reason=reason, year=lk.year,
+                                 title=lk.title))
+            continue
+        a_item, _ = _fetch_into(fetcher, store, cache, source.slug, att, "attachment", lk.year, lk.title)
+        out.append(a_item)
+    return out
+
+
+def _fetch_into(fetcher: Fetcher, store: RawStore, cache: dict, slug: str, url: str, kind: str,
+                year: int | None, title: str | None) -> tuple[CrawlItem, bytes | None]:
+    prev = cache.get(url, {})
+    res = fetcher.get(url, prev.get("etag"), prev.get("last_modified"))
+    now = _now()
+    if res.status == "not_modified" and prev.get("sha256"):
+        path = store.find(prev["sha256"])
+        if path is not None:
+            return CrawlItem(slug, url, kind, "unchanged", prev["sha256"], str(path), fetched_at=prev.get("fetched_at"),
+                             year=year, title=title), None
+        res = fetcher.get(url)  # the stored copy is gone: fetch it again in full
+    if res.status != "ok":
+        return CrawlItem(slug, url, kind, res.status, reason=res.reason, fetched_at=now, year=year, title=title), None
+    hint = res.final_url or url
+    if res.content_type and res.content_type.split(";")[0].strip() == "text/plain":
+        hint = "document.txt"  # the server says plain text, whatever the URL's suffix
+    sha, path, _ = store.put(res.content, hint)
+    status = "unchanged" if prev.get("sha256") == sha else ("changed" if prev else "new")
+    cache[url] = {**prev, "etag": res.etag, "last_modified": res.last_modified, "sha256": sha,
+                  "fetched_at": now if status != "unchanged" else prev.get("fetched_at", now)}
+    return CrawlItem(slug, url, kind, status, sha, str(path), fetched_at=cache[url]["fetched_at"], year=year,
+                     title=title), res.content

@@ -1,0 +1,76 @@
+"""The content-addressed raw store: every fetched (or ingested) file once, by SHA-256.
+
+    raw/<sha256[:2]>/<sha256>.<ext>       the bytes, as fetched
+    raw/http-cache/<source slug>.json      URL → ETag, Last-Modified, sha256, fetch time
+
+Files are written under a temporary name and renamed, so a crash never leaves half a
+file under a content address. The same bytes from two URLs are stored once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import uuid
+from pathlib import Path
+
+from ..detect import sniff_format
+
+EXTENSIONS = {"pdf": ".pdf", "html": ".html", "docx": ".docx", "doc": ".doc", "wps": ".wps", "text": ".txt"}
+
+
+class RawStore:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def path_for(self, sha256: str, ext: str) -> Path:
+        return self.root / sha256[:2] / f"{sha256}{ext}"
+
+    def find(self, sha256: str) -> Path | None:
+        d = self.root / sha256[:2]
+        hits = sorted(d.glob(f"{sha256}.*")) if d.exists() else []
+        return hits[0] if hits else None
+
+    def put(self, data: bytes, name_hint: str = "") -> tuple[str, Path, bool]:
+        """Store `data`; returns (sha256, path, newly stored)."""
+        sha = hashlib.sha256(data).hexdigest()
+        existing = self.find(sha)
+        if existing is not None:
+            return sha, existing, False
+        fmt = sniff_format(Path(name_hint or "x"), data[:8192])
+        ext = EXTENSIONS.get(fmt) or (Path(name_hint.split("?")[0]).suffix.lower()[:8] or ".bin")
+        path = self.path_for(sha, ext)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
+        try:
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+        return sha, path, True
+
+    # -- conditional-GET validators per source ---------------------------------------------
+
+    def _cache_path(self, slug: str) -> Path:
+        return self.root / "http-cache" / f"{slug}.json"
+
+    def load_cache(self, slug: str) -> dict[str, dict]:
+        p = self._cache_path(slug)
+        if not p.exists():
+            return {}
+        try:
+            return json.loads(p.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            return {}  # a damaged cache only costs full downloads
+
+    def save_cache(self, slug: str, cache: dict[str, dict]) -> None:
+        p = self._cache_path(slug)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        tmp = p.parent / f".{p.name}.{uuid.uuid4().hex}.tmp"
+        tmp.write_text(json.dumps(cache, ensure_ascii=False, indent=0, sort_keys=True), encoding="utf-8")
+        os.replace(tmp, p)

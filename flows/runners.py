@@ -1,0 +1,48 @@
+"""Where the flows' tasks run: threads in this process (default), a local Dask cluster of
+N worker processes (`--workers N`), or an existing Dask cluster (`--dask-address`).
+
+With no Prefect API configured, every Dask worker process would start its own temporary
+Prefect server; `shared_api()` starts one API for the whole run instead and points every
+process at it through PREFECT_API_URL (workers inherit the environment)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+
+def task_runner(workers: int | None = None, address: str | None = None):
+    """The Prefect task runner for these options (None: Prefect's default thread pool)."""
+    if address:
+        from prefect_dask import DaskTaskRunner
+
+        return DaskTaskRunner(address=address)
+    if workers and workers > 1:
+        from prefect_dask import DaskTaskRunner
+
+        return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True,
+                                              "dashboard_address": None})
+    return None
+
+
+@contextlib.contextmanager
+def shared_api(needed: bool):
+    """One temporary Prefect API for the run's processes, unless one is configured."""
+    if not needed or os.environ.get("PREFECT_API_URL"):
+        yield None
+        return
+    from prefect.server.api.server import SubprocessASGIServer
+
+    server = SubprocessASGIServer()
+    server.start(timeout=120)
+    os.environ["PREFECT_API_URL"] = server.api_url
+    try:
+        yield server.api_url
+    finally:
+        os.environ.pop("PREFECT_API_URL", None)
+        server.stop()
+
+
+def with_runner(flow_fn, workers: int | None = None, address: str | None = None):
+    runner = task_runner(workers, address)
+    return flow_fn.with_options(task_runner=runner) if runner is not None else flow_fn
