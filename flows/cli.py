@@ -115,13 +115,19 @@ def _flow(name: str, kwargs: dict, total: int | None = None, label: str = "runni
             set_hook(None)
 
 
+def _parallelism(workers: int | None, address: str | None) -> int:
+    if address:
+        return 8  # an existing cluster: its size is unknown here, so cut finer batches
+    return max(1, workers or 1)
+
+
 def _run(paths: list[Path], warehouse: Path, batch_size: int, workers: int | None = None,
          address: str | None = None, force: bool = False) -> dict:
     from .discover import discover_files
 
     n = len(discover_files(paths))
     return _flow("run_flow", {"paths": [str(p) for p in paths], "warehouse": str(warehouse),
-                              "batch_size": batch_size, "force": force},
+                              "batch_size": batch_size, "force": force, "parallelism": _parallelism(workers, address)},
                  total=n, label="extracting", workers=workers, address=address)
 
 
@@ -152,7 +158,7 @@ def _stale_sources(warehouse: Path) -> list[Path]:
 def run(
     paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or directories to ingest.")] = None,
     warehouse: WarehouseOpt = Path("warehouse"),
-    batch_size: Annotated[int, typer.Option(help="Documents per Prefect task.")] = 25,
+    batch_size: Annotated[int, typer.Option(help="Documents per Prefect task (0: automatic, about 4 tasks per worker, at least 25 documents each).")] = 0,
     stale: Annotated[bool, typer.Option("--stale", help="Also re-extract every document an older parser version handled (the `stale_documents` view).")] = False,
     force: Annotated[bool, typer.Option("--force", help="Re-extract documents the warehouse already holds from this parser version.")] = False,
     workers: WorkersOpt = None,
@@ -225,14 +231,15 @@ def _years(spec: Optional[str]) -> Optional[list[int]]:
 def nightly(
     sources_file: SourcesFileOpt = Path("sources.toml"),
     warehouse: WarehouseOpt = Path("warehouse"),
-    batch_size: Annotated[int, typer.Option(help="Documents per Prefect task.")] = 25,
+    batch_size: Annotated[int, typer.Option(help="Documents per Prefect task (0: automatic, about 4 tasks per worker, at least 25 documents each).")] = 0,
     workers: WorkersOpt = None,
     dask_address: DaskOpt = None,
 ) -> None:
     """The nightly job: crawl every source, then extract, check and load what is new or changed
     (and what an older parser version handled). Keeps a run summary in the `runs` view."""
     res = _flow("nightly_flow", {"registry": str(sources_file), "warehouse": str(warehouse),
-                                 "batch_size": batch_size}, label="working", workers=workers, address=dask_address)
+                                 "batch_size": batch_size, "parallelism": _parallelism(workers, dask_address)},
+                label="working", workers=workers, address=dask_address)
     _print_crawl({**res["crawl"], "items": res["skipped"]})
     _print_summary(res, warehouse)
 
@@ -244,7 +251,7 @@ def backfill(
     years: Annotated[Optional[str], typer.Option(help="Years: 2019-2021 or 2020,2022.")] = None,
     source: Annotated[Optional[list[str]], typer.Option("--source", help="Only this source slug (repeatable).")] = None,
     reparse: Annotated[bool, typer.Option("--reparse", help="Re-extract from the raw store (and ingested files) without fetching.")] = False,
-    batch_size: Annotated[int, typer.Option(help="Documents per Prefect task.")] = 25,
+    batch_size: Annotated[int, typer.Option(help="Documents per Prefect task (0: automatic, about 4 tasks per worker, at least 25 documents each).")] = 0,
     workers: WorkersOpt = None,
     dask_address: DaskOpt = None,
 ) -> None:
@@ -252,7 +259,8 @@ def backfill(
     --reparse re-extract what the warehouse already has (after a parser upgrade)."""
     res = _flow("backfill_flow", {"registry": str(sources_file) if not reparse else None,
                                   "warehouse": str(warehouse), "years": _years(years), "sources": source,
-                                  "reparse": reparse, "batch_size": batch_size},
+                                  "reparse": reparse, "batch_size": batch_size,
+                                  "parallelism": _parallelism(workers, dask_address)},
                 label="extracting", workers=workers, address=dask_address)
     if "crawl" in res:
         _print_crawl({**res["crawl"], "items": []})
@@ -445,7 +453,7 @@ DEMO_QUERIES = {
 @app.command()
 def demo(warehouse: WarehouseOpt = Path("warehouse")) -> None:
     """Run the main job on the bundled sample (data/sample/) into ./warehouse and show example queries."""
-    summary = _run([SAMPLE_DIR], warehouse, 25)
+    summary = _run([SAMPLE_DIR], warehouse, 0)
     _print_summary(summary, warehouse)
     from load import connect_readonly
 

@@ -33,7 +33,9 @@ from transform.records import ExtractionResult, RunSummary  # noqa: E402
 from .discover import discover_files  # noqa: E402
 from .progress import advance  # noqa: E402
 
-DEFAULT_BATCH = 25
+DEFAULT_BATCH = 0
+"""0: automatic (see batch_size_for)."""
+MIN_BATCH = 25
 QUARANTINE = ("failed", "unsupported")
 
 
@@ -94,15 +96,32 @@ def extract_items(items: list[dict], known: dict[str, str], warehouse: str) -> t
     return results, unchanged
 
 
+class Opaque:
+    """A value Prefect passes along without looking inside (it would walk every element of
+    a list of thousands of documents or millions of facts, looking for futures). Unlike
+    prefect's `quote`, it survives the trip to a Dask worker."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value) -> None:
+        self.value = value
+
+    def __getstate__(self):
+        return self.value
+
+    def __setstate__(self, value) -> None:
+        self.value = value
+
+
 @task(name="extract-batch", cache_policy=NO_CACHE, task_run_name="extract-{first}")
-def extract_batch(items: list[dict], known: dict[str, str], warehouse: str, first: str = "") -> tuple[list, int]:
+def extract_batch(items: Opaque, known: Opaque, warehouse: str, first: str = "") -> Opaque:
     # process_file never raises for a bad document: failures come back as records
-    return extract_items(items, known, warehouse)
+    return Opaque(extract_items(items.value, known.value, warehouse))
 
 
 @task(name="load", retries=3, retry_delay_seconds=[1, 3, 10], cache_policy=NO_CACHE)
-def load_task(results: list[ExtractionResult], warehouse: str) -> int:
-    return load_results(Path(warehouse), results)
+def load_task(results: Opaque, warehouse: str) -> int:
+    return load_results(Path(warehouse), results.value)
 
 
 @task(name="crawl-source", retries=1, retry_delay_seconds=[10], cache_policy=NO_CACHE,
@@ -142,28 +161,45 @@ def _record(warehouse: str, flow_name: str, started: dt.datetime, run: dict | No
     return summary.run_id
 
 
-def _process(items: list[dict], warehouse: str, batch_size: int, force: bool) -> dict:
+def batch_size_for(n: int, batch_size: int, parallelism: int) -> int:
+    """`batch_size` if given (> 0); else about 4 batches per worker (load balance) but at
+    least MIN_BATCH documents each (each task run costs ~30 ms of orchestration)."""
+    if batch_size > 0:
+        return batch_size
+    return max(MIN_BATCH, -(-n // (4 * max(1, parallelism))))
+
+
+def _process(items: list[dict], warehouse: str, batch_size: int, force: bool, parallelism: int = 1) -> dict:
     known = {} if force else known_documents(warehouse)
-    batches = [items[i : i + batch_size] for i in range(0, len(items), batch_size)]
-    futures = [extract_batch.submit(b, known, warehouse, first=Path(b[0]["path"]).name) for b in batches]
+    size = batch_size_for(len(items), batch_size, parallelism)
+    batches = [items[i : i + size] for i in range(0, len(items), size)]
+    # Opaque: Prefect would otherwise walk every element of these collections looking for
+    # futures (a large cost for thousands of documents and millions of facts)
     results, unchanged = [], 0
-    for f in futures:
-        rs, u = f.result()
+    if parallelism <= 1:  # one worker: batches one after the other (threads would only fight for the GIL)
+        outs = [extract_batch(Opaque(b), Opaque(known), warehouse, first=Path(b[0]["path"]).name) for b in batches]
+    else:
+        futures = [extract_batch.submit(Opaque(b), Opaque(known), warehouse, first=Path(b[0]["path"]).name)
+                   for b in batches]
+        outs = [f.result() for f in futures]
+    for out in outs:
+        rs, u = out.value
         results += rs
         unchanged += u
-    n = load_task(results, warehouse) if results else 0
+    n = load_task(Opaque(results), warehouse) if results else 0
     return _summary(results, unchanged, n)
 
 
 @flow(name="xxgk-run", log_prints=False)
 def run_flow(paths: list[str] | None = None, warehouse: str = "warehouse", batch_size: int = DEFAULT_BATCH,
-             items: list[dict] | None = None, force: bool = False, record: bool = True) -> dict:
+             items: list[dict] | None = None, force: bool = False, record: bool = True,
+             parallelism: int = 1) -> dict:
     """Extract → transform → check → load files/directories (or crawled `items`)."""
     started = _now()
     work = list(items or [])
     if paths:
         work += discover_task(paths)
-    summary = _process(work, warehouse, batch_size, force)
+    summary = _process(work, warehouse, batch_size, force, parallelism)
     get_run_logger().info("run: %s", {k: v for k, v in summary.items() if k != "problems"})
     if record:
         summary["run_id"] = _record(warehouse, "run", started, summary, None)
@@ -235,13 +271,14 @@ def _reparse_rows(rows, warehouse: str) -> list[dict]:
 
 
 @flow(name="xxgk-nightly", log_prints=False)
-def nightly_flow(registry: str, warehouse: str = "warehouse", batch_size: int = DEFAULT_BATCH) -> dict:
+def nightly_flow(registry: str, warehouse: str = "warehouse", batch_size: int = DEFAULT_BATCH,
+                 parallelism: int = 1) -> dict:
     """Crawl every source, then extract and load what is new or changed (and whatever an
     older parser version handled)."""
     started = _now()
     crawl = _crawl(registry, warehouse, None, None, False)
     items = _work_items(crawl, warehouse) + _stale_items(warehouse)
-    summary = _process(items, warehouse, batch_size, force=False)
+    summary = _process(items, warehouse, batch_size, force=False, parallelism=parallelism)
     summary["crawl"] = {k: v for k, v in crawl.items() if k != "items"}
     summary["skipped"] = [i for i in crawl["items"] if i["status"] in ("skipped", "failed")]
     summary["run_id"] = _record(warehouse, "nightly", started, summary, crawl)
@@ -251,7 +288,7 @@ def nightly_flow(registry: str, warehouse: str = "warehouse", batch_size: int = 
 @flow(name="xxgk-backfill", log_prints=False)
 def backfill_flow(registry: str | None = None, warehouse: str = "warehouse", years: list[int] | None = None,
                   sources: list[str] | None = None, reparse: bool = False,
-                  batch_size: int = DEFAULT_BATCH) -> dict:
+                  batch_size: int = DEFAULT_BATCH, parallelism: int = 1) -> dict:
     """Years and/or sources by hand. `reparse`: re-extract from the raw store (and the
     files ingested from disk) without fetching anything."""
     started = _now()
@@ -263,7 +300,7 @@ def backfill_flow(registry: str | None = None, warehouse: str = "warehouse", yea
             raise ValueError("backfill without --reparse crawls: it needs the source registry (--sources-file)")
         crawl = _crawl(registry, warehouse, sources, years, False)
         items = _work_items(crawl, warehouse, statuses=("new", "changed", "unchanged"))
-    summary = _process(items, warehouse, batch_size, force=reparse)
+    summary = _process(items, warehouse, batch_size, force=reparse, parallelism=parallelism)
     if crawl:
         summary["crawl"] = {k: v for k, v in crawl.items() if k != "items"}
     summary["run_id"] = _record(warehouse, "backfill", started, summary, crawl)

@@ -20,3 +20,20 @@ def seed_result():
     from transform.serialize import result_to_json
 
     return result_to_json(process_file(SEED))
+
+
+@pytest.fixture(scope="session")
+def prefect_env(tmp_path_factory):
+    """Environment for CLI subprocesses that run flows: one Prefect API server for the whole
+    test session (starting Prefect's ephemeral API costs about 10 s per process)."""
+    import os
+
+    home = tmp_path_factory.mktemp("prefect-home")
+    os.environ["PREFECT_HOME"] = str(home)
+    from prefect.server.api.server import SubprocessASGIServer
+
+    server = SubprocessASGIServer()
+    server.start(timeout=120)
+    yield {**os.environ, "PREFECT_HOME": str(home), "PREFECT_API_URL": server.api_url,
+           "PREFECT_LOGGING_LEVEL": "WARNING"}
+    server.stop()

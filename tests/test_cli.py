@@ -36,25 +36,31 @@ def test_extract_does_not_import_prefect():
 
 
 @pytest.mark.slow
-def test_run_flow_loads_good_documents_records_bad_ones_and_is_idempotent(tmp_path):
+def test_run_flow_loads_good_documents_records_bad_ones_and_is_idempotent(tmp_path, prefect_env):
     inbox = tmp_path / "in"
     inbox.mkdir()
     for p in [SEED, *REAL]:
         (inbox / p.name).write_bytes(p.read_bytes())
     (inbox / "zero.pdf").write_bytes(b"")
     wh = tmp_path / "wh"
-    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect")}
+    env = prefect_env
     cmd = [sys.executable, "-m", "flows.cli"]
+    outputs = []
     for _ in range(2):
         r = subprocess.run(cmd + ["run", str(inbox), "-w", str(wh)], capture_output=True, text=True, cwd=ROOT, env=env)
         assert r.returncode == 0, r.stderr
+        outputs.append(r.stdout)
         q = subprocess.run(cmd + ["query", "select year, count(*) as n from facts "
                                   "group by 1 order by 1", "-w", str(wh), "--format", "json"],
                            capture_output=True, text=True, cwd=ROOT, env=env)
         assert q.returncode == 0, q.stderr
         rows = [json.loads(line) for line in q.stdout.splitlines()]
         assert rows == [{"year": 2019, "n": 198}, {"year": 2020, "n": 198}, {"year": 2023, "n": 200}, {"year": 2024, "n": 186}]
-    assert "zero.pdf: empty file" in r.stdout
+    assert "zero.pdf: empty file" in outputs[0]
+    # the second run skips all 5 documents: same sources, same bytes, same parser version
+    runs = subprocess.run(cmd + ["query", "select documents, unchanged, facts_loaded from runs order by started_at",
+                                 "-w", str(wh), "--format", "csv"], capture_output=True, text=True, cwd=ROOT, env=env)
+    assert runs.stdout.splitlines()[1:] == [f"5,0,{198 + 200 + 186 + 198}", "5,5,0"]
     st = subprocess.run(cmd + ["query", "select status, count(*) from documents group by 1 order by 1", "-w", str(wh),
                                "--format", "csv"], capture_output=True, text=True, cwd=ROOT, env=env)
     assert st.stdout.splitlines()[1:] == ["failed,1", "ok,3", "partial,1"]

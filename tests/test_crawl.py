@@ -116,10 +116,10 @@ def _q(sql, wh, env, tmp_path):
 
 
 @pytest.mark.slow
-def test_nightly_then_changed_report_replaces_its_facts_then_backfill_reparse(site, tmp_path):
+def test_nightly_then_changed_report_replaces_its_facts_then_backfill_reparse(site, tmp_path, prefect_env):
     _, reg = _source(site, tmp_path)
     wh = tmp_path / "wh"
-    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect")}
+    env = prefect_env
     out = _cli(["nightly", "-s", str(reg), "-w", str(wh)], tmp_path, env)
     assert "robots.txt" in out and "max_bytes" in out  # skips are printed with their reasons
     reports = _q("select source, year, status from reports order by year", wh, env, tmp_path)
