@@ -68,6 +68,7 @@ def main(argv=None) -> int:
 
     from flows.discover import discover_files
     from flows.run import extract_items, run_flow
+    from flows.runners import cli_settings
     from load import load_results
 
     print(f"machine: {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, "
@@ -80,7 +81,8 @@ def main(argv=None) -> int:
 
     def flow(src: Path, wh: Path, runner=None, parallelism: int = 1) -> None:
         fn = run_flow.with_options(task_runner=runner) if runner is not None else run_flow
-        summary = fn(paths=[str(src)], warehouse=str(wh), force=True, parallelism=parallelism)
+        with cli_settings():  # as `xxgk run` calls it
+            summary = fn(paths=[str(src)], warehouse=str(wh), force=True, parallelism=parallelism)
         assert summary["failed"] == 0, summary
 
     def best(fn, *a, **k) -> float:

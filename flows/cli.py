@@ -101,14 +101,14 @@ def _flow(name: str, kwargs: dict, total: int | None = None, label: str = "runni
         task = progress.add_task("starting Prefect", total=total)
         from . import run as flows_run
         from .progress import set_hook
-        from .runners import shared_api, with_runner
+        from .runners import cli_settings, shared_api, with_runner
 
         def hook(n: int) -> None:
             progress.update(task, description=label, advance=n)
 
         set_hook(hook)
         try:
-            with shared_api(bool(workers and workers > 1) or bool(address)):
+            with shared_api(bool(workers and workers > 1) or bool(address)), cli_settings():
                 fn = with_runner(getattr(flows_run, name), workers, address)
                 return fn(**kwargs)
         finally:

@@ -26,9 +26,10 @@ from prefect.cache_policies import NO_CACHE  # noqa: E402
 
 from extract import PARSER_VERSION  # noqa: E402
 from extract.crawl import CrawlReport, RawStore, Source, crawl_source, load_sources  # noqa: E402
-from load import connect_readonly, load_results, raw_root, write_run_summary  # noqa: E402
+from load import (clean_temporaries, commit, connect_readonly, new_batch_id, raw_root, write_lock,  # noqa: E402
+                  write_part, write_run_summary)
 from transform.pipeline import process_file  # noqa: E402
-from transform.records import ExtractionResult, RunSummary  # noqa: E402
+from transform.records import ExtractionResult, RunSummary  # noqa: E402,F401
 
 from .discover import discover_files  # noqa: E402
 from .progress import advance  # noqa: E402
@@ -113,15 +114,19 @@ class Opaque:
         self.value = value
 
 
-@task(name="extract-batch", cache_policy=NO_CACHE, task_run_name="extract-{first}")
-def extract_batch(items: Opaque, known: Opaque, warehouse: str, first: str = "") -> Opaque:
-    # process_file never raises for a bad document: failures come back as records
-    return Opaque(extract_items(items.value, known.value, warehouse))
-
-
-@task(name="load", retries=3, retry_delay_seconds=[1, 3, 10], cache_policy=NO_CACHE)
-def load_task(results: Opaque, warehouse: str) -> int:
-    return load_results(Path(warehouse), results.value)
+@task(name="extract-batch", retries=1, retry_delay_seconds=[5], cache_policy=NO_CACHE,
+      task_run_name="extract-{first}")
+def extract_batch(items: Opaque, known: Opaque, warehouse: str, batch_id: str, part: int | None,
+                  first: str = "") -> Opaque:
+    """Extract a batch. With a `part` number (on a cluster), write it as one uncommitted part
+    of the load on whichever worker runs it, so that only the small document records travel
+    back; without one (in-process), return the results for the caller to write at once."""
+    results, unchanged = extract_items(items.value, known.value, warehouse)
+    info = write_part(Path(warehouse), results, batch_id, part) if part is not None else None
+    return Opaque({"part": info, "results": results if part is None else None, "unchanged": unchanged,
+                   "statuses": Counter(r.status for r in results),
+                   "problems": [{"source": r.document.source, "status": r.status, "reason": r.report.reason}
+                                for r in results if r.status != "ok"]})
 
 
 @task(name="crawl-source", retries=1, retry_delay_seconds=[10], cache_policy=NO_CACHE,
@@ -134,16 +139,18 @@ def crawl_task(source: Source, warehouse: str, years: list[int] | None, dry_run:
 # ---------------------------------------------------------------- flows
 
 
-def _summary(results: list[ExtractionResult], unchanged: int, facts: int) -> dict:
-    counts = Counter(r.status for r in results)
+def _summary(outs: list[dict], facts: int) -> dict:
+    counts: Counter = Counter()
+    for o in outs:
+        counts.update(o["statuses"])
+    unchanged = sum(o["unchanged"] for o in outs)
     return {
-        "documents": len(results) + unchanged,
+        "documents": sum(counts.values()) + unchanged,
         "unchanged": unchanged,
         **{s: counts.get(s, 0) for s in ("ok", "partial", "failed", "unsupported")},
         "quarantined": counts.get("failed", 0) + counts.get("unsupported", 0),
         "facts_loaded": facts,
-        "problems": [{"source": r.document.source, "status": r.status, "reason": r.report.reason}
-                     for r in results if r.status != "ok"],
+        "problems": [p for o in outs for p in o["problems"]],
     }
 
 
@@ -162,32 +169,41 @@ def _record(warehouse: str, flow_name: str, started: dt.datetime, run: dict | No
 
 
 def batch_size_for(n: int, batch_size: int, parallelism: int) -> int:
-    """`batch_size` if given (> 0); else about 4 batches per worker (load balance) but at
-    least MIN_BATCH documents each (each task run costs ~30 ms of orchestration)."""
+    """`batch_size` if given (> 0); else at least MIN_BATCH documents per task (a task run
+    costs ~30 ms of orchestration in-process, ~250 ms on a Dask worker): on one worker about
+    4 batches, on N workers about 2 per worker (enough to even out their loads)."""
     if batch_size > 0:
         return batch_size
-    return max(MIN_BATCH, -(-n // (4 * max(1, parallelism))))
+    per_worker = 4 if parallelism <= 1 else 2
+    return max(MIN_BATCH, -(-n // (per_worker * max(1, parallelism))))
 
 
 def _process(items: list[dict], warehouse: str, batch_size: int, force: bool, parallelism: int = 1) -> dict:
+    """Extract `items` in batches (each written as a part of one load) and commit the load.
+    The writer lock is held for the whole load: a second run waits, then refuses."""
     known = {} if force else known_documents(warehouse)
     size = batch_size_for(len(items), batch_size, parallelism)
     batches = [items[i : i + size] for i in range(0, len(items), size)]
-    # Opaque: Prefect would otherwise walk every element of these collections looking for
-    # futures (a large cost for thousands of documents and millions of facts)
-    results, unchanged = [], 0
-    if parallelism <= 1:  # one worker: batches one after the other (threads would only fight for the GIL)
-        outs = [extract_batch(Opaque(b), Opaque(known), warehouse, first=Path(b[0]["path"]).name) for b in batches]
-    else:
-        futures = [extract_batch.submit(Opaque(b), Opaque(known), warehouse, first=Path(b[0]["path"]).name)
-                   for b in batches]
-        outs = [f.result() for f in futures]
-    for out in outs:
-        rs, u = out.value
-        results += rs
-        unchanged += u
-    n = load_task(Opaque(results), warehouse) if results else 0
-    return _summary(results, unchanged, n)
+    root = Path(warehouse)
+    with write_lock(root):
+        clean_temporaries(root)
+        batch_id = new_batch_id()
+        # Opaque: Prefect would otherwise walk every element of these collections looking
+        # for futures (a large cost for thousands of documents)
+        if parallelism <= 1:
+            # one worker: batches one after the other (threads would only fight for the GIL),
+            # written as a single part
+            outs = [extract_batch(Opaque(b), Opaque(known), warehouse, batch_id, None,
+                                  first=Path(b[0]["path"]).name).value for b in batches]
+            results = [r for o in outs for r in o["results"]]
+            parts = [write_part(root, results, batch_id, 0)] if results else []
+        else:
+            futures = [extract_batch.submit(Opaque(b), Opaque(known), warehouse, batch_id, k,
+                                            first=Path(b[0]["path"]).name) for k, b in enumerate(batches)]
+            outs = [f.result().value for f in futures]
+            parts = [o["part"] for o in outs]
+        n = commit(root, batch_id, parts) if parts else 0
+    return _summary(outs, n)
 
 
 @flow(name="xxgk-run", log_prints=False)

@@ -43,6 +43,17 @@ def shared_api(needed: bool):
         server.stop()
 
 
+@contextlib.contextmanager
+def cli_settings():
+    """Prefect settings for flows started from the command line: no flow-run heartbeats.
+    Heartbeats let a server notice crashed runs of served deployments (`xxgk serve` keeps
+    them); for a run the CLI waits on they only add up to 1 s to every flow call."""
+    from prefect.settings import temporary_settings
+
+    with temporary_settings(updates={"flows.heartbeat_frequency": None}):
+        yield
+
+
 def with_runner(flow_fn, workers: int | None = None, address: str | None = None):
     runner = task_runner(workers, address)
     return flow_fn.with_options(task_runner=runner) if runner is not None else flow_fn

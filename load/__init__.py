@@ -4,9 +4,11 @@ PDFs or HTML."""
 from .duckdb import connect_readonly, refresh_views
 from .errors import LoadError, SchemaMismatch, WarehouseBusy
 from .layout import raw_root
-from .warehouse import (DEFAULT_WAREHOUSE, compact_warehouse, load_results, vacuum, write_batch, write_lock,
-                        write_run_summary)
+from .parquet import clean_temporaries
+from .layout import new_batch_id
+from .warehouse import (DEFAULT_WAREHOUSE, commit, compact_warehouse, load_results, vacuum, write_batch, write_lock,
+                        write_part, write_run_summary)
 
 __all__ = ["DEFAULT_WAREHOUSE", "LoadError", "SchemaMismatch", "WarehouseBusy", "connect_readonly",
-           "compact_warehouse", "load_results", "raw_root", "refresh_views", "vacuum", "write_batch", "write_lock",
-           "write_run_summary"]
+           "clean_temporaries", "commit", "compact_warehouse", "load_results", "new_batch_id", "raw_root", "refresh_views", "vacuum", "write_batch", "write_lock",
+           "write_part", "write_run_summary"]

@@ -102,6 +102,64 @@ def write_batch(root: Path, results: list[ExtractionResult], batch_id: str | Non
     return batch_id, n_facts
 
 
+def write_part(root: Path, results: list[ExtractionResult], batch_id: str, part: int) -> dict:
+    """Write one part of a load (facts, checks and reports of `results`, per data year) as
+    files `<batch_id>-p<part>.parquet`, without committing. Parts of one batch may be written
+    by different processes (Dask workers) while the coordinator holds the writer lock;
+    `commit()` then makes the whole batch visible at once. Idempotent: re-writing a part
+    replaces its files."""
+    root = Path(root)
+    name = f"{batch_id}-p{part:04d}"
+    latest: dict[str, ExtractionResult] = {}
+    for r in results:
+        latest[r.document.source] = r
+    by_content: dict[str, ExtractionResult] = {}
+    for r in latest.values():
+        if r.report.status in LOADED:
+            by_content[r.document.doc_sha256] = r
+    by_year: dict[int, list[ExtractionResult]] = defaultdict(list)
+    for r in by_content.values():
+        by_year[r.report.year or 0].append(r)
+    n_facts = 0
+    for year, rs in sorted(by_year.items()):
+        extra = {"batch_id": batch_id, "data_year": year}
+        facts = [f for r in rs for f in r.facts]
+        n_facts += len(facts)
+        write_atomic(part_path(root, "facts", year, name), to_arrow("facts", facts, extra))
+        write_atomic(part_path(root, "checks", year, name), to_arrow("checks", [c for r in rs for c in r.checks], extra))
+        write_atomic(part_path(root, "reports", year, name),
+                     to_arrow("reports", [r.report for r in rs], {"batch_id": batch_id}))
+    return {"documents": [r.document for r in latest.values()], "facts": n_facts,
+            "reports": {sha: f"{r.report.year or 0}" for sha, r in by_content.items()}, "part": name}
+
+
+def commit(root: Path, batch_id: str, parts: list[dict]) -> int:
+    """Make a batch written by `write_part` visible: write its documents file (the commit),
+    then vacuum and refresh the views. Call under the writer lock. Returns facts loaded."""
+    root = Path(root)
+    seen: dict[str, str] = {}
+    for part in parts:  # the same bytes in two parts: keep the first part's report
+        dup = [sha for sha in part["reports"] if sha in seen]
+        if dup:
+            ids = {sha[:16] for sha in dup}
+            for sha in dup:
+                year_dir = f"data_year={part['reports'][sha]}"
+                for table in ("facts", "checks", "reports"):
+                    path = root / table / year_dir / f"{part['part']}.parquet"
+                    if path.exists():
+                        t = _read(path)
+                        write_atomic(path, t.filter(pc.invert(pc.is_in(t.column("report_id"), pa.array(list(ids))))))
+        for sha in part["reports"]:
+            seen.setdefault(sha, part["part"])
+    documents = {d.source: d for part in parts for d in part["documents"]}
+    if documents:
+        write_atomic(part_path(root, "documents", None, batch_id),
+                     to_arrow("documents", list(documents.values()), {"batch_id": batch_id}))
+    vacuum(root)
+    refresh_views(root)
+    return sum(p["facts"] for p in parts)
+
+
 def _read(path: Path, columns: list[str] | None = None) -> pa.Table:
     return pq.read_table(path, columns=columns)
 
