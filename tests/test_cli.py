@@ -64,3 +64,16 @@ def test_run_flow_loads_good_documents_records_bad_ones_and_is_idempotent(tmp_pa
     st = subprocess.run(cmd + ["query", "select status, count(*) from documents group by 1 order by 1", "-w", str(wh),
                                "--format", "csv"], capture_output=True, text=True, cwd=ROOT, env=env)
     assert st.stdout.splitlines()[1:] == ["failed,1", "ok,3", "partial,1"]
+
+
+def test_serve_print_shows_the_nightly_deployment_on_a_shanghai_cron(tmp_path):
+    reg = ROOT / "data" / "sources.example.toml"
+    res = CliRunner().invoke(app, ["serve", "-s", str(reg), "-w", str(tmp_path), "--cron", "0 3 * * *", "--print"])
+    assert res.exit_code == 0, res.output
+    assert "xxgk-nightly" in res.output and "'0 3 * * *' in Asia/Shanghai" in res.output
+
+
+def test_example_source_registry_is_valid():
+    from extract.crawl import load_sources
+
+    assert [s.slug for s in load_sources(ROOT / "data" / "sources.example.toml")] == ["hongze", "pingtan"]
