@@ -72,20 +72,28 @@ def write_lock(root: Path, wait_seconds: float = 600.0):
         fh.close()
 
 
-def write_batch(root: Path, results: list[ExtractionResult], batch_id: str | None = None) -> tuple[str, int]:
-    """Write one load's records and commit them. Returns (batch id, facts written)."""
-    root = Path(root)
-    batch_id = batch_id or new_batch_id()
+def _group(results: list[ExtractionResult]):
+    """(last result per source, loadable result per content, those per data year): the
+    same source twice in one load counts once (the last), the same bytes from two sources
+    make one report."""
     latest: dict[str, ExtractionResult] = {}
-    for r in results:  # the same source twice in one load: the last one counts
+    for r in results:
         latest[r.document.source] = r
     by_content: dict[str, ExtractionResult] = {}
-    for r in latest.values():  # the same bytes from two sources: one report
+    for r in latest.values():
         if r.report.status in LOADED:
             by_content[r.document.doc_sha256] = r
     by_year: dict[int, list[ExtractionResult]] = defaultdict(list)
     for r in by_content.values():
         by_year[r.report.year or 0].append(r)
+    return latest, by_content, by_year
+
+
+def write_batch(root: Path, results: list[ExtractionResult], batch_id: str | None = None) -> tuple[str, int]:
+    """Write one load's records and commit them. Returns (batch id, facts written)."""
+    root = Path(root)
+    batch_id = batch_id or new_batch_id()
+    latest, by_content, by_year = _group(results)
     n_facts = 0
     for year, rs in sorted(by_year.items()):
         facts = [f for r in rs for f in r.facts]
@@ -110,16 +118,7 @@ def write_part(root: Path, results: list[ExtractionResult], batch_id: str, part:
     replaces its files."""
     root = Path(root)
     name = f"{batch_id}-p{part:04d}"
-    latest: dict[str, ExtractionResult] = {}
-    for r in results:
-        latest[r.document.source] = r
-    by_content: dict[str, ExtractionResult] = {}
-    for r in latest.values():
-        if r.report.status in LOADED:
-            by_content[r.document.doc_sha256] = r
-    by_year: dict[int, list[ExtractionResult]] = defaultdict(list)
-    for r in by_content.values():
-        by_year[r.report.year or 0].append(r)
+    latest, by_content, by_year = _group(results)
     n_facts = 0
     for year, rs in sorted(by_year.items()):
         extra = {"batch_id": batch_id, "data_year": year}
