@@ -68,7 +68,7 @@ def main(argv=None) -> int:
 
     from flows.discover import discover_files
     from flows.run import extract_items, run_flow
-    from flows.runners import cli_settings
+    from flows.runners import cli_settings, task_runner
     from load import load_results
 
     print(f"machine: {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, "
@@ -105,9 +105,7 @@ def main(argv=None) -> int:
     t1 = best(flow, pdfs)
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         t2 = best(flow, pdfs, runner=DaskTaskRunner(address=cluster.scheduler_address), parallelism=2)
-    t2own = best(flow, pdfs, runner=DaskTaskRunner(cluster_kwargs={"n_workers": 2, "threads_per_worker": 1,
-                                                                    "processes": True, "dashboard_address": None}),
-                 parallelism=2)
+    t2own = best(flow, pdfs, runner=task_runner(workers=2), parallelism=2)  # what `--workers 2` uses
     print(f"\nscale-out, {args.pdfs} PDFs:")
     print(f"  1 worker (default runner)              {t1:6.2f} s")
     print(f"  2 Dask workers, running cluster         {t2:6.2f} s  → {t1 / t2:.2f}x")

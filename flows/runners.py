@@ -18,8 +18,15 @@ def task_runner(workers: int | None = None, address: str | None = None):
 
         return DaskTaskRunner(address=address)
     if workers and workers > 1:
+        import multiprocessing
+
+        import dask
         from prefect_dask import DaskTaskRunner
 
+        if "fork" in multiprocessing.get_all_start_methods():
+            # forked workers start with Prefect and the extractors already imported: about
+            # 4 s less per run than spawned ones, which import them again
+            dask.config.set({"distributed.worker.multiprocessing-method": "fork"})
         return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True,
                                               "dashboard_address": None})
     return None

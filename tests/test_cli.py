@@ -77,3 +77,21 @@ def test_example_source_registry_is_valid():
     from extract.crawl import load_sources
 
     assert [s.slug for s in load_sources(ROOT / "data" / "sources.example.toml")] == ["hongze", "pingtan"]
+
+
+@pytest.mark.slow
+def test_run_on_a_local_dask_cluster_of_two_workers_loads_the_same_facts(tmp_path, prefect_env):
+    sample = ROOT / "data" / "sample"
+    cmd = [sys.executable, "-m", "flows.cli"]
+    facts = {}
+    for name, extra in (("one", []), ("dask", ["--workers", "2", "--batch-size", "10"])):
+        wh = tmp_path / name
+        r = subprocess.run(cmd + ["run", str(sample), "-w", str(wh), *extra], capture_output=True, text=True,
+                           cwd=ROOT, env=prefect_env)
+        assert r.returncode == 0, r.stderr[-2000:]
+        q = subprocess.run(cmd + ["query", "select report_id, \"table\", item, \"column\", value from facts order by all",
+                                  "-w", str(wh), "--format", "csv"], capture_output=True, text=True, cwd=ROOT,
+                           env=prefect_env)
+        facts[name] = q.stdout
+    assert facts["one"] == facts["dask"] and len(facts["one"].splitlines()) > 7000
+    assert len(list((tmp_path / "dask" / "facts").rglob("*-p0003.parquet"))) >= 1  # parts written by the workers
