@@ -137,9 +137,13 @@ def raw_sql(root: Path, table: str) -> str:
 CURRENT = {
     # the committed version of each document: its row with the highest batch id
     "documents": "SELECT * FROM _raw_documents QUALIFY row_number() OVER (PARTITION BY source ORDER BY batch_id DESC) = 1",
+    # (doc_sha256, batch) of current reports: the newest committed row per source, then the
+    # newest batch per content (an aggregate, cheaper than the window of `documents`)
+    "_current": """SELECT doc_sha256, max(batch_id) AS batch_id FROM (
+        SELECT arg_max(doc_sha256, batch_id) AS doc_sha256, max(batch_id) AS batch_id
+        FROM _raw_documents GROUP BY source) GROUP BY 1""",
     "reports": """SELECT r.* FROM _raw_reports r
-        SEMI JOIN (SELECT doc_sha256, max(batch_id) AS batch_id FROM documents GROUP BY 1) d
-        ON r.doc_sha256 = d.doc_sha256 AND r.batch_id = d.batch_id""",
+        SEMI JOIN _current d ON r.doc_sha256 = d.doc_sha256 AND r.batch_id = d.batch_id""",
     "facts": """SELECT f.*, f.data_year AS year FROM _raw_facts f
         SEMI JOIN (SELECT report_id, batch_id FROM reports) r ON f.report_id = r.report_id AND f.batch_id = r.batch_id""",
     "checks": """SELECT c.*, c.data_year AS year FROM _raw_checks c
@@ -155,8 +159,8 @@ def refresh_views(root: Path) -> Path:
     try:
         for table in BASE_VIEWS:
             con.execute(f"CREATE OR REPLACE VIEW _raw_{table} AS {raw_sql(root, table)}")
-        for table in BASE_VIEWS:
-            con.execute(f"CREATE OR REPLACE VIEW {table} AS {CURRENT[table]}")
+        for name, sql in CURRENT.items():
+            con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
         pattern = table_glob(root, "runs")
         runs = f"SELECT * FROM read_parquet('{pattern}', union_by_name = true)" if glob.glob(pattern) else _empty_select("runs")
         con.execute(f"CREATE OR REPLACE VIEW runs AS {runs} ORDER BY started_at")
