@@ -144,10 +144,13 @@ CURRENT = {
         FROM _raw_documents GROUP BY source) GROUP BY 1""",
     "reports": """SELECT r.* FROM _raw_reports r
         SEMI JOIN _current d ON r.doc_sha256 = d.doc_sha256 AND r.batch_id = d.batch_id""",
+    # report_id is the first 16 hex digits of the document's SHA-256: no need to read reports
     "facts": """SELECT f.*, f.data_year AS year FROM _raw_facts f
-        SEMI JOIN (SELECT report_id, batch_id FROM reports) r ON f.report_id = r.report_id AND f.batch_id = r.batch_id""",
+        SEMI JOIN (SELECT left(doc_sha256, 16) AS report_id, batch_id FROM _current) r
+        ON f.report_id = r.report_id AND f.batch_id = r.batch_id""",
     "checks": """SELECT c.*, c.data_year AS year FROM _raw_checks c
-        SEMI JOIN (SELECT report_id, batch_id FROM reports) r ON c.report_id = r.report_id AND c.batch_id = r.batch_id""",
+        SEMI JOIN (SELECT left(doc_sha256, 16) AS report_id, batch_id FROM _current) r
+        ON c.report_id = r.report_id AND c.batch_id = r.batch_id""",
 }
 
 
