@@ -293,6 +293,52 @@ def serve(
 
 
 @app.command()
+def quarantine(
+    warehouse: WarehouseOpt = Path("warehouse"),
+    retry: Annotated[bool, typer.Option("--retry", help="Re-extract them (after a parser fix), from the raw store or their source file.")] = False,
+    fmt: Annotated[Fmt, typer.Option("--format", "-f", help="Output format of the list.")] = Fmt.table,
+) -> None:
+    """List the documents that could not be extracted (status failed or unsupported), with
+    their reason and where their bytes are kept; --retry re-extracts them."""
+    from load import connect_readonly
+
+    try:
+        con = connect_readonly(warehouse)
+    except FileNotFoundError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1)
+    try:
+        rows = con.execute("SELECT source, status, reason, format, raw_path, ingested_at FROM documents "
+                           "WHERE status IN ('failed', 'unsupported') ORDER BY status, reason, source").fetchall()
+    finally:
+        con.close()
+    if retry:
+        if not rows:
+            out.print("nothing in quarantine")
+            return
+        items = []
+        for source, _, _, _, raw_path, _ in rows:
+            path = warehouse / raw_path if raw_path else Path(source)
+            if path.exists():
+                items.append({"path": str(path), "source": source, "raw_path": raw_path})
+            else:
+                err.print(f"[yellow]{source}: its bytes are gone (no raw copy, no source file)[/]")
+        res = _flow("run_flow", {"items": items, "warehouse": str(warehouse), "force": True}, total=len(items),
+                    label="re-extracting")
+        _print_summary(res, warehouse)
+        return
+    if fmt is Fmt.json:
+        for r in rows:
+            sys.stdout.write(json.dumps(dict(zip(("source", "status", "reason", "format", "raw_path", "ingested_at"),
+                                                 r)), ensure_ascii=False, default=str) + "\n")
+        return
+    t = Table("status", "reason", "source", "kept at", title=f"quarantine: {len(rows)} document(s)")
+    for source, status, reason, _, raw_path, _ in rows:
+        t.add_row(status, reason or "", source, raw_path or source)
+    out.print(t)
+
+
+@app.command()
 def compact(warehouse: WarehouseOpt = Path("warehouse")) -> None:
     """Merge the warehouse's many small load files into one file per table and data year.
 

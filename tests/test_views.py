@@ -205,3 +205,21 @@ def test_a_load_killed_mid_write_leaves_the_previous_data_and_a_rerun_completes_
     load_results(wh, [process_file(p) for p in REAL])  # re-running completes it
     assert rows(wh, "select count(*) from facts") == [(198 + 200 + 186 + 198,)]
     assert rows(wh, "select count(*) from _raw_facts") == [(198 + 200 + 186 + 198,)]
+
+
+def test_quarantine_lists_failed_documents_with_reason_and_where_they_are_kept(tmp_path):
+    bad = tmp_path / "broken.pdf"
+    bad.write_bytes(b"%PDF-1.4 garbage")
+    from flows.run import extract_items
+
+    results, _ = extract_items([{"path": str(bad), "source": str(bad)}, {"path": str(SEED), "source": str(SEED)}],
+                               {}, str(tmp_path / "wh"))
+    load_results(tmp_path / "wh", results)
+    res = CliRunner().invoke(app, ["quarantine", "-w", str(tmp_path / "wh"), "-f", "json"])
+    assert res.exit_code == 0, res.output
+    import json
+
+    (row,) = [json.loads(line) for line in res.stdout.splitlines()]
+    assert row["source"] == str(bad) and row["status"] == "failed" and "PDF" in row["reason"]
+    kept = tmp_path / "wh" / row["raw_path"]
+    assert kept.read_bytes() == bad.read_bytes()  # quarantine is a status, the bytes are kept
