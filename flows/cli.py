@@ -200,8 +200,10 @@ def crawl(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Read the list pages and show what would be fetched; fetch nothing else.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every item, not only skips and failures.")] = False,
 ) -> None:
-    """Crawl the registry's sources into the raw store (warehouse/raw/), politely: robots.txt,
-    per-host rate limits, conditional GET (an unchanged page costs one 304), allowed domains only.
+    """Crawl the registry's sources into the raw store (warehouse/raw/).
+
+    Politely: robots.txt, per-host rate limits, conditional GET (an unchanged page costs one
+    304), allowed domains only (redirects and attachment links included).
 
     Crawling does not extract; `xxgk nightly` crawls and then loads what is new or changed."""
     res = _flow("crawl_flow", {"registry": str(sources_file), "warehouse": str(warehouse), "sources": source,
@@ -235,8 +237,9 @@ def nightly(
     workers: WorkersOpt = None,
     dask_address: DaskOpt = None,
 ) -> None:
-    """The nightly job: crawl every source, then extract, check and load what is new or changed
-    (and what an older parser version handled). Keeps a run summary in the `runs` view."""
+    """The nightly job: crawl every source, then load what is new or changed.
+
+    Also re-extracts what an older parser version handled. Keeps a run summary in the `runs` view."""
     res = _flow("nightly_flow", {"registry": str(sources_file), "warehouse": str(warehouse),
                                  "batch_size": batch_size, "parallelism": _parallelism(workers, dask_address)},
                 label="working", workers=workers, address=dask_address)
@@ -255,8 +258,11 @@ def backfill(
     workers: WorkersOpt = None,
     dask_address: DaskOpt = None,
 ) -> None:
-    """Backfill years and/or sources by hand: crawl them and load what is missing, or with
-    --reparse re-extract what the warehouse already has (after a parser upgrade)."""
+    """Backfill years and/or sources by hand (crawl and load, or --reparse from the raw store).
+
+    Without --reparse the chosen sources/years are crawled and what is missing is loaded; with
+    --reparse what the warehouse already has is re-extracted, nothing is fetched (after a parser
+    upgrade)."""
     res = _flow("backfill_flow", {"registry": str(sources_file) if not reparse else None,
                                   "warehouse": str(warehouse), "years": _years(years), "sources": source,
                                   "reparse": reparse, "batch_size": batch_size,
@@ -275,9 +281,11 @@ def serve(
     timezone: Annotated[str, typer.Option(help="Time zone of the cron schedule.")] = "Asia/Shanghai",
     print_only: Annotated[bool, typer.Option("--print", help="Show the deployment that would be served and exit.")] = False,
 ) -> None:
-    """Schedule `nightly` with Prefect (flow.serve): a long-running process that starts the
-    nightly flow on the cron schedule. Needs a Prefect server for the schedule and the UI:
-    `uv run prefect server start`, then PREFECT_API_URL=http://127.0.0.1:4200/api."""
+    """Serve `nightly` as a Prefect deployment on a cron schedule (Asia/Shanghai by default).
+
+    A long-running process (flow.serve) that starts the nightly flow on schedule. Needs a Prefect
+    server for the schedule and the UI: `uv run prefect server start`, then
+    PREFECT_API_URL=http://127.0.0.1:4200/api."""
     from prefect.schedules import Cron
 
     from .run import nightly_flow
@@ -298,8 +306,10 @@ def quarantine(
     retry: Annotated[bool, typer.Option("--retry", help="Re-extract them (after a parser fix), from the raw store or their source file.")] = False,
     fmt: Annotated[Fmt, typer.Option("--format", "-f", help="Output format of the list.")] = Fmt.table,
 ) -> None:
-    """List the documents that could not be extracted (status failed or unsupported), with
-    their reason and where their bytes are kept; --retry re-extracts them."""
+    """List the documents that could not be extracted, with their reason; --retry re-extracts them.
+
+    Quarantined documents have status failed or unsupported; their bytes are kept (raw store or
+    their source file)."""
     from load import connect_readonly
 
     try:
@@ -340,7 +350,7 @@ def quarantine(
 
 @app.command()
 def compact(warehouse: WarehouseOpt = Path("warehouse")) -> None:
-    """Merge the warehouse's many small load files into one file per table and data year.
+    """Merge the warehouse's load files into one file per table and data year.
 
     Safe to interrupt (nothing is visible until the merged files are committed) and to run at
     any time; nightly runs add a few files each, so compact weekly or monthly."""
