@@ -72,6 +72,8 @@ class ExtractSettings:
     """DOCX whose uncompressed parts exceed this are refused (zip bombs)."""
     max_html_depth: int = 500
     """HTML nested deeper than this is refused."""
+    max_seconds: float = 120.0
+    """A PDF still being read after this long is given up (checked after every page)."""
 
     @classmethod
     def resolve(cls, value: "ExtractSettings | dict | None") -> "ExtractSettings":

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import bisect
 import logging
+import time
 from io import BytesIO
 from pathlib import Path
 
@@ -67,9 +68,13 @@ def read_document(path: Path, settings: ExtractSettings | None = None, data: byt
     n_cid = 0
     pageno = 0
     try:
+        started = time.monotonic()
         for pageno, page in enumerate(PDFPage.create_pages(document), start=1):
             if pageno > settings.max_pages:
                 raise LimitExceeded(path, f"more than max_pages={settings.max_pages} pages")
+            if time.monotonic() - started > settings.max_seconds:
+                raise LimitExceeded(path, f"still reading after max_seconds={settings.max_seconds:g} s "
+                                          f"(gave up at page {pageno})")
             interpreter.process_page(page)
             layout = device.get_result()
             chars, hsegs, vsegs = _collect(layout)

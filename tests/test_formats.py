@@ -134,3 +134,9 @@ def test_legacy_doc_is_converted_and_read_exactly_when_libreoffice_is_installed(
         pytest.skip("no LibreOffice here: checked the unsupported branch only")
     assert got["status"] == "ok" and got["format"] == "doc"
     assert {(f["table"], f["item"], f["column"]): f["value"] for f in got["facts"]} == truth_values(LEGACY_DOC)
+
+
+def test_a_pdf_over_the_time_limit_is_given_up_with_the_limit_named(tmp_path):
+    pdf = sorted((FIXTURES / "real").glob("*.pdf"))[0]
+    got = result_to_json(process_file(pdf, settings={"max_seconds": 0.0}))
+    assert got["status"] == "failed" and "max_seconds=0" in got["reason"] and "gave up at page" in got["reason"]
