@@ -107,10 +107,16 @@ def _flow(name: str, kwargs: dict, total: int | None = None, label: str = "runni
             progress.update(task, description=label, advance=n)
 
         set_hook(hook)
+        from load import WarehouseBusy
+
         try:
             with shared_api(bool(workers and workers > 1) or bool(address)), cli_settings():
                 fn = with_runner(getattr(flows_run, name), workers, address)
                 return fn(**kwargs)
+        except WarehouseBusy as exc:
+            progress.stop()
+            err.print(f"[red]{exc}[/red] (another xxgk run is writing to it; nothing was written)")
+            raise typer.Exit(3)
         finally:
             set_hook(None)
 

@@ -265,10 +265,12 @@ def compact(root: Path) -> dict:
     return {"batch_id": batch_id, "files_before": before, "files_after": after}
 
 
-def load_results(root: Path, results: list[ExtractionResult], lock: bool = True) -> int:
+def load_results(root: Path, results: list[ExtractionResult], lock: bool = True,
+                 wait_seconds: float = 600.0) -> int:
     """Write a batch of results under the writer lock, clean up, refresh the views.
-    Returns the number of facts written."""
-    ctx = write_lock(root) if lock else contextlib.nullcontext()
+    Returns the number of facts written. Another run holding the lock: wait up to
+    `wait_seconds`, then raise WarehouseBusy."""
+    ctx = write_lock(root, wait_seconds) if lock else contextlib.nullcontext()
     with ctx:
         clean_temporaries(root)
         _, n = write_batch(root, results) if results else ("", 0)

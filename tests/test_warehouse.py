@@ -70,3 +70,34 @@ def test_report_metrics_on_real_reports(tmp_path):
     m = dict(con.sql("select agency, disclosure_rate from report_metrics").fetchall())
     assert abs(m["平潭综合实验区"] - 42 / 81) < 1e-9
     assert abs(m["淮安市洪泽区人民政府"] - 59 / 95) < 1e-9
+
+
+def test_a_second_writer_waits_then_refuses_clearly_and_writes_nothing(tmp_path):
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    import pytest
+
+    from load import WarehouseBusy
+
+    load_results(tmp_path, [process_file(SEED)])
+    before = counts(tmp_path)
+    root = Path(__file__).resolve().parent.parent
+    holder = subprocess.Popen([sys.executable, "-c", (
+        f"import sys, time; sys.path.insert(0, {str(root)!r}); from load import write_lock\n"
+        f"with write_lock({str(tmp_path)!r}):\n    print('locked', flush=True); time.sleep(30)")],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        t = time.monotonic()
+        with pytest.raises(WarehouseBusy, match="locked by another run"):
+            load_results(tmp_path, [process_file(p) for p in REAL], wait_seconds=1.0)
+        assert time.monotonic() - t >= 1.0  # it waited first
+    finally:
+        holder.kill()
+        holder.wait()
+    assert counts(tmp_path) == before
+    load_results(tmp_path, [process_file(p) for p in REAL], wait_seconds=5.0)  # the lock died with its holder
+    assert counts(tmp_path)["reports"] == 4
