@@ -121,6 +121,17 @@ def _flow(name: str, kwargs: dict, total: int | None = None, label: str = "runni
             set_hook(None)
 
 
+def _open(warehouse: Path):
+    """A read-only connection to the warehouse's views, or a clear error and exit 1."""
+    from load import connect_readonly
+
+    try:
+        return connect_readonly(warehouse)
+    except FileNotFoundError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1)
+
+
 def _parallelism(workers: int | None, address: str | None) -> int:
     if address:
         return 8  # an existing cluster: its size is unknown here, so cut finer batches
@@ -316,13 +327,7 @@ def quarantine(
 
     Quarantined documents have status failed or unsupported; their bytes are kept (raw store or
     their source file)."""
-    from load import connect_readonly
-
-    try:
-        con = connect_readonly(warehouse)
-    except FileNotFoundError as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1)
+    con = _open(warehouse)
     try:
         rows = con.execute("SELECT source, status, reason, format, raw_path, ingested_at FROM documents "
                            "WHERE status IN ('failed', 'unsupported') ORDER BY status, reason, source").fetchall()
@@ -377,16 +382,11 @@ def query(
     """Run read-only SQL against the warehouse's DuckDB views."""
     import duckdb
 
-    from load import connect_readonly
 
     if fmt is Fmt.parquet and output is None:
         err.print("[red]--format parquet needs --output FILE[/]")
         raise typer.Exit(2)
-    try:
-        con = connect_readonly(warehouse)
-    except FileNotFoundError as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1)
+    con = _open(warehouse)
     if output is not None:
         try:
             n = _write_result(con, sql, output, fmt.value if fmt is not Fmt.table else "csv")
@@ -466,15 +466,10 @@ def export(
     """Export a view (filtered by province, year or body) to Excel, CSV or Parquet."""
     import duckdb
 
-    from load import connect_readonly
 
     if not view.replace("_", "").isalnum():
         raise typer.BadParameter(f"not a view name: {view!r}")
-    try:
-        con = connect_readonly(warehouse)
-    except FileNotFoundError as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1)
+    con = _open(warehouse)
     try:
         cols = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {view}").fetchall()}
         conds, report_conds = [], []
