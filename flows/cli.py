@@ -110,8 +110,8 @@ def _flow(name: str, kwargs: dict, total: int | None = None, label: str = "runni
         from load import WarehouseBusy
 
         try:
+            fn = with_runner(getattr(flows_run, name), workers, address)  # before the API: overlaps start-ups
             with shared_api(bool(workers and workers > 1) or bool(address)), cli_settings():
-                fn = with_runner(getattr(flows_run, name), workers, address)
                 return fn(**kwargs)
         except WarehouseBusy as exc:
             progress.stop()
@@ -382,7 +382,6 @@ def query(
     """Run read-only SQL against the warehouse's DuckDB views."""
     import duckdb
 
-
     if fmt is Fmt.parquet and output is None:
         err.print("[red]--format parquet needs --output FILE[/]")
         raise typer.Exit(2)
@@ -465,7 +464,6 @@ def export(
 ) -> None:
     """Export a view (filtered by province, year or body) to Excel, CSV or Parquet."""
     import duckdb
-
 
     if not view.replace("_", "").isalnum():
         raise typer.BadParameter(f"not a view name: {view!r}")
