@@ -325,6 +325,8 @@ class Grid:
     rows: list[list[Cell]]
     header_rows: int = 0
     col_weights: list[float] = field(default_factory=list)
+    caption: str | None = None
+    """A 表二 sub-table printed on its own: its section heading, printed above it."""
 
 
 def _spaced(label: str, st: Style, rng: random.Random) -> str:
@@ -397,8 +399,7 @@ class Printer:
                         row.append(cell)
                 block.append(row)
             if self.st.t2_split:
-                grids.append(Grid("t2", 4, block[1:], header_rows=1, col_weights=[2, 1, 1, 1]))
-                grids[-1].caption = section  # type: ignore[attr-defined]
+                grids.append(Grid("t2", 4, block[1:], header_rows=1, col_weights=[2, 1, 1, 1], caption=section))
             else:
                 rows.extend(block)
         if not self.st.t2_split:
@@ -620,10 +621,6 @@ def truth(spec: Spec) -> dict:
 
 # ---------------------------------------------------------------- renderers
 
-def _cell_text(cell: Cell) -> str:
-    return cell.text
-
-
 def _grid_positions(grid: Grid) -> list[list[tuple[int, Cell]]]:
     """Each row's origin cells with their column index (rowspans occupy later rows)."""
     taken: dict[tuple[int, int], bool] = {}
@@ -737,7 +734,7 @@ def render_html(spec: Spec) -> bytes:
         table = {"二": "t2", "三": "t3", "四": "t4"}.get(heading[0])
         if table:
             for grid in spec.grids[table]:
-                cap = getattr(grid, "caption", None)
+                cap = grid.caption
                 if cap:
                     body.append(f"<p>{cap}</p>")
                 body.append(_html_table(grid, st, rng))
@@ -794,7 +791,7 @@ def render_docx(spec: Spec) -> bytes:
         if not table:
             continue
         for grid in spec.grids[table]:
-            cap = getattr(grid, "caption", None)
+            cap = grid.caption
             if cap:
                 doc.add_paragraph(cap)
             n = len(grid.rows)
@@ -1001,7 +998,7 @@ def render_pdf(spec: Spec) -> bytes:
         tname = {"二": "t2", "三": "t3", "四": "t4"}.get(heading[0])
         if tname:
             for grid in spec.grids[tname]:
-                cap = getattr(grid, "caption", None)
+                cap = grid.caption
                 if cap:
                     para(cap)
                 if y - 60 < bottom:

@@ -40,6 +40,7 @@ _TOKEN = re.compile(
 _ESC = re.compile(rb"\\(?:([0-7]{1,3})|(\r\n|\r|\n)|(.))", re.S)
 _ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
 _NAME_HEX = re.compile(rb"#([0-9A-Fa-f]{2})")
+_HEX_WS = re.compile(rb"[" + _WS + rb"]")
 _EI = re.compile(rb"[" + _WS + rb"]EI(?=[" + _WS + rb"]|$)")
 
 
@@ -130,7 +131,7 @@ def tokens(data: bytes):
         elif g == 4:
             obj = _unescape(m.group(4))
         elif g == 5:
-            h = re.sub(rb"[" + _WS + rb"]", b"", m.group(5))
+            h = _HEX_WS.sub(b"", m.group(5))
             if len(h) % 2:
                 h += b"0"
             obj = bytes.fromhex(h.decode("ascii"))

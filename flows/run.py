@@ -29,7 +29,7 @@ from extract.crawl import CrawlReport, RawStore, Source, crawl_source, load_sour
 from load import (clean_temporaries, commit, connect_readonly, new_batch_id, raw_root, write_lock,  # noqa: E402
                   write_part, write_run_summary)
 from transform.pipeline import process_file  # noqa: E402
-from transform.records import ExtractionResult, RunSummary  # noqa: E402,F401
+from transform.records import ExtractionResult, RunSummary  # noqa: E402
 
 from .discover import discover_files  # noqa: E402
 from .progress import advance  # noqa: E402

@@ -6,9 +6,9 @@ from .errors import LoadError, SchemaMismatch, WarehouseBusy
 from .layout import raw_root
 from .parquet import clean_temporaries
 from .layout import new_batch_id
-from .warehouse import (DEFAULT_WAREHOUSE, commit, compact_warehouse, load_results, vacuum, write_batch, write_lock,
+from .warehouse import (DEFAULT_WAREHOUSE, commit, compact_warehouse, load_results, vacuum, write_lock,
                         write_part, write_run_summary)
 
 __all__ = ["DEFAULT_WAREHOUSE", "LoadError", "SchemaMismatch", "WarehouseBusy", "connect_readonly",
-           "clean_temporaries", "commit", "compact_warehouse", "load_results", "new_batch_id", "raw_root", "refresh_views", "vacuum", "write_batch", "write_lock",
+           "clean_temporaries", "commit", "compact_warehouse", "load_results", "new_batch_id", "raw_root", "refresh_views", "vacuum", "write_lock",
            "write_part", "write_run_summary"]

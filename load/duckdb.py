@@ -128,7 +128,7 @@ def raw_sql(root: Path, table: str) -> str:
     pattern = table_glob(root, table)
     if not glob.glob(pattern):
         return _empty_select(table)
-    if table == "documents":
+    if table in ("documents", "runs"):
         return f"SELECT * FROM read_parquet('{pattern}', union_by_name = true)"
     return (f"SELECT * FROM read_parquet('{pattern}', hive_partitioning = true, union_by_name = true, "
             "hive_types = {'data_year': INTEGER})")
@@ -164,9 +164,7 @@ def refresh_views(root: Path) -> Path:
             con.execute(f"CREATE OR REPLACE VIEW _raw_{table} AS {raw_sql(root, table)}")
         for name, sql in CURRENT.items():
             con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
-        pattern = table_glob(root, "runs")
-        runs = f"SELECT * FROM read_parquet('{pattern}', union_by_name = true)" if glob.glob(pattern) else _empty_select("runs")
-        con.execute(f"CREATE OR REPLACE VIEW runs AS {runs} ORDER BY started_at")
+        con.execute(f"CREATE OR REPLACE VIEW runs AS {raw_sql(root, 'runs')} ORDER BY started_at")
         for name, sql in DERIVED_VIEWS.items():
             con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql.replace('{PARSER_VERSION}', PARSER_VERSION)}")
     finally:

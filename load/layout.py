@@ -3,15 +3,16 @@ so another filesystem (an object store) can follow by changing this module only.
 
     warehouse/
       documents/<batch_id>.parquet                     the documents of one load (every file seen)
-      reports/data_year=<Y>/<batch_id>.parquet          the reports of one load, per data year
-      facts/data_year=<Y>/<batch_id>.parquet            their long facts
-      checks/data_year=<Y>/<batch_id>.parquet           their identity results
+      reports/data_year=<Y>/<part>.parquet              the reports of one load, per data year
+      facts/data_year=<Y>/<part>.parquet                their long facts
+      checks/data_year=<Y>/<part>.parquet               their identity results
       runs/<run_id>.parquet                             one summary per flow run
       raw/<sha256[:2]>/<sha256>.<ext>                   fetched files, content-addressed (extract/crawl)
       xxgk.duckdb                                       views only, no data
       .lock                                             writer lock
 
-One file per table, data year and load (not per report): a warehouse of 50,000 reports
+A <part> is `<batch_id>-p<n>` (one per worker batch of a load; compaction writes
+`<batch_id>`). One file per table, data year and load (not per report): a warehouse of 50,000 reports
 loaded in a few dozen runs is a few hundred files, which DuckDB scans in well under a
 second; one file per report would be 150,000 files. `xxgk compact` merges the files of
 many small runs (see load/warehouse.py for how rows stay current and crash-safe).

@@ -72,44 +72,6 @@ def write_lock(root: Path, wait_seconds: float = 600.0):
         fh.close()
 
 
-def _group(results: list[ExtractionResult]):
-    """(last result per source, loadable result per content, those per data year): the
-    same source twice in one load counts once (the last), the same bytes from two sources
-    make one report."""
-    latest: dict[str, ExtractionResult] = {}
-    for r in results:
-        latest[r.document.source] = r
-    by_content: dict[str, ExtractionResult] = {}
-    for r in latest.values():
-        if r.report.status in LOADED:
-            by_content[r.document.doc_sha256] = r
-    by_year: dict[int, list[ExtractionResult]] = defaultdict(list)
-    for r in by_content.values():
-        by_year[r.report.year or 0].append(r)
-    return latest, by_content, by_year
-
-
-def write_batch(root: Path, results: list[ExtractionResult], batch_id: str | None = None) -> tuple[str, int]:
-    """Write one load's records and commit them. Returns (batch id, facts written)."""
-    root = Path(root)
-    batch_id = batch_id or new_batch_id()
-    latest, by_content, by_year = _group(results)
-    n_facts = 0
-    for year, rs in sorted(by_year.items()):
-        facts = [f for r in rs for f in r.facts]
-        checks = [c for r in rs for c in r.checks]
-        n_facts += len(facts)
-        extra = {"batch_id": batch_id, "data_year": year}
-        write_atomic(part_path(root, "facts", year, batch_id), to_arrow("facts", facts, extra))
-        write_atomic(part_path(root, "checks", year, batch_id), to_arrow("checks", checks, extra))
-        write_atomic(part_path(root, "reports", year, batch_id),
-                     to_arrow("reports", [r.report for r in rs], {"batch_id": batch_id}))
-    if latest:  # the commit
-        write_atomic(part_path(root, "documents", None, batch_id),
-                     to_arrow("documents", [r.document for r in latest.values()], {"batch_id": batch_id}))
-    return batch_id, n_facts
-
-
 def write_part(root: Path, results: list[ExtractionResult], batch_id: str, part: int) -> dict:
     """Write one part of a load (facts, checks and reports of `results`, per data year) as
     files `<batch_id>-p<part>.parquet`, without committing. Parts of one batch may be written
@@ -118,7 +80,16 @@ def write_part(root: Path, results: list[ExtractionResult], batch_id: str, part:
     replaces its files."""
     root = Path(root)
     name = f"{batch_id}-p{part:04d}"
-    latest, by_content, by_year = _group(results)
+    latest: dict[str, ExtractionResult] = {}
+    for r in results:  # the same source twice: the last one counts
+        latest[r.document.source] = r
+    by_content: dict[str, ExtractionResult] = {}
+    for r in latest.values():  # the same bytes from two sources: one report
+        if r.report.status in LOADED:
+            by_content[r.document.doc_sha256] = r
+    by_year: dict[int, list[ExtractionResult]] = defaultdict(list)
+    for r in by_content.values():
+        by_year[r.report.year or 0].append(r)
     n_facts = 0
     for year, rs in sorted(by_year.items()):
         extra = {"batch_id": batch_id, "data_year": year}
@@ -228,6 +199,12 @@ def _filter_file(path: Path, key: str, current: dict[str, str]) -> int:
     return 1
 
 
+def _rebatch(parts: list[pa.Table], table: str, batch_id: str) -> pa.Table:
+    merged = pa.concat_tables(parts, promote_options="default").cast(SCHEMAS[table])
+    return merged.set_column(merged.schema.get_field_index("batch_id"), "batch_id",
+                             pa.array([batch_id] * merged.num_rows, pa.string()))
+
+
 def compact(root: Path) -> dict:
     """Re-commit every current row under one new batch (a file per table and year), then
     vacuum the old files. Safe to interrupt: until its documents file is written the new
@@ -246,9 +223,7 @@ def compact(root: Path) -> dict:
                 parts.append(t.filter(_current_mask(t, "report_id", by_report)))
             if not parts:
                 continue
-            merged = pa.concat_tables(parts, promote_options="default").cast(SCHEMAS[table])
-            merged = merged.set_column(merged.schema.get_field_index("batch_id"), "batch_id",
-                                       pa.array([batch_id] * merged.num_rows, pa.string()))
+            merged = _rebatch(parts, table, batch_id)
             if merged.num_rows:
                 write_atomic(part_path(root, table, year, batch_id), merged)
     parts = []
@@ -256,10 +231,7 @@ def compact(root: Path) -> dict:
         t = _read(path)
         parts.append(t.filter(_current_mask(t, "source", docs)))
     if parts:
-        merged = pa.concat_tables(parts, promote_options="default").cast(SCHEMAS["documents"])
-        merged = merged.set_column(merged.schema.get_field_index("batch_id"), "batch_id",
-                                   pa.array([batch_id] * merged.num_rows, pa.string()))
-        write_atomic(part_path(root, "documents", None, batch_id), merged)  # the commit
+        write_atomic(part_path(root, "documents", None, batch_id), _rebatch(parts, "documents", batch_id))  # the commit
     vacuum(root)
     after = {t: len(table_files(root, t)) for t in TABLES}
     return {"batch_id": batch_id, "files_before": before, "files_after": after}
@@ -273,10 +245,8 @@ def load_results(root: Path, results: list[ExtractionResult], lock: bool = True,
     ctx = write_lock(root, wait_seconds) if lock else contextlib.nullcontext()
     with ctx:
         clean_temporaries(root)
-        _, n = write_batch(root, results) if results else ("", 0)
-        vacuum(root)
-        refresh_views(root)
-    return n
+        batch_id = new_batch_id()
+        return commit(root, batch_id, [write_part(root, results, batch_id, 0)] if results else [])
 
 
 def write_run_summary(root: Path, summary) -> Path:

@@ -156,14 +156,15 @@ def locate(rows: list[Row], templates: Templates, year: int | None) -> Located:
     t4_mode = False
     t4_labels = {lb: code for code in templates.t4.column_order for lb in templates.t4.columns[code].labels}
     pending: list[str] = []
+    """Value-less short lines just above: the first lines of a label wrapped in an unruled
+    table, whose last line carries the numbers."""
     orphan: Row | None = None
     """A row with cells whose label matched nothing: maybe the first part of a row that a
     page break split in two."""
     amount_unit: str | None = None
+    """The unit the last amount column header printed (元 / 万元)."""
     blank_item: ItemRow | None = None
     """The last matched row if all its cells were blank (its numbers may follow)."""
-    """Value-less short lines just above: the first lines of a label wrapped in an unruled
-    table, whose last line carries the numbers."""
 
     for row in rows:
         label = row.label

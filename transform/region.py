@@ -30,7 +30,6 @@ _PLACEHOLDERS = {"市辖区", "县", "省直辖县级行政区划", "自治区�
 _MUNICIPALITIES = {"11", "12", "31", "50"}
 _SHORT = re.compile(r"(省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区)$")
 _TOWN = re.compile(r"^(?P<town>[\u4e00-\u9fff]{1,8}?(?:镇|乡|街道))(?:人民政府|办事处|党政办|$)")
-_GOVERNMENT = ("人民政府",)
 
 
 class RegionDataMissing(TransformError):
@@ -91,7 +90,6 @@ def _table() -> _Table:
 
 def _longest_child(t: _Table, text: str, parent: str | None, level_codes: bool) -> tuple[str | None, int, bool]:
     """(code, length, ambiguous) of the longest division name at the start of `text`."""
-    best: tuple[str | None, int, bool] = (None, 0, False)
     for n in range(min(len(text), 24), 1, -1):
         codes = t.by_name.get(text[:n])
         if not codes:
@@ -106,7 +104,7 @@ def _longest_child(t: _Table, text: str, parent: str | None, level_codes: bool) 
         if len(codes) > 1:
             return (None, n, True)
         return (codes[0], n, False)
-    return best
+    return (None, 0, False)
 
 
 def resolve(agency: str | None) -> Region:
@@ -159,6 +157,6 @@ def _kind(rest: str) -> str | None:
     m = _TOWN.match(rest)
     if m:
         rest = rest[m.end("town"):]
-    if rest in ("", "人民政府", "办事处", "街道办事处") or rest in _GOVERNMENT:
+    if rest in ("", "人民政府", "办事处", "街道办事处"):
         return "government"
     return "department"
