@@ -28,6 +28,18 @@ def sniff_format(path: Path, head: bytes) -> str:
     return "text"
 
 
+_CONTROL = {chr(c) for c in range(32) if chr(c) not in "\t\n\r\f\v"} | {"\ufffd"}
+
+
+def looks_binary(text: str, sample: int = 100_000, share: float = 0.02) -> bool:
+    """True when decoded 'text' is mostly bytes that are not text: more than `share` of its
+    first `sample` characters are control characters or U+FFFD replacements."""
+    head = text[:sample]
+    if not head:
+        return False
+    bad = sum(1 for ch in head if ch in _CONTROL)
+    return bad > share * len(head)
+
 
 def decode_text(data: bytes, declared: str | None = None) -> str:
     """Decode bytes of a web page or text file: BOM, declared charset, UTF-8, then detection.

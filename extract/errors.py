@@ -34,4 +34,4 @@ class UnsupportedDocument(ExtractError):
 
 class NoTextLayer(UnsupportedDocument):
     def __init__(self, path: object):
-        super().__init__(path, "no text layer (scanned)")
+        super().__init__(path, "no text layer (scanned or blank pages)")

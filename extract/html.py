@@ -10,8 +10,8 @@ from pathlib import Path
 import lxml.html
 from lxml import etree
 
-from .detect import decode_text
-from .errors import DocumentUnreadable
+from .detect import decode_text, looks_binary
+from .errors import DocumentUnreadable, LimitExceeded
 from .models import ExtractSettings, RawCell, RawDocument, RawRow, RawTable
 
 # Body containers of common government CMSs, most specific first.
@@ -28,10 +28,14 @@ def read_document(path: Path, settings: ExtractSettings | None = None, data: byt
     data = path.read_bytes() if data is None else data
     m = _META_CHARSET.search(data[:4096])
     html = decode_text(data, m.group(1).decode("ascii", "replace") if m else None)
+    if looks_binary(html):
+        raise DocumentUnreadable(path, "binary data, not an HTML page")
+    parser = lxml.html.HTMLParser()
     try:
-        root = lxml.html.document_fromstring(html)
+        root = lxml.html.document_fromstring(html, parser=parser)
     except (etree.ParserError, ValueError) as exc:
         raise DocumentUnreadable(path, f"not parseable as HTML ({exc})") from exc
+    _check_depth(path, root, parser, settings.max_html_depth)
     for bad in root.xpath("//script|//style|//noscript"):
         bad.drop_tree()
     hints = _hints(root)
@@ -44,6 +48,20 @@ def read_document(path: Path, settings: ExtractSettings | None = None, data: byt
 
 def extract_tables(path: Path, settings: ExtractSettings | None = None) -> list[RawTable]:
     return read_document(path, settings).tables
+
+
+def _check_depth(path: Path, root, parser, limit: int) -> None:
+    """Refuse pages nested deeper than `limit`. libxml2 itself stops at 256 levels and
+    silently flattens the rest (which could shuffle cells), so its resource error counts too."""
+    if any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log):
+        raise LimitExceeded(path, f"HTML nested deeper than max_html_depth={limit} levels (the parser stops at 256)")
+    depth = deepest = 0
+    for event, _ in etree.iterwalk(root, events=("start", "end")):
+        depth += 1 if event == "start" else -1
+        if depth > deepest:
+            deepest = depth
+            if deepest > limit:
+                raise LimitExceeded(path, f"HTML nested deeper than max_html_depth={limit} levels")
 
 
 def _hints(root) -> dict[str, str]:

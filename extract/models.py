@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-PARSER_VERSION = "0.2.0"
+PARSER_VERSION = "0.2.1"
 """Bumped whenever a change to extract/ or transform/ can change extracted values."""
 
 
@@ -70,10 +70,14 @@ class ExtractSettings:
     """PDFs with more pages are refused."""
     max_unzipped_bytes: int = 200 * 1024 * 1024
     """DOCX whose uncompressed parts exceed this are refused (zip bombs)."""
-    max_html_depth: int = 500
-    """HTML nested deeper than this is refused."""
+    max_html_depth: int = 200
+    """HTML nested deeper than this is refused (the HTML parser itself stops at 256)."""
     max_seconds: float = 120.0
-    """A PDF still being read after this long is given up (checked after every page)."""
+    """Time to read one document. PDFs check it after every page; a document read in an
+    isolated reader process (`transform.sandbox`, what runs use) is stopped when it runs over."""
+    max_memory_mb: int = 2048
+    """Memory one document may take on top of the reader process's own (isolated readers
+    only; enforced as an address-space limit on Linux)."""
 
     @classmethod
     def resolve(cls, value: "ExtractSettings | dict | None") -> "ExtractSettings":

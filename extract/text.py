@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .detect import decode_text
+from .detect import decode_text, looks_binary
+from .errors import DocumentUnreadable
 from .models import ExtractSettings, RawCell, RawDocument, RawRow, RawTable
 
 
 def read_document(path: Path, settings: ExtractSettings | None = None, data: bytes | None = None) -> RawDocument:
     data = path.read_bytes() if data is None else data
     text = decode_text(data)
+    if looks_binary(text):
+        raise DocumentUnreadable(path, "binary data, not text")
     return RawDocument(path=path, format="text", text=text, tables=[lines_to_table(text)])
 
 

@@ -50,6 +50,7 @@ class ExportFmt(str, Enum):
 def extract(
     paths: Annotated[list[Path], typer.Argument(help="Files or directories (searched recursively).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per document (JSON Lines).")] = False,
+    limit: LimitOpt = None,
 ) -> None:
     """Extract and check documents; print the results, write nothing.
 
@@ -58,18 +59,19 @@ def extract(
     is installed, otherwise reported `unsupported`. A bad document never stops the batch: it gets
     status `failed` with a reason, and the exit code stays 0.
     """
-    from transform.pipeline import process_file
+    from transform.sandbox import process_isolated
     from transform.serialize import result_to_json
 
     from .discover import discover_files
 
+    limits = _limits(limit)
     files = discover_files(paths)
     if not files:
         err.print("[red]no files found[/red]")
         raise typer.Exit(2)
     rows = []
     for f in files:
-        res = result_to_json(process_file(f))
+        res = result_to_json(process_isolated(f, limits))
         if as_json:
             sys.stdout.write(json.dumps(res, ensure_ascii=False) + "\n")
             sys.stdout.flush()
@@ -139,13 +141,47 @@ def _parallelism(workers: int | None, address: str | None) -> int:
 
 
 def _run(paths: list[Path], warehouse: Path, batch_size: int, workers: int | None = None,
-         address: str | None = None, force: bool = False) -> dict:
+         address: str | None = None, force: bool = False, limits: dict | None = None) -> dict:
     from .discover import discover_files
 
     n = len(discover_files(paths))
     return _flow("run_flow", {"paths": [str(p) for p in paths], "warehouse": str(warehouse),
-                              "batch_size": batch_size, "force": force, "parallelism": _parallelism(workers, address)},
+                              "batch_size": batch_size, "force": force, "parallelism": _parallelism(workers, address),
+                              "limits": limits},
                  total=n, label="extracting", workers=workers, address=address)
+
+
+LimitOpt = Annotated[Optional[list[str]], typer.Option(
+    "--limit", metavar="NAME=VALUE",
+    help="Per-document limit (repeatable): max_bytes, max_pages, max_seconds, max_memory_mb, "
+         "max_unzipped_bytes, max_html_depth. Defaults: 50 MiB, 200 pages, 120 s, 2048 MB, 200 MiB, 200 "
+         "levels. A document over a limit is quarantined with the limit named.")]
+
+
+def _limits(specs: Optional[list[str]]) -> dict | None:
+    """--limit NAME=VALUE options → ExtractSettings keyword arguments, or a clear error."""
+    if not specs:
+        return None
+    from extract import ExtractSettings
+
+    fields = ExtractSettings.__dataclass_fields__
+    limits: dict = {}
+    for spec in specs:
+        name, _, value = spec.partition("=")
+        name = name.strip().replace("-", "_")
+        if name not in fields or not value.strip():
+            err.print(f"[red]--limit {spec}: expected NAME=VALUE with NAME one of {', '.join(fields)}[/red]")
+            raise typer.Exit(2)
+        kind = int if fields[name].type in (int, "int") else float
+        try:
+            limits[name] = kind(float(value)) if kind is int else kind(value)
+        except ValueError:
+            err.print(f"[red]--limit {spec}: {value!r} is not a number[/red]")
+            raise typer.Exit(2)
+        if limits[name] <= 0:
+            err.print(f"[red]--limit {spec}: must be positive[/red]")
+            raise typer.Exit(2)
+    return limits
 
 
 WorkersOpt = Annotated[Optional[int], typer.Option("--workers", help="Run tasks on a local Dask cluster of N worker processes (prefect-dask).")]
@@ -180,6 +216,7 @@ def run(
     force: Annotated[bool, typer.Option("--force", help="Re-extract documents the warehouse already holds from this parser version.")] = False,
     workers: WorkersOpt = None,
     dask_address: DaskOpt = None,
+    limit: LimitOpt = None,
 ) -> None:
     """Run the Prefect flow: extract → transform → check → load into the warehouse.
 
@@ -187,6 +224,7 @@ def run(
     changed ones replaces their rows. Bad documents are recorded in `documents` with their reason
     (and a copy in the raw store); the run goes on and exits 0.
     """
+    limits = _limits(limit)
     paths = list(paths or [])
     if stale:
         extra = _stale_sources(warehouse)
@@ -195,7 +233,7 @@ def run(
     if not paths:
         err.print("nothing to do: give files or directories (or --stale with stale documents)")
         raise typer.Exit(0 if stale else 2)
-    summary = _run(paths, warehouse, batch_size, workers, dask_address, force)
+    summary = _run(paths, warehouse, batch_size, workers, dask_address, force, limits)
     _print_summary(summary, warehouse)
 
 
@@ -253,12 +291,14 @@ def nightly(
     batch_size: Annotated[int, typer.Option(help="Documents per Prefect task (0: automatic, about 4 tasks per worker, at least 25 documents each).")] = 0,
     workers: WorkersOpt = None,
     dask_address: DaskOpt = None,
+    limit: LimitOpt = None,
 ) -> None:
     """The nightly job: crawl every source, then load what is new or changed.
 
     Also re-extracts what an older parser version handled. Keeps a run summary in the `runs` view."""
     res = _flow("nightly_flow", {"registry": str(sources_file), "warehouse": str(warehouse),
-                                 "batch_size": batch_size, "parallelism": _parallelism(workers, dask_address)},
+                                 "batch_size": batch_size, "parallelism": _parallelism(workers, dask_address),
+                                 "limits": _limits(limit)},
                 label="working", workers=workers, address=dask_address)
     _print_crawl({**res["crawl"], "items": res["skipped"]})
     _print_summary(res, warehouse)
@@ -274,6 +314,7 @@ def backfill(
     batch_size: Annotated[int, typer.Option(help="Documents per Prefect task (0: automatic, about 4 tasks per worker, at least 25 documents each).")] = 0,
     workers: WorkersOpt = None,
     dask_address: DaskOpt = None,
+    limit: LimitOpt = None,
 ) -> None:
     """Backfill years and/or sources by hand (crawl and load, or --reparse from the raw store).
 
@@ -283,7 +324,7 @@ def backfill(
     res = _flow("backfill_flow", {"registry": str(sources_file) if not reparse else None,
                                   "warehouse": str(warehouse), "years": _years(years), "sources": source,
                                   "reparse": reparse, "batch_size": batch_size,
-                                  "parallelism": _parallelism(workers, dask_address)},
+                                  "parallelism": _parallelism(workers, dask_address), "limits": _limits(limit)},
                 label="extracting", workers=workers, address=dask_address)
     if "crawl" in res:
         _print_crawl({**res["crawl"], "items": []})
@@ -322,6 +363,7 @@ def quarantine(
     warehouse: WarehouseOpt = Path("warehouse"),
     retry: Annotated[bool, typer.Option("--retry", help="Re-extract them (after a parser fix), from the raw store or their source file.")] = False,
     fmt: Annotated[Fmt, typer.Option("--format", "-f", help="Output format of the list.")] = Fmt.table,
+    limit: LimitOpt = None,
 ) -> None:
     """List the documents that could not be extracted, with their reason; --retry re-extracts them.
 
@@ -344,7 +386,8 @@ def quarantine(
                 items.append({"path": str(path), "source": source, "raw_path": raw_path})
             else:
                 err.print(f"[yellow]{source}: its bytes are gone (no raw copy, no source file)[/]")
-        res = _flow("run_flow", {"items": items, "warehouse": str(warehouse), "force": True}, total=len(items),
+        res = _flow("run_flow", {"items": items, "warehouse": str(warehouse), "force": True,
+                                 "limits": _limits(limit)}, total=len(items),
                     label="re-extracting")
         _print_summary(res, warehouse)
         return
@@ -386,6 +429,7 @@ def query(
         err.print("[red]--format parquet needs --output FILE[/]")
         raise typer.Exit(2)
     con = _open(warehouse)
+    _check_read_only(con, sql)
     if output is not None:
         try:
             n = _write_result(con, sql, output, fmt.value if fmt is not Fmt.table else "csv")
@@ -419,6 +463,17 @@ def query(
         for row in data:
             t.add_row(*("" if v is None else str(v) for v in row))
         out.print(t)
+
+
+def _check_read_only(con, sql: str) -> None:
+    from load import NotReadOnly, read_only_sql
+
+    try:
+        read_only_sql(con, sql)
+    except NotReadOnly as exc:
+        con.close()
+        err.print(f"[red]refused:[/red] {exc}")
+        raise typer.Exit(2)
 
 
 def _write_result(con, sql: str, path: Path, fmt: str) -> int:
@@ -486,6 +541,7 @@ def export(
         if where:
             conds.append(f"({where})")
         sql = f"SELECT * FROM {view}" + (f" WHERE {' AND '.join(conds)}" if conds else "")
+        _check_read_only(con, sql)
         path = output or Path(f"{view}.{to.value}")
         n = _write_result(con, sql, path, to.value)
     except duckdb.Error as exc:

@@ -24,11 +24,13 @@ from pathlib import Path  # noqa: E402
 from prefect import flow, get_run_logger, task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 
-from extract import PARSER_VERSION  # noqa: E402
+from extract import PARSER_VERSION, ExtractSettings  # noqa: E402
+from extract.faults import kill_point  # noqa: E402
 from extract.crawl import CrawlReport, RawStore, Source, crawl_source, load_sources  # noqa: E402
 from load import (clean_temporaries, commit, connect_readonly, new_batch_id, raw_root, write_lock,  # noqa: E402
                   write_part, write_run_summary)
 from transform.pipeline import process_file  # noqa: E402
+from transform.sandbox import process_isolated  # noqa: E402
 from transform.records import ExtractionResult, RunSummary  # noqa: E402
 
 from .discover import discover_files  # noqa: E402
@@ -66,35 +68,45 @@ def known_documents(warehouse: str) -> dict[str, str]:
     return dict(rows)
 
 
-def extract_items(items: list[dict], known: dict[str, str], warehouse: str) -> tuple[list[ExtractionResult], int]:
+def extract_items(items: list[dict], known: dict[str, str], warehouse: str, limits: dict | None = None,
+                  isolate: bool = True) -> tuple[list[ExtractionResult], int]:
     """Extract a batch (no Prefect here: the benchmark calls it directly). Returns
-    (results, documents skipped as unchanged)."""
+    (results, documents skipped as unchanged). `isolate`: read each document in this
+    process's reader process, under the memory and time limits (transform/sandbox.py)."""
+    settings = ExtractSettings.resolve(limits)
+    read = process_isolated if isolate else process_file
     results, unchanged = [], 0
     store = RawStore(raw_root(Path(warehouse)))
     for item in items:
         path = Path(item["path"])
-        try:
-            data = path.read_bytes()
-        except OSError:
-            data = None
-        if data is not None and known.get(item["source"]) == hashlib.sha256(data).hexdigest():
+        sha = _sha_of(path)
+        if sha is not None and known.get(item["source"]) == sha:
             unchanged += 1
             advance(1)
             continue
-        res = process_file(path, source=item["source"], data=data)
+        res = read(path, settings, source=item["source"])
         doc = res.document
         if item.get("fetched_at"):
             doc.fetched_at = dt.datetime.fromisoformat(item["fetched_at"])
         doc.origin = item.get("origin")
         if item.get("raw_path"):
             doc.raw_path = item["raw_path"]
-        elif res.status in QUARANTINE and data is not None:
+        elif res.status in QUARANTINE and sha is not None:
             # quarantine is a status, not a lost file: keep the bytes in the raw store
-            _, stored, _ = store.put(data, path.name)
+            _, stored, _ = store.put_file(path)
             doc.raw_path = str(stored.relative_to(Path(warehouse)))
         results.append(res)
+        kill_point("extract")
         advance(1)
     return results, unchanged
+
+
+def _sha_of(path: Path) -> str | None:
+    try:
+        with open(path, "rb") as fh:
+            return hashlib.file_digest(fh, "sha256").hexdigest()
+    except OSError:
+        return None
 
 
 class Opaque:
@@ -117,11 +129,11 @@ class Opaque:
 @task(name="extract-batch", retries=1, retry_delay_seconds=[5], cache_policy=NO_CACHE,
       task_run_name="extract-{first}")
 def extract_batch(items: Opaque, known: Opaque, warehouse: str, batch_id: str, part: int | None,
-                  first: str = "") -> Opaque:
+                  first: str = "", limits: dict | None = None) -> Opaque:
     """Extract a batch. With a `part` number (on a cluster), write it as one uncommitted part
     of the load on whichever worker runs it, so that only the small document records travel
     back; without one (in-process), return the results for the caller to write at once."""
-    results, unchanged = extract_items(items.value, known.value, warehouse)
+    results, unchanged = extract_items(items.value, known.value, warehouse, limits)
     info = write_part(Path(warehouse), results, batch_id, part) if part is not None else None
     return Opaque({"part": info, "results": results if part is None else None, "unchanged": unchanged,
                    "statuses": Counter(r.status for r in results),
@@ -178,7 +190,8 @@ def batch_size_for(n: int, batch_size: int, parallelism: int) -> int:
     return max(MIN_BATCH, -(-n // (per_worker * max(1, parallelism))))
 
 
-def _process(items: list[dict], warehouse: str, batch_size: int, force: bool, parallelism: int = 1) -> dict:
+def _process(items: list[dict], warehouse: str, batch_size: int, force: bool, parallelism: int = 1,
+             limits: dict | None = None) -> dict:
     """Extract `items` in batches (each written as a part of one load) and commit the load.
     The writer lock is held for the whole load: a second run waits, then refuses."""
     known = {} if force else known_documents(warehouse)
@@ -194,12 +207,13 @@ def _process(items: list[dict], warehouse: str, batch_size: int, force: bool, pa
             # one worker: batches one after the other (threads would only fight for the GIL),
             # written as a single part
             outs = [extract_batch(Opaque(b), Opaque(known), warehouse, batch_id, None,
-                                  first=Path(b[0]["path"]).name).value for b in batches]
+                                  first=Path(b[0]["path"]).name, limits=limits).value for b in batches]
             results = [r for o in outs for r in o["results"]]
             parts = [write_part(root, results, batch_id, 0)] if results else []
         else:
             futures = [extract_batch.submit(Opaque(b), Opaque(known), warehouse, batch_id, k,
-                                            first=Path(b[0]["path"]).name) for k, b in enumerate(batches)]
+                                            first=Path(b[0]["path"]).name, limits=limits)
+                       for k, b in enumerate(batches)]
             outs = [f.result().value for f in futures]
             parts = [o["part"] for o in outs]
         n = commit(root, batch_id, parts) if parts else 0
@@ -209,13 +223,13 @@ def _process(items: list[dict], warehouse: str, batch_size: int, force: bool, pa
 @flow(name="xxgk-run", log_prints=False)
 def run_flow(paths: list[str] | None = None, warehouse: str = "warehouse", batch_size: int = DEFAULT_BATCH,
              items: list[dict] | None = None, force: bool = False, record: bool = True,
-             parallelism: int = 1) -> dict:
+             parallelism: int = 1, limits: dict | None = None) -> dict:
     """Extract → transform → check → load files/directories (or crawled `items`)."""
     started = _now()
     work = list(items or [])
     if paths:
         work += discover_task(paths)
-    summary = _process(work, warehouse, batch_size, force, parallelism)
+    summary = _process(work, warehouse, batch_size, force, parallelism, limits)
     get_run_logger().info("run: %s", {k: v for k, v in summary.items() if k != "problems"})
     if record:
         summary["run_id"] = _record(warehouse, "run", started, summary, None)
@@ -240,7 +254,7 @@ def _crawl(registry: str, warehouse: str, sources: list[str] | None, years: list
             "requests": sum(r.requests for r in reports)}
 
 
-def _work_items(crawl: dict, warehouse: str, statuses=("new", "changed")) -> list[dict]:
+def _work_items(crawl: dict, warehouse: str, statuses=("new", "changed", "unchanged")) -> list[dict]:
     root = Path(warehouse)
     out = []
     for it in crawl["items"]:
@@ -288,13 +302,13 @@ def _reparse_rows(rows, warehouse: str) -> list[dict]:
 
 @flow(name="xxgk-nightly", log_prints=False)
 def nightly_flow(registry: str, warehouse: str = "warehouse", batch_size: int = DEFAULT_BATCH,
-                 parallelism: int = 1) -> dict:
+                 parallelism: int = 1, limits: dict | None = None) -> dict:
     """Crawl every source, then extract and load what is new or changed (and whatever an
     older parser version handled)."""
     started = _now()
     crawl = _crawl(registry, warehouse, None, None, False)
     items = _work_items(crawl, warehouse) + _stale_items(warehouse)
-    summary = _process(items, warehouse, batch_size, force=False, parallelism=parallelism)
+    summary = _process(items, warehouse, batch_size, force=False, parallelism=parallelism, limits=limits)
     summary["crawl"] = {k: v for k, v in crawl.items() if k != "items"}
     summary["skipped"] = [i for i in crawl["items"] if i["status"] in ("skipped", "failed")]
     summary["run_id"] = _record(warehouse, "nightly", started, summary, crawl)
@@ -304,7 +318,7 @@ def nightly_flow(registry: str, warehouse: str = "warehouse", batch_size: int = 
 @flow(name="xxgk-backfill", log_prints=False)
 def backfill_flow(registry: str | None = None, warehouse: str = "warehouse", years: list[int] | None = None,
                   sources: list[str] | None = None, reparse: bool = False,
-                  batch_size: int = DEFAULT_BATCH, parallelism: int = 1) -> dict:
+                  batch_size: int = DEFAULT_BATCH, parallelism: int = 1, limits: dict | None = None) -> dict:
     """Years and/or sources by hand. `reparse`: re-extract from the raw store (and the
     files ingested from disk) without fetching anything."""
     started = _now()
@@ -316,7 +330,7 @@ def backfill_flow(registry: str | None = None, warehouse: str = "warehouse", yea
             raise ValueError("backfill without --reparse crawls: it needs the source registry (--sources-file)")
         crawl = _crawl(registry, warehouse, sources, years, False)
         items = _work_items(crawl, warehouse, statuses=("new", "changed", "unchanged"))
-    summary = _process(items, warehouse, batch_size, force=reparse, parallelism=parallelism)
+    summary = _process(items, warehouse, batch_size, force=reparse, parallelism=parallelism, limits=limits)
     if crawl:
         summary["crawl"] = {k: v for k, v in crawl.items() if k != "items"}
     summary["run_id"] = _record(warehouse, "backfill", started, summary, crawl)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import glob
+import os
+import uuid
 from pathlib import Path
 
 import duckdb
@@ -11,6 +13,7 @@ import pyarrow as pa
 from extract import PARSER_VERSION
 from transform.records import SCHEMAS
 
+from .errors import NotReadOnly
 from .layout import db_path, table_glob
 
 _DUCK = {
@@ -155,10 +158,14 @@ CURRENT = {
 
 
 def refresh_views(root: Path) -> Path:
-    """(Re)create every view in the warehouse's DuckDB file. Returns its path."""
+    """(Re)create every view in the warehouse's DuckDB file. Returns its path.
+
+    The file is built under a temporary name and renamed over the old one: analysts'
+    open connections (which lock the file) neither block a run nor see a half-built file."""
     path = db_path(root)
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path))
+    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
+    con = duckdb.connect(str(tmp))
     try:
         for table in BASE_VIEWS:
             con.execute(f"CREATE OR REPLACE VIEW _raw_{table} AS {raw_sql(root, table)}")
@@ -167,9 +174,34 @@ def refresh_views(root: Path) -> Path:
         con.execute(f"CREATE OR REPLACE VIEW runs AS {raw_sql(root, 'runs')} ORDER BY started_at")
         for name, sql in DERIVED_VIEWS.items():
             con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql.replace('{PARSER_VERSION}', PARSER_VERSION)}")
+        con.execute("CHECKPOINT")
+        con.close()
+        os.replace(tmp, path)
     finally:
         con.close()
+        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+            leftover.unlink(missing_ok=True)
     return path
+
+
+READ_ONLY_STATEMENTS = ("SELECT", "EXPLAIN")
+
+
+def read_only_sql(con: duckdb.DuckDBPyConnection, sql: str) -> str:
+    """`sql` if it is one read-only statement (SELECT, WITH, DESCRIBE, SHOW, SUMMARIZE,
+    EXPLAIN); else `NotReadOnly`. A read-only database still lets COPY … TO, EXPORT or
+    ATTACH write files elsewhere, so the query path accepts nothing else."""
+    try:
+        statements = con.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise NotReadOnly(f"not valid SQL: {exc}") from exc
+    if len(statements) != 1:
+        raise NotReadOnly(f"expected one statement, got {len(statements)}")
+    kind = statements[0].type.name
+    if kind not in READ_ONLY_STATEMENTS:
+        raise NotReadOnly(f"{kind} statements are not allowed here: the query path is read-only "
+                          "(SELECT, WITH, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN; use -o to write a result)")
+    return sql
 
 
 def connect_readonly(root: Path) -> duckdb.DuckDBPyConnection:

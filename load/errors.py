@@ -13,5 +13,9 @@ class SchemaMismatch(LoadError):
     """A batch whose columns or types differ from the declared record schema."""
 
 
+class NotReadOnly(LoadError):
+    """SQL given to the query path that would write (COPY, CREATE, ATTACH, SET, …)."""
+
+
 class WarehouseBusy(LoadError):
     """Another run holds the warehouse's write lock."""

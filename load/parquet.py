@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import time
 import uuid
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from extract.faults import kill_point
 from transform.records import SCHEMAS
 
 from .errors import SchemaMismatch
@@ -51,16 +53,26 @@ def write_atomic(path: Path, data: pa.Table, metadata: dict[str, str] | None = N
         pq.write_table(data, tmp, compression="zstd")
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
+        kill_point("write")
         os.replace(tmp, path)
     finally:
         if tmp.exists():
             tmp.unlink()
 
 
-def clean_temporaries(root: Path) -> int:
-    """Remove temp files left by a killed writer. Returns how many."""
+def clean_temporaries(root: Path, raw_age_seconds: float = 3600.0) -> int:
+    """Remove temp files left by a killed writer (call under the writer lock). Returns how many.
+    The raw store's are removed only when older than `raw_age_seconds`: a crawl, which does
+    not take the writer lock, may be writing one right now."""
     n = 0
+    raw = Path(root) / "raw"
+    now = time.time()
     for p in Path(root).rglob(".*.tmp"):
-        p.unlink(missing_ok=True)
-        n += 1
+        try:
+            if p.is_relative_to(raw) and now - p.stat().st_mtime < raw_age_seconds:
+                continue
+            p.unlink()
+            n += 1
+        except FileNotFoundError:
+            continue
     return n

@@ -33,6 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from extract.faults import kill_point
 from transform.records import SCHEMAS, ExtractionResult
 
 from .duckdb import refresh_views
@@ -125,6 +126,7 @@ def commit(root: Path, batch_id: str, parts: list[dict]) -> int:
     if documents:
         write_atomic(part_path(root, "documents", None, batch_id),
                      to_arrow("documents", list(documents.values()), {"batch_id": batch_id}))
+        kill_point("commit")
     vacuum(root)
     refresh_views(root)
     return sum(p["facts"] for p in parts)

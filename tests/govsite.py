@@ -119,7 +119,13 @@ class Site:
                      "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}[fmt]
             self.set(path, data, ctype)
             self.truth[path] = spec
-        self.set("/nb/2022.html", _page("2022年报", [("/files/2022.pdf", "附件：2022年年度报告.pdf")]))
+        self.set("/nb/2022.html", _page("2022年报", [
+            ("/files/2022.pdf", "附件：2022年年度报告.pdf"),
+            # hostile attachment links: another host, and a path that climbs out of the site
+            (f"http://localhost:{self.port}/files/elsewhere.pdf", "附件：2022年年度报告（镜像）.pdf"),
+            ("../../../../etc/passwd.pdf", "附件：../../etc/passwd.pdf"),
+        ]))
+        self.set("/files/elsewhere.pdf", b"%PDF-1.4 not to be fetched", "application/pdf")
         self.set("/nb/2021.html", _page("2021年报", [("../files/2021.docx", "附件：2021年年度报告.docx")], "gbk"),
                  "text/html; charset=gbk")
         self.fail_first["/nb/2020.html"] = 2

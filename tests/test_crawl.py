@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -66,7 +67,8 @@ def test_second_crawl_fetches_nothing_new_and_a_changed_report_is_refetched(site
     crawl_source(source, store, fetcher=_fetcher(source))
     site.requests.clear()
     again = crawl_source(source, store, fetcher=_fetcher(source))
-    assert {it.status for it in again.items if it.kind != "list" and it.status != "skipped"} == {"unchanged"}
+    assert {it.status for it in again.items if it.kind != "list" and it.status != "skipped"
+            and not it.url.endswith("/etc/passwd.pdf")} == {"unchanged"}  # (that one is a 404 each time)
     report_hits = [(p, s) for _, p, s in site.requests if p in REPORT_PATHS]
     assert report_hits and all(s == 304 for _, s in report_hits)  # one 304 per report, no body
     # the site corrects its 2023 report
@@ -75,6 +77,23 @@ def test_second_crawl_fetches_nothing_new_and_a_changed_report_is_refetched(site
     third = crawl_source(source, store, fetcher=_fetcher(source))
     changed = [it for it in third.items if it.status == "changed"]
     assert [it.url.replace(site.base, "") for it in changed] == ["/nb/2023.html"]
+
+
+def test_the_crawler_writes_only_inside_the_warehouse_and_fetches_only_allowed_hosts(site, tmp_path):
+    source, _ = _source(site, tmp_path)
+    before = {p for p in tmp_path.rglob("*")}
+    wh = tmp_path / "wh"
+    rep = crawl_source(source, RawStore(wh / "raw"), fetcher=_fetcher(source))
+    written = {p for p in tmp_path.rglob("*")} - before
+    assert written and all(p == wh or p.is_relative_to(wh) for p in written)
+    stored = [p for p in (wh / "raw").rglob("*") if p.is_file() and p.parent.name != "http-cache"]
+    assert stored and all(re.fullmatch(r"[0-9a-f]{64}\.(html|pdf|docx|txt)", p.name) for p in stored)
+    requested = {p for _, p, _ in site.requests}
+    assert "/files/elsewhere.pdf" not in requested  # attachment on another host: skipped, never requested
+    items = {it.url.replace(site.base, ""): it for it in rep.items}
+    assert "allowed domains" in items[f"http://localhost:{site.port}/files/elsewhere.pdf"].reason
+    # a link climbing out of the site resolves inside it (/etc/passwd.pdf there): a 404, nothing stored
+    assert items["/etc/passwd.pdf"].status == "failed" and items["/etc/passwd.pdf"].path is None
 
 
 def test_dry_run_lists_reports_without_fetching_them(site, tmp_path):
@@ -135,7 +154,9 @@ def test_nightly_then_changed_report_replaces_its_facts_then_backfill_reparse(si
     _cli(["nightly", "-s", str(reg), "-w", str(wh)], tmp_path, env)
     runs = _q("select flow, fetched_new, fetched_changed, documents, unchanged, facts_loaded from runs", wh, env,
               tmp_path)
-    assert runs[-1]["fetched_changed"] == 1 and runs[-1]["fetched_new"] == 0 and runs[-1]["documents"] == 1
+    assert runs[-1]["fetched_changed"] == 1 and runs[-1]["fetched_new"] == 0
+    # only the changed report is extracted again: the others are known (same source, bytes, parser)
+    assert runs[-1]["documents"] - runs[-1]["unchanged"] == 1
     assert _q("select count(*) as n from reports", wh, env, tmp_path) == [{"n": 5}]  # replaced, not added
     (new_id,) = [r["report_id"] for r in _q("select report_id from reports where year = 2023", wh, env, tmp_path)]
     assert new_id != old_id

@@ -72,7 +72,7 @@ def test_scanned_pdf_is_unsupported_not_an_empty_ok(tmp_path):
     c.showPage()
     c.save()
     got = result_to_json(process_file(p))
-    assert (got["status"], got["reason"]) == ("unsupported", "no text layer (scanned)")
+    assert (got["status"], got["reason"]) == ("unsupported", "no text layer (scanned or blank pages)")
 
 
 def test_legacy_doc_without_converter_is_unsupported(tmp_path, monkeypatch):

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 
 from conftest import REAL, SEED
 from load import connect_readonly, load_results
 from load.parquet import clean_temporaries
 from transform.pipeline import process_file
+
+SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"
 
 
 def counts(wh):
@@ -101,3 +105,20 @@ def test_a_second_writer_waits_then_refuses_clearly_and_writes_nothing(tmp_path)
     assert counts(tmp_path) == before
     load_results(tmp_path, [process_file(p) for p in REAL], wait_seconds=5.0)  # the lock died with its holder
     assert counts(tmp_path)["reports"] == 4
+
+
+def test_an_analysts_open_connection_neither_blocks_a_load_nor_sees_a_half_built_file(tmp_path):
+    docs = sorted(SAMPLE.glob("gen-2026-0000[0-3]*"))
+    docs = [d for d in docs if not d.name.endswith(".truth.json")]
+    load_results(tmp_path, [process_file(docs[0])])
+    analyst = duckdb.connect(str(tmp_path / "xxgk.duckdb"), read_only=True)  # a notebook left open
+    try:
+        before = analyst.execute("SELECT count(*) FROM reports").fetchone()[0]
+        load_results(tmp_path, [process_file(d) for d in docs[1:]])  # must not fail on the file lock
+        assert analyst.execute("SELECT count(*) FROM reports").fetchone()[0] >= before
+    finally:
+        analyst.close()
+    fresh = duckdb.connect(str(tmp_path / "xxgk.duckdb"), read_only=True)
+    assert fresh.execute("SELECT count(*) FROM reports").fetchone()[0] == len(docs)
+    fresh.close()
+    assert not list(tmp_path.glob(".*.tmp*"))

@@ -127,6 +127,9 @@ def build_result(doc: RawDocument, sha256: str, source: str, size: int, template
         lost = sorted({f"{f.table}.{f.item}" for f in facts if "not_found" in f.flags and f.table not in missing_codes})
         if lost:
             problems.append(f"rows not found: {', '.join(lost[:8])}" + (" …" if len(lost) > 8 else ""))
+        if facts and all(f.value is None for f in facts if "not_found" not in f.flags):
+            # blank usually means zero, but a report with no value at all is an empty form
+            problems.append("every table cell is blank (an empty form: no values reported)")
         unreadable = [f for f in facts if {"unreadable", "ambiguous"} & set(f.flags)]
         if unreadable:
             problems.append(f"{len(unreadable)} cells unreadable")

@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
+import shutil
 import uuid
 from pathlib import Path
 
@@ -38,9 +40,7 @@ class RawStore:
         existing = self.find(sha)
         if existing is not None:
             return sha, existing, False
-        fmt = sniff_format(Path(name_hint or "x"), data[:8192])
-        ext = EXTENSIONS.get(fmt) or (Path(name_hint.split("?")[0]).suffix.lower()[:8] or ".bin")
-        path = self.path_for(sha, ext)
+        path = self.path_for(sha, _extension(name_hint, data[:8192]))
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
         try:
@@ -53,6 +53,28 @@ class RawStore:
             if tmp.exists():
                 tmp.unlink()
         return sha, path, True
+
+    def put_file(self, path: Path) -> tuple[str, Path, bool]:
+        """Store a local file without reading it into memory (it may be huge)."""
+        with open(path, "rb") as fh:
+            sha = hashlib.file_digest(fh, "sha256").hexdigest()
+            fh.seek(0)
+            head = fh.read(8192)
+        existing = self.find(sha)
+        if existing is not None:
+            return sha, existing, False
+        target = self.path_for(sha, _extension(path.name, head))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.parent / f".{target.name}.{uuid.uuid4().hex}.tmp"
+        try:
+            shutil.copyfile(path, tmp)
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+            os.replace(tmp, target)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+        return sha, target, True
 
     # -- conditional-GET validators per source ---------------------------------------------
 
@@ -74,3 +96,13 @@ class RawStore:
         tmp = p.parent / f".{p.name}.{uuid.uuid4().hex}.tmp"
         tmp.write_text(json.dumps(cache, ensure_ascii=False, indent=0, sort_keys=True), encoding="utf-8")
         os.replace(tmp, p)
+
+
+def _extension(name_hint: str, head: bytes) -> str:
+    """The stored file's extension: from its sniffed format, else the name's (letters and
+    digits only: a name from a URL or header never shapes a path), else `.bin`."""
+    fmt = sniff_format(Path(name_hint or "x"), head)
+    if fmt in EXTENSIONS:
+        return EXTENSIONS[fmt]
+    suffix = Path(name_hint.split("?")[0].replace("\\", "/").split("/")[-1] or "x").suffix.lower()[1:9]
+    return f".{suffix}" if re.fullmatch(r"[a-z0-9]+", suffix) else ".bin"

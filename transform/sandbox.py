@@ -1,0 +1,285 @@
+"""`process_file` in an isolated reader process with hard limits.
+
+A hostile document (a PDF whose content stream inflates to gigabytes, a page that takes
+minutes) must not take the run down with it. `Sandbox.process` sends the document to a
+long-lived child process (`python -m transform.sandbox`) that reads it under
+
+- an address-space limit of `max_memory_mb` on top of its own baseline (Linux
+  `RLIMIT_AS`; a document that needs more fails with a `MemoryError` → reason names
+  `max_memory_mb`), and
+- a wall-clock limit of `max_seconds`: past it the child is killed and restarted, and
+  the document gets a reason naming `max_seconds`.
+
+A child that dies (segfault, out-of-memory killer) costs only its document. Requests
+and results are pickled frames on the child's stdin/stdout; anything a library prints
+goes to stderr. The child is plain Python (no Prefect, no multiprocessing), so it can be
+started from a Dask worker process too; one child per process, started on first use.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import os
+import pickle
+import select
+import signal
+import struct
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from extract import ExtractSettings, sniff_format
+
+from .pipeline import failed_result, process_file
+from .records import ExtractionResult
+
+_HEADER = struct.Struct(">Q")
+GRACE_SECONDS = 2.0
+"""Beyond max_seconds, time given to a child before it is killed (it may be writing)."""
+START_SECONDS = 60.0
+"""Time a new child may take to import the readers."""
+_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ReaderDied(Exception):
+    pass
+
+
+def _write_frame(fh, obj) -> None:
+    payload = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    fh.write(_HEADER.pack(len(payload)))
+    fh.write(payload)
+    fh.flush()
+
+
+def _read_exact(fh, n: int) -> bytes:
+    chunks, left = [], n
+    while left:
+        chunk = fh.read(left)
+        if not chunk:
+            raise EOFError
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def _read_frame(fh):
+    (n,) = _HEADER.unpack(_read_exact(fh, _HEADER.size))
+    return pickle.loads(_read_exact(fh, n))
+
+
+class Sandbox:
+    """One isolated reader process, restarted whenever a document kills it."""
+
+    def __init__(self) -> None:
+        self._proc: subprocess.Popen | None = None
+        self._lock = threading.Lock()
+        self.peak_rss_mb = 0
+        """Largest resident size any child reported (MB)."""
+
+    # -- child lifecycle
+
+    def _start(self) -> subprocess.Popen:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_ROOT), env.get("PYTHONPATH")) if p)
+        env.setdefault("PYTHONUNBUFFERED", "1")
+        proc = subprocess.Popen([sys.executable, "-m", "transform.sandbox"], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, env=env, cwd=str(_ROOT))
+        # the child says it is ready once the readers are imported
+        if not select.select([proc.stdout], [], [], START_SECONDS)[0]:
+            proc.kill()
+            proc.wait()
+            raise ReaderDied("the reader process did not start")
+        _read_frame(proc.stdout)
+        return proc
+
+    def _kill(self) -> int | None:
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return None
+        if proc.poll() is None:
+            proc.kill()
+        for fh in (proc.stdin, proc.stdout):
+            try:
+                fh.close()
+            except OSError:
+                pass
+        return proc.wait()
+
+    def close(self) -> None:
+        with self._lock:
+            proc, self._proc = self._proc, None
+            if proc is None:
+                return
+            try:
+                proc.stdin.close()  # end of input: the child exits
+                proc.wait(timeout=5)
+            except (OSError, subprocess.TimeoutExpired):
+                proc.kill()
+                proc.wait()
+
+    # -- work
+
+    def process(self, path: Path | str, settings: ExtractSettings | dict | None = None, source: str | None = None,
+                data: bytes | None = None) -> ExtractionResult:
+        """Like `process_file` (never raises for a bad document), with the limits enforced."""
+        path = Path(path)
+        settings = ExtractSettings.resolve(settings)
+        if data is None:
+            early = _oversize(path, settings)
+            if early is not None:
+                return early
+        with self._lock:
+            try:
+                if self._proc is None or self._proc.poll() is not None:
+                    self._proc = self._start()
+                _write_frame(self._proc.stdin, (str(path), _settings_dict(settings), source, data))
+                ready = select.select([self._proc.stdout], [], [], settings.max_seconds + GRACE_SECONDS)[0]
+                if not ready:
+                    self._kill()
+                    return _failed(path, data, "failed", f"still reading after max_seconds={settings.max_seconds:g} s: "
+                                                         "stopped (time limit)")
+                kind, value, rss_mb = _read_frame(self._proc.stdout)
+            except (EOFError, BrokenPipeError, ConnectionError, ReaderDied, pickle.UnpicklingError) as exc:
+                code = self._kill()
+                return _failed(path, data, "failed", _death_reason(code, exc))
+            self.peak_rss_mb = max(self.peak_rss_mb, rss_mb)
+            if kind == "restart":  # the child ran out of memory: start a fresh one next time
+                self._kill()
+            return value
+
+
+def _settings_dict(settings: ExtractSettings) -> dict:
+    return {name: getattr(settings, name) for name in settings.__dataclass_fields__}
+
+
+def _oversize(path: Path, settings: ExtractSettings) -> ExtractionResult | None:
+    """Refuse a file over max_bytes without reading it into memory."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return None  # process_file says why it cannot be read
+    if size <= settings.max_bytes:
+        return None
+    with open(path, "rb") as fh:
+        sha = hashlib.file_digest(fh, "sha256").hexdigest()
+    fmt = sniff_format(path, _head(path))
+    return failed_result(path, sha, size, fmt, "failed", f"{size} bytes exceeds max_bytes={settings.max_bytes}")
+
+
+def _head(path: Path) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read(8192)
+
+
+def _failed(path: Path, data: bytes | None, status: str, reason: str) -> ExtractionResult:
+    if data is None:
+        try:
+            data = path.read_bytes()
+        except OSError:
+            data = str(path).encode()
+    fmt = sniff_format(path, data[:8192]) if data else "unknown"
+    return failed_result(path, hashlib.sha256(data).hexdigest(), len(data), fmt, status, reason)
+
+
+def _death_reason(code: int | None, exc: Exception) -> str:
+    if code is not None and code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        hint = " (out of memory?)" if name == "SIGKILL" else ""
+        return f"the reader process died ({name}{hint}) while reading the document"
+    if isinstance(exc, ReaderDied):
+        return str(exc)
+    return f"the reader process exited ({code}) while reading the document"
+
+
+_default: Sandbox | None = None
+_default_lock = threading.Lock()
+
+
+def default_sandbox() -> Sandbox:
+    """This process's reader process (started on first use, closed at exit)."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = Sandbox()
+            atexit.register(_default.close)
+        return _default
+
+
+def process_isolated(path: Path | str, settings: ExtractSettings | dict | None = None, source: str | None = None,
+                     data: bytes | None = None) -> ExtractionResult:
+    return default_sandbox().process(path, settings, source, data)
+
+
+# ---------------------------------------------------------------- the child
+
+
+def _vm_bytes() -> int:
+    """This process's current address-space size."""
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _limit_memory(max_mb: int | None) -> None:
+    try:
+        import resource
+    except ImportError:  # not on this platform: nothing to enforce
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if max_mb is None:
+        resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
+        return
+    try:
+        limit = _vm_bytes() + max_mb * 1024 * 1024
+    except (OSError, ValueError):
+        return  # no /proc: leave it unlimited
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def _rss_mb() -> int:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+
+
+def child_main() -> None:
+    proto_out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # stray prints of libraries go to stderr, not into the protocol
+    sys.stdout = sys.stderr
+    proto_in = sys.stdin.buffer
+    from .templates import load_templates
+
+    load_templates()  # warm: the first document should not pay for it
+    _write_frame(proto_out, ("ready", None, _rss_mb()))
+    while True:
+        try:
+            path, settings, source, data = _read_frame(proto_in)
+        except EOFError:
+            return
+        kind = "ok"
+        _limit_memory(settings.get("max_memory_mb"))
+        started = time.monotonic()
+        try:
+            result = process_file(Path(path), settings, source, data)
+        except MemoryError:
+            result = None
+        finally:
+            _limit_memory(None)
+        if result is None or (result.report.reason or "").startswith("ran out of memory"):
+            kind = "restart"
+            result = _failed(Path(path), data, "failed",
+                             f"needed more than max_memory_mb={settings.get('max_memory_mb')} MB of memory "
+                             f"(memory limit; stopped after {time.monotonic() - started:.1f} s)")
+        _write_frame(proto_out, (kind, result, _rss_mb()))
+
+
+if __name__ == "__main__":
+    child_main()
