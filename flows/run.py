@@ -30,7 +30,7 @@ from extract.crawl import CrawlReport, RawStore, Source, crawl_source, load_sour
 from load import (clean_temporaries, commit, connect_readonly, new_batch_id, raw_root, write_lock,  # noqa: E402
                   write_part, write_run_summary)
 from transform.pipeline import process_file  # noqa: E402
-from transform.sandbox import process_isolated  # noqa: E402
+from transform.sandbox import default_sandbox, process_isolated  # noqa: E402
 from transform.records import ExtractionResult, RunSummary  # noqa: E402
 
 from .discover import discover_files  # noqa: E402
@@ -190,6 +190,12 @@ def batch_size_for(n: int, batch_size: int, parallelism: int) -> int:
     return max(MIN_BATCH, -(-n // (per_worker * max(1, parallelism))))
 
 
+def _prestart(parallelism: int) -> None:
+    """Start this process's reader process early when the batches will run here."""
+    if parallelism <= 1:
+        default_sandbox().prestart()
+
+
 def _process(items: list[dict], warehouse: str, batch_size: int, force: bool, parallelism: int = 1,
              limits: dict | None = None) -> dict:
     """Extract `items` in batches (each written as a part of one load) and commit the load.
@@ -226,6 +232,7 @@ def run_flow(paths: list[str] | None = None, warehouse: str = "warehouse", batch
              parallelism: int = 1, limits: dict | None = None) -> dict:
     """Extract → transform → check → load files/directories (or crawled `items`)."""
     started = _now()
+    _prestart(parallelism)
     work = list(items or [])
     if paths:
         work += discover_task(paths)
@@ -306,6 +313,7 @@ def nightly_flow(registry: str, warehouse: str = "warehouse", batch_size: int = 
     """Crawl every source, then extract and load what is new or changed (and whatever an
     older parser version handled)."""
     started = _now()
+    _prestart(parallelism)
     crawl = _crawl(registry, warehouse, None, None, False)
     items = _work_items(crawl, warehouse) + _stale_items(warehouse)
     summary = _process(items, warehouse, batch_size, force=False, parallelism=parallelism, limits=limits)
@@ -322,6 +330,7 @@ def backfill_flow(registry: str | None = None, warehouse: str = "warehouse", yea
     """Years and/or sources by hand. `reparse`: re-extract from the raw store (and the
     files ingested from disk) without fetching anything."""
     started = _now()
+    _prestart(parallelism)
     crawl = None
     if reparse:
         items = _reparse_rows(_documents_for(warehouse, years, sources), warehouse)

@@ -29,9 +29,12 @@ def task_runner(workers: int | None = None, address: str | None = None):
             # fork: forking this threaded process can deadlock a worker on a held lock.
             import multiprocessing.forkserver
 
-            multiprocessing.set_forkserver_preload(["flows.run"])
+            # (pandas: pyarrow imports it on the first Parquet write)
+            multiprocessing.set_forkserver_preload(["flows.run", "pandas"])
             multiprocessing.forkserver.ensure_running()  # it imports while the caller goes on
             dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"})
+        # each worker starts its reader process as it starts (flows/workers.py)
+        dask.config.set({"distributed.worker.preload": ["flows.workers"]})
         return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True,
                                               "dashboard_address": None})
     return None

@@ -76,28 +76,42 @@ class Sandbox:
 
     def __init__(self) -> None:
         self._proc: subprocess.Popen | None = None
+        self._ready = False
         self._lock = threading.Lock()
         self.peak_rss_mb = 0
         """Largest resident size any child reported (MB)."""
 
     # -- child lifecycle
 
-    def _start(self) -> subprocess.Popen:
+    def prestart(self) -> None:
+        """Start the child now without waiting for it (its imports overlap the caller's work)."""
+        with self._lock:
+            if self._proc is None or self._proc.poll() is not None:
+                self._spawn()
+
+    def _spawn(self) -> None:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_ROOT), env.get("PYTHONPATH")) if p)
         env.setdefault("PYTHONUNBUFFERED", "1")
-        proc = subprocess.Popen([sys.executable, "-m", "transform.sandbox"], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, env=env, cwd=str(_ROOT))
+        self._proc = subprocess.Popen([sys.executable, "-m", "transform.sandbox"], stdin=subprocess.PIPE,
+                                      stdout=subprocess.PIPE, env=env, cwd=str(_ROOT))
+        self._ready = False
+
+    def _ensure_ready(self) -> None:
+        if self._proc is None or self._proc.poll() is not None:
+            self._spawn()
+        if self._ready:
+            return
         # the child says it is ready once the readers are imported
-        if not select.select([proc.stdout], [], [], START_SECONDS)[0]:
-            proc.kill()
-            proc.wait()
+        if not select.select([self._proc.stdout], [], [], START_SECONDS)[0]:
+            self._kill()
             raise ReaderDied("the reader process did not start")
-        _read_frame(proc.stdout)
-        return proc
+        _read_frame(self._proc.stdout)
+        self._ready = True
 
     def _kill(self) -> int | None:
         proc, self._proc = self._proc, None
+        self._ready = False
         if proc is None:
             return None
         if proc.poll() is None:
@@ -112,6 +126,7 @@ class Sandbox:
     def close(self) -> None:
         with self._lock:
             proc, self._proc = self._proc, None
+            self._ready = False
             if proc is None:
                 return
             try:
@@ -134,8 +149,7 @@ class Sandbox:
                 return early
         with self._lock:
             try:
-                if self._proc is None or self._proc.poll() is not None:
-                    self._proc = self._start()
+                self._ensure_ready()
                 _write_frame(self._proc.stdin, (str(path), _settings_dict(settings), source, data))
                 ready = select.select([self._proc.stdout], [], [], settings.max_seconds + GRACE_SECONDS)[0]
                 if not ready:
