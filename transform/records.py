@@ -9,7 +9,6 @@ import types
 import typing
 from dataclasses import dataclass, field
 
-import pyarrow as pa
 
 STATUSES = ("ok", "partial", "failed", "unsupported")
 FACT_FLAGS = ("blank", "derived", "unreadable", "not_found", "unit_assumed", "ambiguous")
@@ -128,13 +127,11 @@ class ExtractionResult:
         return self.report.status
 
 
-_ARROW = {
-    str: pa.string(), int: pa.int64(), float: pa.float64(), bool: pa.bool_(),
-    dt.date: pa.date32(), dt.datetime: pa.timestamp("us", tz="UTC"),
-}
-
-
-def _arrow_type(tp) -> tuple[pa.DataType, bool]:
+def _arrow_type(tp, pa) -> tuple:
+    arrow = {
+        str: pa.string(), int: pa.int64(), float: pa.float64(), bool: pa.bool_(),
+        dt.date: pa.date32(), dt.datetime: pa.timestamp("us", tz="UTC"),
+    }
     nullable = False
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
@@ -143,27 +140,45 @@ def _arrow_type(tp) -> tuple[pa.DataType, bool]:
         tp = args[0]
         origin = typing.get_origin(tp)
     if origin is list:
-        return pa.list_(_ARROW[typing.get_args(tp)[0]]), nullable
-    return _ARROW[tp], nullable
+        return pa.list_(arrow[typing.get_args(tp)[0]]), nullable
+    return arrow[tp], nullable
 
 
-def arrow_schema(cls, extra: list[pa.Field] | None = None) -> pa.Schema:
+def arrow_schema(cls, extra: list | None = None):
+    """The Arrow schema of a record class (+ `extra` fields)."""
+    import pyarrow as pa
+
     hints = typing.get_type_hints(cls)
     fields = []
     for f in dataclasses.fields(cls):
-        t, nullable = _arrow_type(hints[f.name])
+        t, nullable = _arrow_type(hints[f.name], pa)
         fields.append(pa.field(f.name, t, nullable=nullable or t == pa.string()))
     return pa.schema(fields + (extra or []))
 
 
-_BATCH = [pa.field("batch_id", pa.string(), nullable=False)]
-_YEAR = [pa.field("data_year", pa.int32(), nullable=False)]
-SCHEMAS: dict[str, pa.Schema] = {
-    "documents": arrow_schema(Document, _BATCH),
-    "reports": arrow_schema(Report, _BATCH),
-    "facts": arrow_schema(Fact, _BATCH + _YEAR),
-    "checks": arrow_schema(CheckResult, _BATCH + _YEAR),
-    "runs": arrow_schema(RunSummary),
-}
+def _schemas() -> dict:
+    import pyarrow as pa
+
+    batch = [pa.field("batch_id", pa.string(), nullable=False)]
+    year = [pa.field("data_year", pa.int32(), nullable=False)]
+    return {
+        "documents": arrow_schema(Document, batch),
+        "reports": arrow_schema(Report, batch),
+        "facts": arrow_schema(Fact, batch + year),
+        "checks": arrow_schema(CheckResult, batch + year),
+        "runs": arrow_schema(RunSummary),
+    }
+
+
+def __getattr__(name: str):
+    # SCHEMAS is derived on first use: the reader processes, which only build records,
+    # never import pyarrow (a tenth of a second per start)
+    if name == "SCHEMAS":
+        schemas = globals()["SCHEMAS"] = _schemas()
+        return schemas
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+SCHEMAS: dict
 """Warehouse tables → Arrow schema. `reports`, `facts`, `checks` are partitioned by data_year;
 every row carries the `batch_id` of the load that wrote it (what makes it current: see load/)."""

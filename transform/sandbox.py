@@ -265,6 +265,13 @@ def _rss_mb() -> int:
 
 
 def child_main() -> None:
+    try:
+        _serve()
+    except (BrokenPipeError, EOFError, KeyboardInterrupt):
+        pass  # the parent went away: nothing left to do
+
+
+def _serve() -> None:
     proto_out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # stray prints of libraries go to stderr, not into the protocol
     sys.stdout = sys.stderr
