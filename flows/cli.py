@@ -141,13 +141,13 @@ def _parallelism(workers: int | None, address: str | None) -> int:
 
 
 def _run(paths: list[Path], warehouse: Path, batch_size: int, workers: int | None = None,
-         address: str | None = None, force: bool = False, limits: dict | None = None) -> dict:
+         address: str | None = None, force: bool = False, limits: dict | None = None, stale: bool = False) -> dict:
     from .discover import discover_files
 
-    n = len(discover_files(paths))
+    n = None if stale else len(discover_files(paths))  # stale documents: counted by the flow
     return _flow("run_flow", {"paths": [str(p) for p in paths], "warehouse": str(warehouse),
                               "batch_size": batch_size, "force": force, "parallelism": _parallelism(workers, address),
-                              "limits": limits},
+                              "limits": limits, "stale": stale},
                  total=n, label="extracting", workers=workers, address=address)
 
 
@@ -189,24 +189,6 @@ DaskOpt = Annotated[Optional[str], typer.Option("--dask-address", help="Run task
 SourcesFileOpt = Annotated[Path, typer.Option("--sources-file", "-s", help="The source registry (TOML); see data/sources.example.toml.")]
 
 
-def _stale_sources(warehouse: Path) -> list[Path]:
-    from load import connect_readonly
-
-    try:
-        con = connect_readonly(warehouse)
-    except FileNotFoundError:
-        return []
-    try:
-        rows = con.execute("SELECT DISTINCT source FROM stale_documents").fetchall()
-    finally:
-        con.close()
-    found = [Path(r[0]) for r in rows if r[0] and Path(r[0]).exists()]
-    missing = len(rows) - len(found)
-    if missing:
-        err.print(f"[yellow]{missing} stale document(s) have no source file here; `xxgk backfill --reparse` re-reads crawled ones from the raw store[/]")
-    return found
-
-
 @app.command()
 def run(
     paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or directories to ingest.")] = None,
@@ -226,14 +208,10 @@ def run(
     """
     limits = _limits(limit)
     paths = list(paths or [])
-    if stale:
-        extra = _stale_sources(warehouse)
-        err.print(f"re-extracting {len(extra)} stale document(s)")
-        paths += extra
-    if not paths:
-        err.print("nothing to do: give files or directories (or --stale with stale documents)")
-        raise typer.Exit(0 if stale else 2)
-    summary = _run(paths, warehouse, batch_size, workers, dask_address, force, limits)
+    if not paths and not stale:
+        err.print("nothing to do: give files or directories (or --stale)")
+        raise typer.Exit(2)
+    summary = _run(paths, warehouse, batch_size, workers, dask_address, force, limits, stale)
     _print_summary(summary, warehouse)
 
 
@@ -338,6 +316,7 @@ def serve(
     cron: Annotated[str, typer.Option(help="When to run, as cron, in --timezone.")] = "30 2 * * *",
     timezone: Annotated[str, typer.Option(help="Time zone of the cron schedule.")] = "Asia/Shanghai",
     print_only: Annotated[bool, typer.Option("--print", help="Show the deployment that would be served and exit.")] = False,
+    limit: LimitOpt = None,
 ) -> None:
     """Serve `nightly` as a Prefect deployment on a cron schedule (Asia/Shanghai by default).
 
@@ -349,6 +328,8 @@ def serve(
     from .run import nightly_flow
 
     params = {"registry": str(sources_file.resolve()), "warehouse": str(warehouse.resolve())}
+    if limit:
+        params["limits"] = _limits(limit)
     if print_only:
         dep = nightly_flow.to_deployment(name="xxgk-nightly", schedules=[Cron(cron, timezone=timezone)],
                                          parameters=params)

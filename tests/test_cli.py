@@ -17,6 +17,17 @@ from flows.cli import app
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def test_limits_are_validated_and_a_tripped_limit_is_named_in_the_reason(tmp_path):
+    res = CliRunner().invoke(app, ["extract", str(SEED), "--limit", "max_cats=3"])
+    assert res.exit_code == 2 and "max_cats=3" in res.stderr and "max_pages" in res.stderr
+    res = CliRunner().invoke(app, ["extract", str(SEED), "--limit", "max_bytes=lots"])
+    assert res.exit_code == 2 and "not a number" in res.stderr
+    res = CliRunner().invoke(app, ["extract", str(SEED), "--json", "--limit", "max_bytes=1000"])
+    assert res.exit_code == 0
+    doc = json.loads(res.stdout)
+    assert doc["status"] == "failed" and "exceeds max_bytes=1000" in doc["reason"]
+
+
 def test_extract_json_prints_one_line_per_document_and_exits_0_on_bad_input(tmp_path):
     empty = tmp_path / "empty.txt"
     empty.write_bytes(b"")
