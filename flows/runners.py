@@ -33,11 +33,51 @@ def task_runner(workers: int | None = None, address: str | None = None):
             multiprocessing.set_forkserver_preload(["flows.run", "pandas"])
             multiprocessing.forkserver.ensure_running()  # it imports while the caller goes on
             dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"})
-        # each worker starts its reader process as it starts (flows/workers.py)
-        dask.config.set({"distributed.worker.preload": ["flows.workers"]})
-        return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True,
-                                              "dashboard_address": None})
+        # each worker starts its reader process as it starts (flows/workers.py); no
+        # statistical profiler sampling the worker's threads every 10 ms (no dashboard here)
+        dask.config.set({"distributed.worker.preload": ["flows.workers"],
+                         "distributed.worker.profile.enabled": False})
+        kwargs = {"n_workers": workers, "threads_per_worker": 1, "processes": True, "dashboard_address": None}
+        return DaskTaskRunner(cluster_class=PrestartedCluster(kwargs), cluster_kwargs=kwargs)
     return None
+
+
+class PrestartedCluster:
+    """A LocalCluster that starts in a background thread as soon as this is created, so its
+    start-up overlaps the Prefect API's and the flow's own (prefect-dask would only start
+    it at the first submission). Called by DaskTaskRunner in place of a cluster class: the
+    first call hands over the cluster started here (DaskTaskRunner closes it when the flow
+    ends); a later call starts a new one."""
+
+    _starting: dict = {}
+    """id → Future of the cluster being started; kept out of the object, which Prefect
+    pickles along with the task runner."""
+
+    def __init__(self, kwargs: dict) -> None:
+        import threading
+        import uuid
+        from concurrent.futures import Future
+
+        from distributed import LocalCluster
+
+        self.__qualname__ = type(self).__qualname__  # prefect-dask logs the cluster "class" by name
+        self._id = uuid.uuid4().hex
+        future: Future = Future()
+        self._starting[self._id] = future
+
+        def start() -> None:
+            try:
+                future.set_result(LocalCluster(**kwargs))
+            except BaseException as exc:  # noqa: BLE001 - raised in the flow, where it is needed
+                future.set_exception(exc)
+
+        threading.Thread(target=start, name="xxgk-cluster-start", daemon=True).start()
+
+    def __call__(self, **kwargs):
+        from distributed import LocalCluster
+
+        future = self._starting.pop(self._id, None)
+        return future.result() if future is not None else LocalCluster(**kwargs)
 
 
 @contextlib.contextmanager
