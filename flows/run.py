@@ -14,6 +14,7 @@ import os
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")  # Dask's start-up chatter off the terminal
 
 import datetime as dt  # noqa: E402
 import hashlib  # noqa: E402

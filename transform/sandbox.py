@@ -246,16 +246,16 @@ def _limit_memory(max_mb: int | None) -> None:
     except ImportError:  # not on this platform: nothing to enforce
         return
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    if max_mb is None:
-        resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
-        return
     try:
+        if max_mb is None:
+            resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
+            return
         limit = _vm_bytes() + max_mb * 1024 * 1024
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
     except (OSError, ValueError):
-        return  # no /proc: leave it unlimited
-    if hard != resource.RLIM_INFINITY:
-        limit = min(limit, hard)
-    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+        return  # no /proc, or a platform that refuses the limit (macOS): the time limit still holds
 
 
 def _rss_mb() -> int:
