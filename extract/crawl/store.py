@@ -37,22 +37,7 @@ class RawStore:
     def put(self, data: bytes, name_hint: str = "") -> tuple[str, Path, bool]:
         """Store `data`; returns (sha256, path, newly stored)."""
         sha = hashlib.sha256(data).hexdigest()
-        existing = self.find(sha)
-        if existing is not None:
-            return sha, existing, False
-        path = self.path_for(sha, _extension(name_hint, data[:8192]))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
-        try:
-            with open(tmp, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
-        return sha, path, True
+        return self._store(sha, lambda: _extension(name_hint, data[:8192]), lambda tmp: tmp.write_bytes(data))
 
     def put_file(self, path: Path) -> tuple[str, Path, bool]:
         """Store a local file without reading it into memory (it may be huge)."""
@@ -60,21 +45,26 @@ class RawStore:
             sha = hashlib.file_digest(fh, "sha256").hexdigest()
             fh.seek(0)
             head = fh.read(8192)
+        return self._store(sha, lambda: _extension(path.name, head), lambda tmp: shutil.copyfile(path, tmp))
+
+    def _store(self, sha: str, extension, fill) -> tuple[str, Path, bool]:
+        """Write a new content address: `fill(tmp)` writes a temporary file, which is synced
+        and renamed into place (a crash never leaves half a file under the address)."""
         existing = self.find(sha)
         if existing is not None:
             return sha, existing, False
-        target = self.path_for(sha, _extension(path.name, head))
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.parent / f".{target.name}.{uuid.uuid4().hex}.tmp"
+        path = self.path_for(sha, extension())
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
         try:
-            shutil.copyfile(path, tmp)
+            fill(tmp)
             with open(tmp, "rb+") as fh:
                 os.fsync(fh.fileno())
-            os.replace(tmp, target)
+            os.replace(tmp, path)
         finally:
             if tmp.exists():
                 tmp.unlink()
-        return sha, target, True
+        return sha, path, True
 
     # -- conditional-GET validators per source ---------------------------------------------
 
