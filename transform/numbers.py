@@ -12,6 +12,7 @@ BLANK_MARKERS = frozenset({"", "-", "--", "---", "—", "——", "–", "/", "\
 """Cell contents that mean 'nothing printed' (kept as null; checks read them as 0)."""
 
 _THOUSANDS = re.compile(r"(?<=\d)[,，](?=\d{3}(?:\D|$))")
+_DIGITS_APART = re.compile(r"(?<=\d)\s+(?=\d)")
 _COUNT = re.compile(r"^([+-]?\d+)(?:\.0+)?(?:件|个|项|条|次|人)?$")
 _AMOUNT = re.compile(r"^([+-]?\d+(?:\.\d+)?)(万元|万|元)?$")
 
@@ -24,8 +25,11 @@ class Parsed:
     unit_assumed: bool = False
 
 
-def _clean(text: str) -> str:
+def _clean(text: str, digits_apart_ok: bool = False) -> str:
     t = unicodedata.normalize("NFKC", text or "").strip()
+    if not digits_apart_ok:
+        # digits apart (`1 2`) are two numbers run together, or one spaced out: never guess
+        t = _DIGITS_APART.sub("\x00", t)
     t = re.sub(r"\s+", "", t)
     return _THOUSANDS.sub("", t)
 
@@ -35,8 +39,9 @@ def is_blank(text: str) -> bool:
 
 
 def looks_numeric(text: str) -> bool:
-    """True if the cell holds a count, an amount or a blank marker (not a label)."""
-    t = _clean(text)
+    """True if the cell holds a count, an amount or a blank marker (not a label); `1 2`
+    counts as numeric here (it is a value cell), though it parses as unreadable."""
+    t = _clean(text, digits_apart_ok=True)
     return t in BLANK_MARKERS or bool(_COUNT.match(t) or _AMOUNT.match(t))
 
 
