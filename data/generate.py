@@ -273,6 +273,7 @@ class Style:
     missing_rows: int = 0
     mixed_other: bool = False
     alt_labels: bool = False
+    t4_rows: bool = False         # 表四 printed one row per item (3 × 5) instead of one row of 15
 
 
 def print_count(v: int, st: Style, rng: random.Random) -> tuple[str, int | None]:
@@ -448,6 +449,13 @@ class Printer:
         return Grid("t3", 10, rows, header_rows=3, col_weights=[0.9, 1.1, 2.6] + [1] * 7)
 
     def t4(self, vals: dict) -> Grid:
+        if self.st.t4_rows:
+            labels = {"admin_review": "行政复议", "litigation_direct": "行政诉讼（未经复议直接起诉）",
+                      "litigation_after_review": "行政诉讼（复议后起诉）"}
+            rows = [[Cell("", kind="head")] + [Cell(h, kind="head") for h in T4_HEAD]]
+            rows += [[self.label(labels[item])] + [self.count("t4", item, c, vals[item][c]) for c in T4_COLUMNS]
+                     for item in T4_ITEMS]
+            return Grid("t4", 6, rows, header_rows=1, col_weights=[3] + [1] * 5)
         rows = [
             [Cell("行政复议", cs=5, kind="head"), Cell("行政诉讼", cs=10, kind="head")],
             [Cell(h, rs=2, kind="head") for h in T4_HEAD] + [Cell("未经复议直接起诉", cs=5, kind="head"),
@@ -504,6 +512,9 @@ def _style(rng: random.Random, fmt: str, template: str) -> Style:
     st.missing_rows = rng.choice((0, 0, 1, 2)) if fmt == "text" else 0
     st.mixed_other = template == "2021" and rng.random() < 0.15
     st.alt_labels = template == "2019" and rng.random() < 0.3
+    # drawn from a generator of its own (seeded by the main one's state, which it leaves
+    # alone), so documents generated before this knob existed are unchanged
+    st.t4_rows = random.Random(hash(rng.getstate())).random() < 0.2
     return st
 
 

@@ -110,6 +110,17 @@ def test_bundled_sample_has_about_forty_documents_of_every_format_and_both_templ
     assert sum(p.stat().st_size for p in SAMPLE.iterdir()) < 10 * 2**20
 
 
+def test_bundled_sample_prints_t4_both_ways_in_every_format():
+    # 表四 as one row of 15 numbers, and as one row per item (3 × 5); both extract to the truth below
+    by_layout: dict[bool, set[str]] = defaultdict(set)
+    for doc in _sample_docs():
+        truth = json.loads((doc.parent / (doc.name.rsplit(".", 1)[0] + ".truth.json")).read_text(encoding="utf-8"))
+        if "style" in truth:
+            by_layout[truth["style"].get("t4_rows", False)].add(doc.suffix)
+    assert by_layout[True] >= {".html", ".docx", ".pdf", ".txt"}
+    assert by_layout[False] >= {".html", ".docx", ".pdf", ".txt"}
+
+
 @pytest.mark.parametrize("doc", _sample_docs(), ids=lambda p: p.name)
 def test_bundled_sample_document_extracts_to_its_truth(doc):
     truth = json.loads((doc.parent / (doc.name.rsplit(".", 1)[0] + ".truth.json")).read_text(encoding="utf-8"))

@@ -57,6 +57,8 @@ class Located:
     items: dict[tuple[str, str], ItemRow] = field(default_factory=dict)
     t4_cells: list[tuple[Row, RawCell, int]] = field(default_factory=list)
     t4_header: list[float] = field(default_factory=list)
+    t4_rows: dict[str, Row] = field(default_factory=dict)
+    """表四 printed as 3 rows × 5 columns (one row per item): item code → its row."""
     duplicates: list[tuple[str, str]] = field(default_factory=list)
     t4_seen: bool = False
 
@@ -129,6 +131,22 @@ def _candidates(label: str, specs: dict[str, TableSpec]) -> list[tuple[int, str,
     return [(n, code, item) for code, spec in specs.items() for n, item in _best_contained(label, spec, spec.items)]
 
 
+T4_ROW_LABELS = (("litigation_after_review", ("复议后",)), ("litigation_direct", ("未经复议", "直接起诉")),
+                 ("admin_review", ("行政复议",)))
+"""Parts of the 表四 row labels when it is printed one row per item, most specific first
+(行政复议 must not take the two 行政诉讼 rows; a wrapped label may lose its end)."""
+
+
+def t4_item_for(label: str) -> str | None:
+    t = norm(label)
+    if len(t) > 30:
+        return None
+    for code, keys in T4_ROW_LABELS:
+        if any(k in t for k in keys):
+            return code
+    return None
+
+
 def _is_t4_header(label: str) -> bool:
     return "行政复议" in label and ("行政诉讼" in label or "结果维持" in label) and len(label) <= 60 or label.startswith("行政复议") and len(label) <= 12
 
@@ -172,6 +190,10 @@ def locate(rows: list[Row], templates: Templates, year: int | None) -> Located:
         if not t4_mode and _is_t4_header(label):
             t4_mode = True
             out.t4_seen = True
+        if t4_mode and label and not out.t4_cells and (item4 := t4_item_for(label)) is not None \
+                and item4 not in out.t4_rows and (row.has_number or len(row.values) == 5):
+            out.t4_rows[item4] = row  # 表四 printed one row per item (its cells may all be blank)
+            continue
         if t4_mode and not row.has_number and not label and len(row.values) == 15 and not out.t4_cells:
             # 表四's value row with every cell blank (explicit empty cells)
             out.t4_cells.extend((row, c, row.value_offset + k) for k, c in enumerate(row.values))

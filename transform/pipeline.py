@@ -48,7 +48,7 @@ def build_facts(doc: RawDocument, templates: Templates, report_id: str, year: in
         t3v = "2019"
     else:
         t3v = t2v
-    found = {t for (t, _) in loc.items} | ({"t4"} if loc.t4_cells else set())
+    found = {t for (t, _) in loc.items} | ({"t4"} if loc.t4_cells or loc.t4_rows else set())
     facts: list[Fact] = []
     problems: list[str] = []
     for table in ("t2", "t3"):

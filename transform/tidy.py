@@ -105,6 +105,8 @@ def slots_for_item(ir: ItemRow, spec: TableSpec) -> tuple[list[Slot], str]:
 def t4_slots(loc: Located, templates: Templates) -> tuple[list[Slot], str]:
     spec = templates.t4
     columns = tuple(f"{it.code}/{c}" for it in spec.items for c in spec.column_order)
+    if loc.t4_rows:
+        return _t4_item_rows(loc, spec)
     cells = [(c, idx) for _, c, idx in loc.t4_cells]
     rows = {id(r): r for r, _, _ in loc.t4_cells}
     row_of = {id(c): r for r, c, _ in loc.t4_cells}
@@ -125,6 +127,30 @@ def t4_slots(loc: Located, templates: Templates) -> tuple[list[Slot], str]:
             s.flags.append("short")
         slots.append(s)
     return slots, state
+
+
+def _t4_item_rows(loc: Located, spec) -> tuple[list[Slot], str]:
+    """表四 printed as 3 rows (one per item) × 5 columns: place each row's cells by the
+    5-column header when it has one."""
+    header = sorted(loc.t4_header) if len(loc.t4_header) == len(spec.column_order) else []
+    slots, worst = [], "ok"
+    for it in spec.items:
+        row = loc.t4_rows.get(it.code)
+        if row is None:
+            slots += [Slot("t4", it.code, col, flags=["not_found"]) for col in spec.column_order]
+            continue
+        cells = [(c, row.value_offset + k) for k, c in enumerate(row.values)]
+        placed, state = assign_cells(cells, spec.column_order, header)
+        if state != "ok":
+            worst = state
+        for col in spec.column_order:
+            s = Slot("t4", it.code, col, row=row)
+            if col in placed:
+                s.cell, s.col_index = placed[col]
+            else:
+                s.flags.append("blank" if state == "ok" else "short")
+            slots.append(s)
+    return slots, worst
 
 
 def parse_slot(slot: Slot, spec: TableSpec) -> Parsed:
