@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import docx
 import lxml.html
@@ -140,3 +141,27 @@ def test_a_pdf_over_the_time_limit_is_given_up_with_the_limit_named(tmp_path):
     pdf = sorted((FIXTURES / "real").glob("*.pdf"))[0]
     got = result_to_json(process_file(pdf, settings={"max_seconds": 0.0}))
     assert got["status"] == "failed" and "max_seconds=0" in got["reason"] and "gave up at page" in got["reason"]
+
+
+def test_columns_printed_in_another_order_are_read_by_their_header_not_their_position(tmp_path):
+    # a 表二 whose 本年制发件数 and 现行有效件数 columns are swapped (header and values): read by
+    # position it would pass every check with two numbers exchanged
+    import re
+
+    src = Path(__file__).resolve().parent.parent / "data" / "sample" / "gen-2026-00012-2022.html"
+    html = src.read_text(encoding="utf-8")
+    start = html.rfind("<table", 0, html.find("规章"))
+    end = html.find("</table>", start) + len("</table>")
+
+    def swap(m):
+        cells = re.findall(r"<td[^>]*>.*?</td>", m.group(0), re.S)
+        cells[1], cells[3] = cells[3], cells[1]
+        return "<tr>" + "".join(cells) + "</tr>"
+
+    doc = tmp_path / "swapped.html"
+    doc.write_text(html[:start] + re.sub(r"<tr>.*?</tr>", swap, html[start:end], flags=re.S) + html[end:],
+                   encoding="utf-8")
+    got = {(f.item, f.column): f.value for f in process_file(doc).facts if f.table == "t2"}
+    want = {(f.item, f.column): f.value for f in process_file(src).facts if f.table == "t2"}
+    assert got[("normative_docs", "issued")] == 30 and got[("normative_docs", "in_force")] == 312
+    assert got == want

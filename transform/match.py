@@ -43,6 +43,8 @@ class ItemRow:
     fuzzy: bool = False
     unit: str | None = None
     """The unit an amount column's printed header names (元 / 万元), if any."""
+    exact: frozenset[str] = frozenset()
+    """Codes whose header cell carries exactly one of the column's labels."""
 
 
 def header_unit(label: str) -> str | None:
@@ -257,7 +259,9 @@ def locate(rows: list[Row], templates: Templates, year: int | None) -> Located:
             out.duplicates.append((table, item))
             continue
         pos = {code: x for code, (s, x) in headers[table].items()}
-        out.items[(table, item)] = ItemRow(table, item, row, pos, fuzzy, amount_unit if table == "t2" else None)
+        exact = frozenset(code for code, (s, _) in headers[table].items() if s == 2)
+        out.items[(table, item)] = ItemRow(table, item, row, pos, fuzzy, amount_unit if table == "t2" else None,
+                                           exact)
         if not row.has_number:
             blank_item = out.items[(table, item)]
         last_table = table

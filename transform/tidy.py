@@ -74,6 +74,27 @@ def assign_cells(cells: list[tuple[RawCell, int]], columns: tuple[str, ...], hea
     return {}, "ambiguous"
 
 
+def _as_headed(placed: dict[str, tuple[RawCell, int]], columns: tuple[str, ...], ir: ItemRow):
+    """A full row is read in template order; but where the printed header names every
+    column exactly and the cells sit under them in another order (a report that swapped
+    two columns), the header wins: reading by position would be a silent error."""
+    if not all(col in ir.exact and col in ir.header for col in columns):
+        return placed
+    cells = list(placed.values())
+    if any(c.center is None for c, _ in cells):
+        return placed
+    centers = {col: ir.header[col] for col in columns}
+    xs = sorted(centers.values())
+    tight = min((b - a for a, b in zip(xs, xs[1:])), default=0.0) / 2
+    by_header: dict[str, tuple[RawCell, int]] = {}
+    for cell, idx in cells:
+        col = min(columns, key=lambda k: abs(centers[k] - cell.center))
+        if col in by_header or abs(centers[col] - cell.center) >= tight:
+            return placed  # two cells under one header, or one between two: not settled
+        by_header[col] = (cell, idx)
+    return by_header
+
+
 def item_columns(spec: TableSpec, item: str) -> tuple[str, ...]:
     return spec.item(item).columns
 
@@ -87,6 +108,8 @@ def slots_for_item(ir: ItemRow, spec: TableSpec) -> tuple[list[Slot], str]:
         while cells and not cells[0][0].text:
             cells.pop(0)
     placed, state = assign_cells(cells, columns, ir.header)
+    if state == "ok":
+        placed = _as_headed(placed, columns, ir)
     slots = []
     for col in columns:
         s = Slot(ir.table, ir.item, col, row=ir.row, unit=ir.unit)
