@@ -25,7 +25,7 @@ def read_document(path: Path, settings: ExtractSettings | None = None, data: byt
     body = document.element.body
     lines: list[str] = []
     tables: list[RawTable] = []
-    for child in body.iterchildren():
+    for child in _children(body):
         if child.tag == qn("w:p"):
             lines.append(_text_of(child))
         elif child.tag == qn("w:tbl"):
@@ -63,6 +63,21 @@ def _text_of(el) -> str:
     return " ".join(s.strip() for s in parts if s.strip())
 
 
+_WRAPPERS = {qn("w:sdt"), qn("w:customXml"), qn("w:ins"), qn("w:sdtContent")}
+"""Elements that wrap rows, cells or body blocks without being one: content controls,
+custom XML, tracked insertions. Their content counts as if it stood in their place."""
+
+
+def _children(el):
+    """`el`'s children, with wrappers replaced by what they wrap (a row inside a content
+    control is still a row: skipping it would shift every cell after it)."""
+    for child in el.iterchildren():
+        if child.tag in _WRAPPERS:
+            yield from _children(child)
+        elif child.tag not in (qn("w:sdtPr"), qn("w:sdtEndPr"), qn("w:customXmlPr")):
+            yield child
+
+
 def _int_attr(el, tag: str, default: int = 1) -> int:
     if el is None:
         return default
@@ -77,11 +92,11 @@ def _int_attr(el, tag: str, default: int = 1) -> int:
 
 def tbl_to_raw(tbl, index: int) -> RawTable:
     rows: list[RawRow] = []
-    for r, tr in enumerate(tbl.iterchildren(qn("w:tr"))):
+    for r, tr in enumerate(c for c in _children(tbl) if c.tag == qn("w:tr")):
         trpr = tr.find(qn("w:trPr"))
         col = _int_attr(trpr, qn("w:gridBefore"), 0) if trpr is not None else 0
         cells: list[RawCell] = []
-        for tc in tr.iterchildren(qn("w:tc")):
+        for tc in (c for c in _children(tr) if c.tag == qn("w:tc")):
             tcpr = tc.find(qn("w:tcPr"))
             span = _int_attr(tcpr, qn("w:gridSpan"), 1)
             vmerge = tcpr.find(qn("w:vMerge")) if tcpr is not None else None

@@ -165,3 +165,41 @@ def test_columns_printed_in_another_order_are_read_by_their_header_not_their_pos
     want = {(f.item, f.column): f.value for f in process_file(src).facts if f.table == "t2"}
     assert got[("normative_docs", "issued")] == 30 and got[("normative_docs", "in_force")] == 312
     assert got == want
+
+
+def test_docx_rows_and_cells_inside_content_controls_keep_their_columns(tmp_path):
+    # Word wraps rows or cells in content controls (w:sdt); skipping one would shift every cell after it
+    import io
+    import zipfile
+
+    from docx.oxml.ns import qn
+    from lxml import etree
+
+    src = Path(__file__).resolve().parent.parent / "data" / "sample" / "gen-2026-00005-2024.docx"
+    z = zipfile.ZipFile(src)
+    root = etree.fromstring(z.read("word/document.xml"))
+
+    def wrap(el):
+        sdt = etree.Element(qn("w:sdt"))
+        etree.SubElement(sdt, qn("w:sdtPr"))
+        content = etree.SubElement(sdt, qn("w:sdtContent"))
+        el.addprevious(sdt)
+        content.append(el)
+
+    tables = root.findall(".//" + qn("w:tbl"))
+    granted = next(tr for t in tables for tr in t.findall(qn("w:tr"))
+                   if "予以公开" in "".join(x.text or "" for x in tr.iter(qn("w:t"))) and len(tr.findall(qn("w:tc"))) >= 8)
+    wrap(granted.findall(qn("w:tc"))[4])  # one value cell of 表三's （一）予以公开
+    wrap(tables[0].findall(qn("w:tr"))[1])  # a whole row of 表二
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as w:
+        for info in z.infolist():
+            data = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True) \
+                if info.filename == "word/document.xml" else z.read(info)
+            w.writestr(info, data)
+    doc = tmp_path / "sdt.docx"
+    doc.write_bytes(out.getvalue())
+    res = process_file(doc)
+    assert res.status == "ok"
+    assert {(f.table, f.item, f.column): f.value for f in res.facts} == \
+        {(f["table"], f["item"], f["column"]): f["value"] for f in truth_for(src)["facts"]}
