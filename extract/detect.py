@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from charset_normalizer import from_bytes
@@ -28,7 +29,7 @@ def sniff_format(path: Path, head: bytes) -> str:
     return "text"
 
 
-_CONTROL = {chr(c) for c in range(32) if chr(c) not in "\t\n\r\f\v"} | {"\ufffd"}
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\ufffd]")
 
 
 def looks_binary(text: str, sample: int = 100_000, share: float = 0.02) -> bool:
@@ -37,7 +38,7 @@ def looks_binary(text: str, sample: int = 100_000, share: float = 0.02) -> bool:
     head = text[:sample]
     if not head:
         return False
-    bad = sum(1 for ch in head if ch in _CONTROL)
+    bad = len(_CONTROL.findall(head))
     return bad > share * len(head)
 
 
@@ -73,3 +74,19 @@ def decode_text(data: bytes, declared: str | None = None) -> str:
     if best is not None:
         return data.decode(best.encoding, errors="replace")
     return data.decode("utf-8", errors="replace")
+
+
+_DIGIT_END = re.compile(r"\d[\s\u3000]*$")
+_DIGIT_START = re.compile(r"^[\s\u3000]*\d")
+
+
+def join_lines(lines: list[str]) -> str:
+    """Lines of one table cell as one text: without a gap (a label wrapped in a narrow cell
+    reads on), except between digits, which keep a space: `12` over `3` may be two numbers
+    or one wrapped, and the number parser flags digits apart rather than guess."""
+    out = ""
+    for line in lines:
+        if out and _DIGIT_END.search(out) and _DIGIT_START.match(line):
+            out += " "
+        out += line
+    return out.strip()

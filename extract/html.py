@@ -10,7 +10,7 @@ from pathlib import Path
 import lxml.html
 from lxml import etree
 
-from .detect import decode_text, looks_binary
+from .detect import decode_text, join_lines, looks_binary
 from .errors import DocumentUnreadable, LimitExceeded
 from .models import ExtractSettings, RawCell, RawDocument, RawRow, RawTable
 
@@ -55,13 +55,8 @@ def _check_depth(path: Path, root, parser, limit: int) -> None:
     silently flattens the rest (which could shuffle cells), so its resource error counts too."""
     if any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log):
         raise LimitExceeded(path, f"HTML nested deeper than max_html_depth={limit} levels (the parser stops at 256)")
-    depth = deepest = 0
-    for event, _ in etree.iterwalk(root, events=("start", "end")):
-        depth += 1 if event == "start" else -1
-        if depth > deepest:
-            deepest = depth
-            if deepest > limit:
-                raise LimitExceeded(path, f"HTML nested deeper than max_html_depth={limit} levels")
+    if limit < 256 and root.xpath(f"boolean({'/*' * (limit + 1)})"):  # one pass in C, not in Python
+        raise LimitExceeded(path, f"HTML nested deeper than max_html_depth={limit} levels")
 
 
 def _hints(root) -> dict[str, str]:
@@ -118,9 +113,44 @@ def element_text(el) -> str:
     return re.sub(r"\n\s*\n+", "\n", text)
 
 
+_DIGIT = re.compile(r"\d")
+
+
+def _needs_lines(td, text: str) -> bool:
+    """True when the cell needs its lines looked at: digits, and more than one block."""
+    if not _DIGIT.search(text):
+        return False
+    blocks = 0
+    for el in td.iter("br", "p", "div"):
+        blocks += 2 if el.tag == "br" else 1
+        if blocks > 1:
+            return True
+    return False
+
+
 def cell_text(td) -> str:
-    """A cell's text; <br> and paragraphs inside a label join without a gap."""
-    return re.sub(r"\s+", " ", td.text_content().replace("\xa0", " ")).strip()
+    """A cell's text; <br> and paragraphs inside a label join without a gap (but digits on
+    both sides of one keep a space: see `join_lines`)."""
+    text = td.text_content()
+    if not _needs_lines(td, text):
+        return re.sub(r"\s+", " ", text.replace("\xa0", " ")).strip()
+    lines: list[str] = [""]
+
+    def walk(node) -> None:
+        tag = node.tag if isinstance(node.tag, str) else ""
+        if tag in ("br", "p", "div") and lines[-1]:
+            lines.append("")
+        if node.text and tag not in ("script", "style"):
+            lines[-1] += node.text
+        for child in node:
+            walk(child)
+            if child.tail:
+                lines[-1] += child.tail
+        if tag in ("p", "div") and lines[-1]:
+            lines.append("")
+
+    walk(td)
+    return join_lines([re.sub(r"\s+", " ", ln.replace("\xa0", " ")).strip() for ln in lines if ln.strip()])
 
 
 def table_to_raw(table, index: int) -> RawTable:

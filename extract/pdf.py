@@ -171,7 +171,8 @@ def page_to_rows(chars: list[Char], hsegs, vsegs, pageno: int) -> list[RawRow]:
 
     placed: list[tuple[float, RawRow]] = []
     for i, (bottom, top, xs) in enumerate(bands):
-        row_cells = [RawCell(_join(cells.get((i, j), [])), xs[j], xs[j + 1]) for j in range(len(xs) - 1)]
+        row_cells = [RawCell(_join(cells.get((i, j), []), xs[j + 1] - xs[j]), xs[j], xs[j + 1])
+                     for j in range(len(xs) - 1)]
         if len(row_cells) >= 2 or any(c.text for c in row_cells):  # a ruled row of blank cells is a row
             placed.append((top, RawRow(cells=row_cells, page=pageno)))
     for line in _lines(free):
@@ -200,21 +201,42 @@ def _lines(chars: list[Char]) -> list[list[Char]]:
     return lines
 
 
-def _join(chars: list[Char]) -> str:
-    """A cell's text: its lines top to bottom, joined without a gap (wrapped labels)."""
+WRAP_FILL = 0.7
+"""A line of digits was wrapped (the next character did not fit) when it and the next
+line's first character fill more than this share of the cell's width (the rest is the
+cell's padding, which varies by producer)."""
+
+
+def _join(chars: list[Char], width: float | None = None) -> str:
+    """A cell's text: its lines top to bottom, joined without a gap (wrapped labels). Digits
+    on both sides of a line break are one number only when the line was full (the number
+    wrapped in a narrow cell of `width`); otherwise (`12` over `3`: two numbers, say, under
+    a missing ruling) they keep a space, and the number parser flags the cell instead of
+    guessing which."""
     if not chars:
         return ""
-    out = []
-    for line in _lines(chars):
-        prev = None
-        buf = []
-        for c in line:
-            if prev is not None and c[0] - prev[1] > max(c[5], 1.0) * 0.5:
-                buf.append(" ")
-            buf.append(c[4])
-            prev = c
-        out.append("".join(buf))
-    return "".join(out).strip()
+    lines = _lines(chars)
+    out = _line_text(lines[0])
+    for prev, line in zip(lines, lines[1:]):
+        text = _line_text(line)
+        if out[-1:].isdigit() and text[:1].isdigit():
+            needed = (prev[-1][1] - prev[0][0]) + (line[0][1] - line[0][0])
+            wrapped = width is not None and needed > WRAP_FILL * width
+            out += text if wrapped else " " + text
+        else:
+            out += text
+    return out.strip()
+
+
+def _line_text(line: list[Char]) -> str:
+    prev = None
+    buf = []
+    for c in line:
+        if prev is not None and c[0] - prev[1] > max(c[5], 1.0) * 0.5:
+            buf.append(" ")
+        buf.append(c[4])
+        prev = c
+    return "".join(buf)
 
 
 def _fragments(line: list[Char]) -> list[RawCell]:

@@ -203,3 +203,26 @@ def test_docx_rows_and_cells_inside_content_controls_keep_their_columns(tmp_path
     assert res.status == "ok"
     assert {(f.table, f.item, f.column): f.value for f in res.facts} == \
         {(f["table"], f["item"], f["column"]): f["value"] for f in truth_for(src)["facts"]}
+
+
+def test_digits_over_two_lines_of_a_cell_join_only_when_the_number_wrapped():
+    from extract.pdf import _join
+
+    def line(x0, y, text, w=5.0):  # chars as the PDF reader collects them: (x0, x1, y0, y1, text, size)
+        return [(x0 + k * w, x0 + (k + 1) * w, y, y + 10, ch, 10.0) for k, ch in enumerate(text)]
+
+    # a 43 pt cell: `１５` (21 pt) wrapped before `９`, as LibreOffice prints it
+    assert _join(line(223, 700, "１５", 10.5) + line(219.7, 688, "９", 10.5), width=43.2) == "１５９"
+    # `12` over `3` in the same cell: far from full, so two numbers (or one?): kept apart, flagged later
+    assert _join(line(225, 700, "12") + line(228, 688, "3"), width=43.2) == "12 3"
+    # labels wrapped in a cell join without a gap
+    assert _join(line(100, 700, "（三）不", 10) + line(100, 688, "予公开", 10), width=45) == "（三）不予公开"
+
+
+def test_html_digits_either_side_of_a_line_break_are_not_joined():
+    for cell, want in (("<td>12<br>3</td>", "12 3"), ("<td><p>12</p><p>3</p></td>", "12 3"),
+                       ("<td>1.属于<br>国家秘密</td>", "1.属于国家秘密"), ("<td><p><span>227</span></p></td>", "227")):
+        td = lxml.html.fromstring(f"<table><tr>{cell}</tr></table>").find(".//td")
+        from extract.html import cell_text
+
+        assert cell_text(td) == want
