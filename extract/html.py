@@ -153,8 +153,21 @@ def cell_text(td) -> str:
     return join_lines([re.sub(r"\s+", " ", ln.replace("\xa0", " ")).strip() for ln in lines if ln.strip()])
 
 
+def _clean_cells(table) -> None:
+    """What a reader of the page does not see does not count: hidden elements inside cells
+    are dropped (`12<span style="display:none">9</span>` is 12, not 129), and superscripts
+    and subscripts stand apart (`12<sup>1</sup>` is a footnote mark, not 121)."""
+    for el in table.xpath(".//td//*[@style or @hidden] | .//th//*[@style or @hidden]"):
+        style = (el.get("style") or "").replace(" ", "").lower()
+        if el.get("hidden") is not None or "display:none" in style or "visibility:hidden" in style:
+            el.drop_tree()
+    for el in table.iter("sup", "sub"):
+        el.text = " " + (el.text or "")
+
+
 def table_to_raw(table, index: int) -> RawTable:
     """Expand rowspan/colspan into a grid; each physical cell appears once, in its first row."""
+    _clean_cells(table)
     rows: list[RawRow] = []
     occupied: dict[tuple[int, int], bool] = {}
     trs = [tr for tr in table.iter("tr") if tr.getparent() is not None]

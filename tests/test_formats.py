@@ -226,3 +226,16 @@ def test_html_digits_either_side_of_a_line_break_are_not_joined():
         from extract.html import cell_text
 
         assert cell_text(td) == want
+
+
+def test_html_cells_read_what_a_reader_sees_hidden_text_dropped_footnote_marks_apart():
+    from extract.html import table_to_raw
+
+    html = ('<table><tr><td>规章</td><td>12<span style="display: none">9</span></td>'
+            '<td>3<sup>1</sup></td><td><span hidden>8</span>40</td><td>5<font style="VISIBILITY:hidden">0</font></td>'
+            '</tr></table>')
+    cells = [c.text for c in table_to_raw(lxml.html.fromstring(html), 0).rows[0].cells]
+    assert cells == ["规章", "12", "3 1", "40", "5"]
+    from transform.numbers import parse_count
+
+    assert parse_count("3 1").kind == "unreadable"  # a footnote mark: flagged, never 31
