@@ -13,6 +13,31 @@ from docx.oxml.ns import qn
 from .errors import DocumentUnreadable, LimitExceeded
 from .models import ExtractSettings, RawCell, RawDocument, RawRow, RawTable
 
+# WordprocessingML tags, resolved once (qn() parses its argument on every call)
+W_CUSTOMXML = qn("w:customXml")
+W_CUSTOMXMLPR = qn("w:customXmlPr")
+W_GRIDBEFORE = qn("w:gridBefore")
+W_GRIDSPAN = qn("w:gridSpan")
+W_INS = qn("w:ins")
+W_P = qn("w:p")
+W_R = qn("w:r")
+W_RPR = qn("w:rPr")
+W_SDT = qn("w:sdt")
+W_SDTCONTENT = qn("w:sdtContent")
+W_SDTENDPR = qn("w:sdtEndPr")
+W_SDTPR = qn("w:sdtPr")
+W_SPECVANISH = qn("w:specVanish")
+W_T = qn("w:t")
+W_TBL = qn("w:tbl")
+W_TC = qn("w:tc")
+W_TCPR = qn("w:tcPr")
+W_TR = qn("w:tr")
+W_TRPR = qn("w:trPr")
+W_VMERGE = qn("w:vMerge")
+W_VAL = qn("w:val")
+W_VANISH = qn("w:vanish")
+W_VERTALIGN = qn("w:vertAlign")
+
 
 def read_document(path: Path, settings: ExtractSettings | None = None, data: bytes | None = None) -> RawDocument:
     settings = ExtractSettings.resolve(settings)
@@ -26,9 +51,9 @@ def read_document(path: Path, settings: ExtractSettings | None = None, data: byt
     lines: list[str] = []
     tables: list[RawTable] = []
     for child in _children(body):
-        if child.tag == qn("w:p"):
+        if child.tag == W_P:
             lines.append(_text_of(child))
-        elif child.tag == qn("w:tbl"):
+        elif child.tag == W_TBL:
             table = tbl_to_raw(child, len(tables))
             tables.append(table)
             lines.extend("\t".join(c.text for c in row.cells) for row in table.rows)
@@ -54,16 +79,42 @@ def _check_zip(path: Path, data: bytes, settings: ExtractSettings) -> None:
 
 
 def _text_of(el) -> str:
-    """Concatenate w:t runs; paragraphs inside a cell join without a gap."""
-    parts = []
-    for p in el.iter(qn("w:p")):
-        parts.append("".join(t.text or "" for t in p.iter(qn("w:t"))))
+    """The visible text of `el`'s runs, paragraph by paragraph (paragraphs join with a space).
+    Hidden runs (w:vanish) are dropped and superscript/subscript runs stand apart, so
+    neither joins a number (`12` + hidden `9` is 12; `3` + superscript `1` is a footnote)."""
+    parts = [_runs_text(p) for p in el.iter(W_P)]
     if not parts:  # el is itself a run container
-        parts.append("".join(t.text or "" for t in el.iter(qn("w:t"))))
+        parts = [_runs_text(el)]
     return " ".join(s.strip() for s in parts if s.strip())
 
 
-_WRAPPERS = {qn("w:sdt"), qn("w:customXml"), qn("w:ins"), qn("w:sdtContent")}
+def _runs_text(el) -> str:
+    if not _special(el):
+        return "".join(t.text or "" for t in el.iter(W_T))  # the common case, at C speed
+    out = []
+    for run in el.iter(W_R):
+        rpr = run.find(W_RPR)
+        text = "".join(t.text or "" for t in run.iter(W_T))
+        if rpr is not None and text:
+            if _on(rpr.find(W_VANISH)) or _on(rpr.find(W_SPECVANISH)):
+                continue
+            va = rpr.find(W_VERTALIGN)
+            if va is not None and va.get(W_VAL) in ("superscript", "subscript"):
+                text = " " + text
+        out.append(text)
+    return "".join(out)
+
+
+def _special(el) -> bool:
+    return next(el.iter(W_VANISH, W_SPECVANISH, W_VERTALIGN), None) is not None
+
+
+def _on(flag) -> bool:
+    """A WordprocessingML on/off property: present and not switched off."""
+    return flag is not None and flag.get(W_VAL, "true") not in ("0", "false", "off")
+
+
+_WRAPPERS = {W_SDT, W_CUSTOMXML, W_INS, W_SDTCONTENT}
 """Elements that wrap rows, cells or body blocks without being one: content controls,
 custom XML, tracked insertions. Their content counts as if it stood in their place."""
 
@@ -74,7 +125,7 @@ def _children(el):
     for child in el.iterchildren():
         if child.tag in _WRAPPERS:
             yield from _children(child)
-        elif child.tag not in (qn("w:sdtPr"), qn("w:sdtEndPr"), qn("w:customXmlPr")):
+        elif child.tag not in (W_SDTPR, W_SDTENDPR, W_CUSTOMXMLPR):
             yield child
 
 
@@ -85,22 +136,22 @@ def _int_attr(el, tag: str, default: int = 1) -> int:
     if found is None:
         return default
     try:
-        return max(1, int(found.get(qn("w:val"))))
+        return max(1, int(found.get(W_VAL)))
     except (TypeError, ValueError):
         return default
 
 
 def tbl_to_raw(tbl, index: int) -> RawTable:
     rows: list[RawRow] = []
-    for r, tr in enumerate(c for c in _children(tbl) if c.tag == qn("w:tr")):
-        trpr = tr.find(qn("w:trPr"))
-        col = _int_attr(trpr, qn("w:gridBefore"), 0) if trpr is not None else 0
+    for r, tr in enumerate(c for c in _children(tbl) if c.tag == W_TR):
+        trpr = tr.find(W_TRPR)
+        col = _int_attr(trpr, W_GRIDBEFORE, 0) if trpr is not None else 0
         cells: list[RawCell] = []
-        for tc in (c for c in _children(tr) if c.tag == qn("w:tc")):
-            tcpr = tc.find(qn("w:tcPr"))
-            span = _int_attr(tcpr, qn("w:gridSpan"), 1)
-            vmerge = tcpr.find(qn("w:vMerge")) if tcpr is not None else None
-            continued = vmerge is not None and vmerge.get(qn("w:val"), "continue") == "continue"
+        for tc in (c for c in _children(tr) if c.tag == W_TC):
+            tcpr = tc.find(W_TCPR)
+            span = _int_attr(tcpr, W_GRIDSPAN, 1)
+            vmerge = tcpr.find(W_VMERGE) if tcpr is not None else None
+            continued = vmerge is not None and vmerge.get(W_VAL, "continue") == "continue"
             if not continued:
                 cells.append(RawCell(_text_of(tc), float(col), float(col + span)))
             col += span

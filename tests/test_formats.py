@@ -239,3 +239,19 @@ def test_html_cells_read_what_a_reader_sees_hidden_text_dropped_footnote_marks_a
     from transform.numbers import parse_count
 
     assert parse_count("3 1").kind == "unreadable"  # a footnote mark: flagged, never 31
+
+
+def test_docx_cells_read_what_a_reader_sees_hidden_runs_dropped_superscripts_apart(tmp_path):
+    from extract.docx import tbl_to_raw
+
+    d = docx.Document()
+    table = d.add_table(rows=1, cols=3)
+    table.cell(0, 0).text = "规章"
+    p = table.cell(0, 1).paragraphs[0]
+    p.add_run("12")
+    p.add_run("9").font.hidden = True
+    p = table.cell(0, 2).paragraphs[0]
+    p.add_run("3")
+    p.add_run("1").font.superscript = True
+    cells = [c.text for c in tbl_to_raw(table._tbl, 0).rows[0].cells]
+    assert cells == ["规章", "12", "3 1"]
