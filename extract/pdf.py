@@ -229,10 +229,13 @@ def _join(chars: list[Char], width: float | None = None) -> str:
 
 
 def _line_text(line: list[Char]) -> str:
+    """A line's characters, with a space at wide gaps and where a digit changes size next to
+    another (`12` with a small raised `1` is a footnote mark, not 121)."""
     prev = None
     buf = []
     for c in line:
-        if prev is not None and c[0] - prev[1] > max(c[5], 1.0) * 0.5:
+        if prev is not None and (c[0] - prev[1] > max(c[5], 1.0) * 0.5 or (
+                c[4].isdigit() and prev[4].isdigit() and min(c[5], prev[5]) < 0.75 * max(c[5], prev[5]))):
             buf.append(" ")
         buf.append(c[4])
         prev = c

@@ -255,3 +255,10 @@ def test_docx_cells_read_what_a_reader_sees_hidden_runs_dropped_superscripts_apa
     p.add_run("1").font.superscript = True
     cells = [c.text for c in tbl_to_raw(table._tbl, 0).rows[0].cells]
     assert cells == ["规章", "12", "3 1"]
+
+
+def test_a_small_raised_digit_after_a_pdf_number_is_a_footnote_mark_not_a_digit():
+    from extract.pdf import _join
+
+    chars = [(100, 105, 700, 710, "1", 10.0), (105, 110, 700, 710, "2", 10.0), (110, 113, 705, 711, "1", 6.0)]
+    assert _join(chars, width=40) == "12 1"
