@@ -262,3 +262,27 @@ def test_a_small_raised_digit_after_a_pdf_number_is_a_footnote_mark_not_a_digit(
 
     chars = [(100, 105, 700, 710, "1", 10.0), (105, 110, 700, 710, "2", 10.0), (110, 113, 705, 711, "1", 6.0)]
     assert _join(chars, width=40) == "12 1"
+
+
+def test_t4_row_split_by_a_page_break_is_joined_and_never_read_as_blank():
+    # LibreOffice broke 表四's last row over two pages: `行政诉讼 | 2 | 0 | 0 | 6 | 8` on one,
+    # `（复议后起诉） | | | | |` on the next. Read as two rows it gave five blanks and status ok.
+    doc = FIXTURES / "generated" / "gen-11-00003-2025.pdf"
+    got = result_to_json(process_file(doc))
+    want = truth_for(doc)
+    assert got["status"] == "ok"
+    t4 = {(f["item"], f["column"]): f["value"] for f in got["facts"] if f["table"] == "t4"}
+    assert t4 == {(f["item"], f["column"]): f["value"] for f in want["facts"] if f["table"] == "t4"}
+    assert t4[("litigation_after_review", "total")] == 8
+
+
+def test_t4_numbers_whose_row_cannot_be_named_make_the_report_partial(tmp_path):
+    src = Path(__file__).resolve().parent.parent / "data" / "sample" / "gen-2026-00011-2019.txt"
+    text = src.read_text(encoding="utf-8").replace("行政诉讼（复议后起诉）\t", "行政诉讼\t", 1)
+    text = text.replace("行政诉讼\t-\t2\t0\t-\t2\n", "行政诉讼\t-\t2\t0\t-\t2\n（复议后起诉）\n", 1)
+    doc = tmp_path / "split.txt"
+    doc.write_text(text, encoding="utf-8")
+    res = process_file(doc)
+    assert res.status == "partial"
+    assert "表四 rows with numbers could not be placed: 行政诉讼" in res.report.reason
+    assert all(f.value is None for f in res.facts if f.table == "t4" and f.item == "litigation_after_review")

@@ -61,6 +61,8 @@ class Located:
     t4_header: list[float] = field(default_factory=list)
     t4_rows: dict[str, Row] = field(default_factory=dict)
     """表四 printed as 3 rows × 5 columns (one row per item): item code → its row."""
+    t4_unplaced: list[str] = field(default_factory=list)
+    """Labels of 表四 rows with numbers that could not be given an item (never dropped silently)."""
     duplicates: list[tuple[str, str]] = field(default_factory=list)
     t4_seen: bool = False
 
@@ -186,16 +188,37 @@ def locate(rows: list[Row], templates: Templates, year: int | None) -> Located:
     blank_item: ItemRow | None = None
     """The last matched row if all its cells were blank (its numbers may follow)."""
 
+    t4_orphan: Row | None = None
+    """A 表四 row with numbers whose label names no item (its rest may follow)."""
+    t4_blank: str | None = None
+    """The last 表四 item row if all its cells were blank (its numbers may follow)."""
+
     for row in rows:
         label = row.label
         carried, pending = pending, []
         if not t4_mode and _is_t4_header(label):
             t4_mode = True
             out.t4_seen = True
-        if t4_mode and label and not out.t4_cells and (item4 := t4_item_for(label)) is not None \
-                and item4 not in out.t4_rows and (row.has_number or len(row.values) == 5):
-            out.t4_rows[item4] = row  # 表四 printed one row per item (its cells may all be blank)
-            continue
+        if t4_mode and label and not out.t4_cells:
+            # 表四 printed one row per item; a page break may split a row into its label's
+            # first part with the numbers and the rest with blank cells, or the other way round
+            item4 = t4_item_for(label)
+            if item4 is not None and item4 not in out.t4_rows and (row.has_number or len(row.values) == 5):
+                if not row.has_number and t4_orphan is not None:
+                    out.t4_rows[item4], t4_orphan = t4_orphan, None
+                else:
+                    out.t4_rows[item4] = row
+                    t4_blank = None if row.has_number else item4
+                continue
+            if item4 is None and row.has_number and len(row.values) == 5:
+                if t4_blank is not None:
+                    out.t4_rows[t4_blank], t4_blank = row, None
+                else:
+                    if t4_orphan is not None:
+                        out.t4_unplaced.append(t4_orphan.label)
+                    t4_orphan = row
+                continue
+            t4_blank = None  # anything else in between: a later row of numbers is not its rest
         if t4_mode and not row.has_number and not label and len(row.values) == 15 and not out.t4_cells:
             # 表四's value row with every cell blank (explicit empty cells)
             out.t4_cells.extend((row, c, row.value_offset + k) for k, c in enumerate(row.values))
@@ -267,6 +290,8 @@ def locate(rows: list[Row], templates: Templates, year: int | None) -> Located:
         last_table = table
         if table == "t3":
             t4_mode = False
+    if t4_orphan is not None:
+        out.t4_unplaced.append(t4_orphan.label)
     return out
 
 

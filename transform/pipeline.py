@@ -80,6 +80,8 @@ def build_facts(doc: RawDocument, templates: Templates, report_id: str, year: in
             if left:
                 problems.append(f"{TABLE_NAMES[table]} rows with missing cells could not be placed: {', '.join(left)}")
         facts += [slot_to_fact(s, spec, report_id, PARSER_VERSION) for s in grid.values()]
+    if loc.t4_unplaced:
+        problems.append(f"表四 rows with numbers could not be placed: {', '.join(loc.t4_unplaced)}")
     slots4, state4 = t4_slots(loc, templates)
     if slots4:
         if state4 == "short":
