@@ -145,6 +145,8 @@ def _run(paths: list[Path], warehouse: Path, batch_size: int, workers: int | Non
     from .discover import discover_files
 
     n = None if stale else len(discover_files(paths))  # stale documents: counted by the flow
+    if n == 0:
+        err.print(f"[yellow]no documents found in {', '.join(map(str, paths))} (hidden files are skipped)[/]")
     return _flow("run_flow", {"paths": [str(p) for p in paths], "warehouse": str(warehouse),
                               "batch_size": batch_size, "force": force, "parallelism": _parallelism(workers, address),
                               "limits": limits, "stale": stale},
