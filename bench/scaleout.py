@@ -15,7 +15,6 @@ warehouse and re-extracts everything."""
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import platform
 import shutil
@@ -33,11 +32,9 @@ def corpus(path: Path, n: int, formats: tuple[str, ...], seed: int) -> Path:
     if path.exists() and len(list(path.glob("*.truth.json"))) == n:
         return path
     shutil.rmtree(path, ignore_errors=True)
-    spec = importlib.util.spec_from_file_location("xxgk_generate_bench", ROOT / "data" / "generate.py")
-    gen = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = gen
-    spec.loader.exec_module(gen)
-    gen.generate(path, n, seed=seed, formats=formats, jobs=2)
+    from flows.generator import load_generator
+
+    load_generator().generate(path, n, seed=seed, formats=formats, jobs=2)
     return path
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import hashlib
-import importlib.util
 import os
 import platform
 import shutil
@@ -38,11 +37,9 @@ YEARS = range(2019, 2026)
 
 
 def _generator():
-    spec = importlib.util.spec_from_file_location("xxgk_generate_bench", ROOT / "data" / "generate.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    from flows.generator import load_generator
+
+    return load_generator()
 
 
 def make_results(n_reports: int, seed: int = 1):

@@ -565,18 +565,13 @@ def demo(warehouse: WarehouseOpt = Path("warehouse")) -> None:
 
 
 def _generator():
-    """data/generate.py, loaded from the source tree (it is a tool, not part of the wheel)."""
-    import importlib.util
+    from .generator import load_generator
 
-    path = SAMPLE_DIR.parent / "generate.py"
-    spec = importlib.util.spec_from_file_location("xxgk_generate", path)
-    if spec is None or spec.loader is None or not path.exists():
-        err.print(f"[red]error:[/] the generator {path} is not there (it ships with the source tree)")
+    try:
+        return load_generator()
+    except FileNotFoundError as exc:
+        err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 @app.command()

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import shutil
 import subprocess
-import sys
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
 
+from flows.generator import load_generator
 from transform.pipeline import process_file
 from transform.serialize import result_to_json
 
@@ -20,15 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample"
 
 
-def _load_generator():
-    spec = importlib.util.spec_from_file_location("xxgk_generate_test", ROOT / "data" / "generate.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-gen = _load_generator()
+gen = load_generator()
 
 
 def _failed_identities(truth: dict) -> set[str]:
