@@ -286,3 +286,20 @@ def test_t4_numbers_whose_row_cannot_be_named_make_the_report_partial(tmp_path):
     assert res.status == "partial"
     assert "表四 rows with numbers could not be placed: 行政诉讼" in res.report.reason
     assert all(f.value is None for f in res.facts if f.table == "t4" and f.item == "litigation_after_review")
+
+
+def test_t4_row_of_15_with_a_label_of_its_own_is_read(tmp_path):
+    # some reports put 项目 / 件数 in front of 表四's header and its row of 15 numbers
+    src = Path(__file__).resolve().parent.parent / "data" / "sample" / "gen-2026-00012-2022.html"
+    html = src.read_text(encoding="utf-8")
+    start = html.rfind("<table", 0, html.find("尚未审结"))
+    end = html.find("</table>", start) + len("</table>")
+    rows = re.findall(r"<tr>.*?</tr>", html[start:end], re.S)
+    rows[0] = rows[0].replace("<tr>", '<tr><td rowspan="3">项目</td>', 1)
+    rows[3] = rows[3].replace("<tr>", "<tr><td>件数</td>", 1)
+    doc = tmp_path / "labelled.html"
+    doc.write_text(html[:start] + '<table border="1">' + "".join(rows) + "</table>" + html[end:], encoding="utf-8")
+    got = process_file(doc)
+    assert got.status == "ok"
+    want = {(f.item, f.column): f.value for f in process_file(src).facts if f.table == "t4"}
+    assert {(f.item, f.column): f.value for f in got.facts if f.table == "t4"} == want

@@ -202,6 +202,10 @@ def locate(rows: list[Row], templates: Templates, year: int | None) -> Located:
         if t4_mode and label and not out.t4_cells:
             # 表四 printed one row per item; a page break may split a row into its label's
             # first part with the numbers and the rest with blank cells, or the other way round
+            if len(row.values) == 15 and not out.t4_rows and len(label) <= 12:
+                # the row of 15 with a label of its own (数量, 件数): no other table has 15 columns
+                out.t4_cells.extend((row, c, row.value_offset + k) for k, c in enumerate(row.values))
+                continue
             item4 = t4_item_for(label)
             if item4 is not None and item4 not in out.t4_rows and (row.has_number or len(row.values) == 5):
                 if not row.has_number and t4_orphan is not None:
