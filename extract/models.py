@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-PARSER_VERSION = "0.3.1"
+PARSER_VERSION = "0.3.2"
 """Bumped whenever a change to extract/ or transform/ can change extracted values."""
 
 

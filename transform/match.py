@@ -151,6 +151,10 @@ def t4_item_for(label: str) -> str | None:
     return None
 
 
+def _t4_column_label(text: str, labels) -> bool:
+    return text in labels or (len(text) >= 2 and any(lb.startswith(text) for lb in labels))
+
+
 def _is_t4_header(label: str) -> bool:
     return "行政复议" in label and ("行政诉讼" in label or "结果维持" in label) and len(label) <= 60 or label.startswith("行政复议") and len(label) <= 12
 
@@ -228,9 +232,11 @@ def locate(rows: list[Row], templates: Templates, year: int | None) -> Located:
             out.t4_cells.extend((row, c, row.value_offset + k) for k, c in enumerate(row.values))
             continue
         if t4_mode and not row.has_number:
-            xs = [c.center for c in row.raw.cells if c.center is not None and norm(c.text) in t4_labels]
-            if len(xs) >= 5:
-                out.t4_header.extend(xs)
+            if not out.t4_cells and not out.t4_rows:
+                # header cells naming a column, also cut short where an unruled header wrapped
+                # (`结果维` over `持`); the rows of one header are added up
+                out.t4_header.extend(c.center for c in row.raw.cells
+                                     if c.center is not None and _t4_column_label(norm(c.text), t4_labels))
             continue
         if not row.has_number and not row.values:
             # header or narrative: remember column positions (and amount units) for the next rows

@@ -95,6 +95,31 @@ def _as_headed(placed: dict[str, tuple[RawCell, int]], columns: tuple[str, ...],
     return by_header
 
 
+STEP_TOLERANCE = 0.15
+"""How far (share of the usual step) the known header centers may stray from even spacing
+for the missing ones to be filled in."""
+
+
+def complete_header(header: dict[str, float], columns: tuple[str, ...]) -> dict[str, float]:
+    """Fill in the centers of header cells that could not be read (an unruled PDF runs
+    `社会公益组织 法律服务机构` together when they wrap) between known ones, when the known
+    centers are evenly spaced: the first and last column known, increasing, each step
+    within STEP_TOLERANCE of the usual one. Otherwise the header stays as it is (and a
+    short row is flagged rather than placed)."""
+    known = [(k, header[c]) for k, c in enumerate(columns) if c in header]
+    if len(known) == len(columns) or len(known) < 3 or known[0][0] != 0 or known[-1][0] != len(columns) - 1:
+        return header
+    steps = [(xb - xa) / (kb - ka) for (ka, xa), (kb, xb) in zip(known, known[1:])]
+    usual = sorted(steps)[len(steps) // 2]
+    if usual <= 0 or any(abs(s - usual) > STEP_TOLERANCE * usual for s in steps):
+        return header
+    out = dict(header)
+    for (ka, xa), (kb, xb) in zip(known, known[1:]):
+        for k in range(ka + 1, kb):
+            out[columns[k]] = xa + (xb - xa) * (k - ka) / (kb - ka)
+    return out
+
+
 def item_columns(spec: TableSpec, item: str) -> tuple[str, ...]:
     return spec.item(item).columns
 
@@ -107,7 +132,7 @@ def slots_for_item(ir: ItemRow, spec: TableSpec) -> tuple[list[Slot], str]:
         # columns (tabs), not blank cells; a text layer drops blank cells entirely
         while cells and not cells[0][0].text:
             cells.pop(0)
-    placed, state = assign_cells(cells, columns, ir.header)
+    placed, state = assign_cells(cells, columns, complete_header(ir.header, columns))
     if state == "ok":
         placed = _as_headed(placed, columns, ir)
     slots = []
