@@ -75,18 +75,3 @@ def decode_text(data: bytes, declared: str | None = None) -> str:
         return data.decode(best.encoding, errors="replace")
     return data.decode("utf-8", errors="replace")
 
-
-_DIGIT_END = re.compile(r"\d[\s\u3000]*$")
-_DIGIT_START = re.compile(r"^[\s\u3000]*\d")
-
-
-def join_lines(lines: list[str]) -> str:
-    """Lines of one table cell as one text: without a gap (a label wrapped in a narrow cell
-    reads on), except between digits, which keep a space: `12` over `3` may be two numbers
-    or one wrapped, and the number parser flags digits apart rather than guess."""
-    out = ""
-    for line in lines:
-        if out and _DIGIT_END.search(out) and _DIGIT_START.match(line):
-            out += " "
-        out += line
-    return out.strip()

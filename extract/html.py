@@ -10,7 +10,7 @@ from pathlib import Path
 import lxml.html
 from lxml import etree
 
-from .detect import decode_text, join_lines, looks_binary
+from .detect import decode_text, looks_binary
 from .errors import DocumentUnreadable, LimitExceeded
 from .models import ExtractSettings, RawCell, RawDocument, RawRow, RawTable
 
@@ -114,6 +114,22 @@ def element_text(el) -> str:
 
 
 _DIGIT = re.compile(r"\d")
+
+
+_DIGIT_END = re.compile(r"\d[\s\u3000]*$")
+_DIGIT_START = re.compile(r"^[\s\u3000]*\d")
+
+
+def join_lines(lines: list[str]) -> str:
+    """Lines of one table cell as one text: without a gap (a label wrapped in a narrow cell
+    reads on), except between digits, which keep a space: `12` over `3` may be two numbers
+    or one wrapped, and the number parser flags digits apart rather than guess."""
+    out = ""
+    for line in lines:
+        if out and _DIGIT_END.search(out) and _DIGIT_START.match(line):
+            out += " "
+        out += line
+    return out.strip()
 
 
 def _needs_lines(td, text: str) -> bool:

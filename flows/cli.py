@@ -186,6 +186,7 @@ def _limits(specs: Optional[list[str]]) -> dict | None:
     return limits
 
 
+BatchOpt = Annotated[int, typer.Option(help="Documents per batch (0: automatic: about 4 batches in-process, 2 per worker on a cluster, at least 25 documents each).")]
 WorkersOpt = Annotated[Optional[int], typer.Option("--workers", help="Run tasks on a local Dask cluster of N worker processes (prefect-dask).")]
 DaskOpt = Annotated[Optional[str], typer.Option("--dask-address", help="Run tasks on an existing Dask cluster (scheduler address, e.g. tcp://10.0.0.5:8786).")]
 SourcesFileOpt = Annotated[Path, typer.Option("--sources-file", "-s", help="The source registry (TOML); see data/sources.example.toml.")]
@@ -195,7 +196,7 @@ SourcesFileOpt = Annotated[Path, typer.Option("--sources-file", "-s", help="The 
 def run(
     paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or directories to ingest.")] = None,
     warehouse: WarehouseOpt = Path("warehouse"),
-    batch_size: Annotated[int, typer.Option(help="Documents per Prefect task (0: automatic, about 4 tasks per worker, at least 25 documents each).")] = 0,
+    batch_size: BatchOpt = 0,
     stale: Annotated[bool, typer.Option("--stale", help="Also re-extract every document an older parser version handled (the `stale_documents` view).")] = False,
     force: Annotated[bool, typer.Option("--force", help="Re-extract documents the warehouse already holds from this parser version.")] = False,
     workers: WorkersOpt = None,
@@ -268,12 +269,12 @@ def _years(spec: Optional[str]) -> Optional[list[int]]:
 def nightly(
     sources_file: SourcesFileOpt = Path("sources.toml"),
     warehouse: WarehouseOpt = Path("warehouse"),
-    batch_size: Annotated[int, typer.Option(help="Documents per Prefect task (0: automatic, about 4 tasks per worker, at least 25 documents each).")] = 0,
+    batch_size: BatchOpt = 0,
     workers: WorkersOpt = None,
     dask_address: DaskOpt = None,
     limit: LimitOpt = None,
 ) -> None:
-    """The nightly job: crawl every source, then load what is new or changed.
+    """The nightly job: crawl every source, then load what is new or changed (or fetched but not yet loaded).
 
     Also re-extracts what an older parser version handled. Keeps a run summary in the `runs` view."""
     res = _flow("nightly_flow", {"registry": str(sources_file), "warehouse": str(warehouse),
@@ -291,7 +292,7 @@ def backfill(
     years: Annotated[Optional[str], typer.Option(help="Years: 2019-2021 or 2020,2022.")] = None,
     source: Annotated[Optional[list[str]], typer.Option("--source", help="Only this source slug (repeatable).")] = None,
     reparse: Annotated[bool, typer.Option("--reparse", help="Re-extract from the raw store (and ingested files) without fetching.")] = False,
-    batch_size: Annotated[int, typer.Option(help="Documents per Prefect task (0: automatic, about 4 tasks per worker, at least 25 documents each).")] = 0,
+    batch_size: BatchOpt = 0,
     workers: WorkersOpt = None,
     dask_address: DaskOpt = None,
     limit: LimitOpt = None,

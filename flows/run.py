@@ -1,7 +1,8 @@
 """Prefect 3 flows: `xxgk-run`, `xxgk-crawl`, `xxgk-nightly`, `xxgk-backfill`.
 
 Work is batched: one extract task per batch of documents (a Prefect task run costs about
-30 ms of orchestration, as much as parsing an HTML report). A document whose source and
+30 ms of orchestration, as much as parsing an HTML report); on a Dask cluster the batches
+are plain Dask tasks on the flow's own cluster. A document whose source and
 bytes the warehouse already holds from the current parser version is skipped (the cache:
 document hash + parser version), so re-runs do no repeated work. Tasks that do I/O carry
 retries. The same flows run on a Dask cluster (see flows/runners.py).
@@ -94,7 +95,7 @@ def extract_items(items: list[dict], known: dict[str, str], warehouse: str, limi
             doc.raw_path = item["raw_path"]
         elif res.status in QUARANTINE and sha is not None:
             # quarantine is a status, not a lost file: keep the bytes in the raw store
-            _, stored, _ = store.put_file(path)
+            _, stored, _ = store.put_file(path, sha)
             doc.raw_path = str(stored.relative_to(Path(warehouse)))
         results.append(res)
         kill_point("extract")
@@ -206,9 +207,10 @@ def _record(warehouse: str, flow_name: str, started: dt.datetime, run: dict | No
 
 
 def batch_size_for(n: int, batch_size: int, parallelism: int) -> int:
-    """`batch_size` if given (> 0); else at least MIN_BATCH documents per task (a task run
-    costs ~30 ms of orchestration in-process, ~250 ms on a Dask worker): on one worker about
-    4 batches, on N workers about 2 per worker (enough to even out their loads)."""
+    """`batch_size` if given (> 0); else at least MIN_BATCH documents per batch (a Prefect
+    task run costs ~30 ms in-process; a Dask task less, but each batch writes its own part
+    files): on one worker about 4 batches, on N workers about 2 per worker (enough to even
+    out their loads)."""
     if batch_size > 0:
         return batch_size
     per_worker = 4 if parallelism <= 1 else 2
@@ -225,12 +227,9 @@ def _dask_client():
     """The Dask client of the running flow's task runner, or None if it is not a Dask runner."""
     from prefect.context import FlowRunContext
 
-    ctx = FlowRunContext.get()
-    runner = getattr(ctx, "task_runner", None)
-    try:
-        from prefect_dask import DaskTaskRunner
-    except ImportError:
-        return None
+    from prefect_dask import DaskTaskRunner
+
+    runner = getattr(FlowRunContext.get(), "task_runner", None)
     return runner.client if isinstance(runner, DaskTaskRunner) else None
 
 

@@ -164,32 +164,49 @@ def failed_result(path: Path, sha256: str, size: int, fmt: str, status: str, rea
     return ExtractionResult(document, report, [], [])
 
 
+def _oversize(path: Path, size: int, settings: ExtractSettings) -> ExtractionResult:
+    """A file over max_bytes, refused without reading it into memory (hashed as a stream)."""
+    with open(path, "rb") as fh:
+        sha = hashlib.file_digest(fh, "sha256").hexdigest()
+        fh.seek(0)
+        fmt = sniff_format(path, fh.read(8192))
+    return failed_result(path, sha, size, fmt, "failed", f"{size} bytes exceeds max_bytes={settings.max_bytes}")
+
+
 def process_file(path: Path | str, settings: ExtractSettings | dict | None = None, source: str | None = None,
                  data: bytes | None = None) -> ExtractionResult:
     """Extract, tidy and check one document. Never raises for a bad document."""
     path = Path(path)
     source = source or str(path)
+    settings = ExtractSettings.resolve(settings)
     try:
         if data is None:
+            size = path.stat().st_size
+            if size > settings.max_bytes:
+                return _oversize(path, size, settings)
             data = path.read_bytes()
     except OSError as exc:
         return failed_result(path, hashlib.sha256(str(path).encode()).hexdigest(), 0, "unknown", "failed",
                              f"cannot read file: {exc.strerror}")
     sha = hashlib.sha256(data).hexdigest()
-    fmt = sniff_format(path, data[:8192]) if data else path.suffix.lstrip(".") or "unknown"
+
+    def failed(status: str, reason: str) -> ExtractionResult:
+        fmt = sniff_format(path, data[:8192]) if data else path.suffix.lstrip(".") or "unknown"
+        return failed_result(path, sha, len(data), fmt, status, reason)
+
     try:
         doc = read_document(path, settings, data=data)
         result = build_result(doc, sha, source, len(data))
     except ExtractError as exc:
         logger.info("%s: %s", path, exc.reason)
-        return failed_result(path, sha, len(data), fmt, exc.status, exc.reason)
+        return failed(exc.status, exc.reason)
     except RecursionError:
-        return failed_result(path, sha, len(data), fmt, "failed", "document structure nested too deeply")
+        return failed("failed", "document structure nested too deeply")
     except MemoryError:
-        return failed_result(path, sha, len(data), fmt, "failed", "ran out of memory reading the document")
+        return failed("failed", "ran out of memory reading the document")
     except Exception as exc:  # a parser bug must not stop the batch; the reason names it
         logger.exception("%s: unexpected error", path)
-        return failed_result(path, sha, len(data), fmt, "failed", f"internal error: {type(exc).__name__}: {exc}")
+        return failed("failed", f"internal error: {type(exc).__name__}: {exc}")
     result.report.source = source
     result.document.source = source
     return result

@@ -143,10 +143,6 @@ class Sandbox:
         """Like `process_file` (never raises for a bad document), with the limits enforced."""
         path = Path(path)
         settings = ExtractSettings.resolve(settings)
-        if data is None:
-            early = _oversize(path, settings)
-            if early is not None:
-                return early
         with self._lock:
             try:
                 self._ensure_ready()
@@ -168,25 +164,6 @@ class Sandbox:
 
 def _settings_dict(settings: ExtractSettings) -> dict:
     return {name: getattr(settings, name) for name in settings.__dataclass_fields__}
-
-
-def _oversize(path: Path, settings: ExtractSettings) -> ExtractionResult | None:
-    """Refuse a file over max_bytes without reading it into memory."""
-    try:
-        size = path.stat().st_size
-    except OSError:
-        return None  # process_file says why it cannot be read
-    if size <= settings.max_bytes:
-        return None
-    with open(path, "rb") as fh:
-        sha = hashlib.file_digest(fh, "sha256").hexdigest()
-    fmt = sniff_format(path, _head(path))
-    return failed_result(path, sha, size, fmt, "failed", f"{size} bytes exceeds max_bytes={settings.max_bytes}")
-
-
-def _head(path: Path) -> bytes:
-    with open(path, "rb") as fh:
-        return fh.read(8192)
 
 
 def _failed(path: Path, data: bytes | None, status: str, reason: str) -> ExtractionResult:

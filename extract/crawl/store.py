@@ -39,10 +39,11 @@ class RawStore:
         sha = hashlib.sha256(data).hexdigest()
         return self._store(sha, lambda: _extension(name_hint, data[:8192]), lambda tmp: tmp.write_bytes(data))
 
-    def put_file(self, path: Path) -> tuple[str, Path, bool]:
-        """Store a local file without reading it into memory (it may be huge)."""
+    def put_file(self, path: Path, sha256: str | None = None) -> tuple[str, Path, bool]:
+        """Store a local file without reading it into memory (it may be huge); `sha256`, when
+        the caller has hashed it already, saves hashing it again."""
         with open(path, "rb") as fh:
-            sha = hashlib.file_digest(fh, "sha256").hexdigest()
+            sha = sha256 or hashlib.file_digest(fh, "sha256").hexdigest()
             fh.seek(0)
             head = fh.read(8192)
         return self._store(sha, lambda: _extension(path.name, head), lambda tmp: shutil.copyfile(path, tmp))
