@@ -33,7 +33,7 @@ from load import (clean_temporaries, commit, connect_readonly, new_batch_id, raw
                   write_part, write_run_summary)
 from transform.pipeline import process_file  # noqa: E402
 from transform.sandbox import default_sandbox, process_isolated  # noqa: E402
-from transform.records import ExtractionResult, RunSummary  # noqa: E402
+from transform.records import ExtractionResult, RunSummary, SourceContext  # noqa: E402
 
 from .discover import discover_files  # noqa: E402
 from .progress import advance  # noqa: E402
@@ -86,7 +86,8 @@ def extract_items(items: list[dict], known: dict[str, str], warehouse: str, limi
             unchanged += 1
             advance(1)
             continue
-        res = read(path, settings, source=item["source"])
+        context = SourceContext(item.get("link_text"), item.get("link_year"))
+        res = read(path, settings, source=item["source"], context=context)
         doc = res.document
         if item.get("fetched_at"):
             doc.fetched_at = dt.datetime.fromisoformat(item["fetched_at"])
@@ -314,7 +315,8 @@ def _work_items(crawl: dict, warehouse: str, statuses=("new", "changed", "unchan
             continue
         p = Path(it["path"])
         out.append({"path": str(p), "source": it["url"], "fetched_at": it["fetched_at"], "origin": it["source"],
-                    "raw_path": str(p.relative_to(root)) if p.is_relative_to(root) else str(p)})
+                    "raw_path": str(p.relative_to(root)) if p.is_relative_to(root) else str(p),
+                    "link_text": it.get("title"), "link_year": it.get("year")})
     return out
 
 

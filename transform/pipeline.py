@@ -20,7 +20,7 @@ from .match import iter_rows, locate
 from .place import place_short_rows
 from .region import Region, RegionDataMissing
 from .region import resolve as resolve_region
-from .records import Document, ExtractionResult, Fact, Report
+from .records import Document, ExtractionResult, Fact, Report, SourceContext
 from .templates import Templates, load_templates
 from .tidy import Slot, slot_to_fact, slots_for_item, t4_slots
 
@@ -102,7 +102,8 @@ def _flag_unplaced(slots: list[Slot]) -> None:
         s.flags = [f for f in s.flags if f != "short"] + ["ambiguous", "unreadable"]
 
 
-def build_result(doc: RawDocument, sha256: str, source: str, size: int, templates: Templates | None = None) -> ExtractionResult:
+def build_result(doc: RawDocument, sha256: str, source: str, size: int, templates: Templates | None = None,
+                 context: SourceContext | None = None) -> ExtractionResult:
     templates = templates or load_templates()
     rid = report_id_for(sha256)
     meta = metadata_from_document(doc)
@@ -154,28 +155,34 @@ def build_result(doc: RawDocument, sha256: str, source: str, size: int, template
     return ExtractionResult(document, report, facts, checks)
 
 
-def failed_result(path: Path, sha256: str, size: int, fmt: str, status: str, reason: str) -> ExtractionResult:
+def failed_result(path: Path, sha256: str, size: int, fmt: str, status: str, reason: str,
+                  source: str | None = None) -> ExtractionResult:
+    """The result of a document that could not be read: recorded under its `source` (the
+    URL of a crawled document; the path when none is given)."""
     rid = report_id_for(sha256)
     now = _now()
-    report = Report(report_id=rid, doc_sha256=sha256, source=str(path), format=fmt, status=status, reason=reason,
+    source = source or str(path)
+    report = Report(report_id=rid, doc_sha256=sha256, source=source, format=fmt, status=status, reason=reason,
                     template=None, year=None, agency=None, published=None, parser_version=PARSER_VERSION,
                     extracted_at=now)
-    document = Document(sha256, str(path), fmt, size, status, reason, PARSER_VERSION, now)
+    document = Document(sha256, source, fmt, size, status, reason, PARSER_VERSION, now)
     return ExtractionResult(document, report, [], [])
 
 
-def _oversize(path: Path, size: int, settings: ExtractSettings) -> ExtractionResult:
+def _oversize(path: Path, size: int, settings: ExtractSettings, source: str) -> ExtractionResult:
     """A file over max_bytes, refused without reading it into memory (hashed as a stream)."""
     with open(path, "rb") as fh:
         sha = hashlib.file_digest(fh, "sha256").hexdigest()
         fh.seek(0)
         fmt = sniff_format(path, fh.read(8192))
-    return failed_result(path, sha, size, fmt, "failed", f"{size} bytes exceeds max_bytes={settings.max_bytes}")
+    return failed_result(path, sha, size, fmt, "failed", f"{size} bytes exceeds max_bytes={settings.max_bytes}",
+                         source)
 
 
 def process_file(path: Path | str, settings: ExtractSettings | dict | None = None, source: str | None = None,
-                 data: bytes | None = None) -> ExtractionResult:
-    """Extract, tidy and check one document. Never raises for a bad document."""
+                 data: bytes | None = None, context: SourceContext | None = None) -> ExtractionResult:
+    """Extract, tidy and check one document. Never raises for a bad document. `source` is
+    what the document is recorded under (its URL when crawled; `path` by default)."""
     path = Path(path)
     source = source or str(path)
     settings = ExtractSettings.resolve(settings)
@@ -183,20 +190,20 @@ def process_file(path: Path | str, settings: ExtractSettings | dict | None = Non
         if data is None:
             size = path.stat().st_size
             if size > settings.max_bytes:
-                return _oversize(path, size, settings)
+                return _oversize(path, size, settings, source)
             data = path.read_bytes()
     except OSError as exc:
         return failed_result(path, hashlib.sha256(str(path).encode()).hexdigest(), 0, "unknown", "failed",
-                             f"cannot read file: {exc.strerror}")
+                             f"cannot read file: {exc.strerror}", source)
     sha = hashlib.sha256(data).hexdigest()
 
     def failed(status: str, reason: str) -> ExtractionResult:
         fmt = sniff_format(path, data[:8192]) if data else path.suffix.lstrip(".") or "unknown"
-        return failed_result(path, sha, len(data), fmt, status, reason)
+        return failed_result(path, sha, len(data), fmt, status, reason, source)
 
     try:
         doc = read_document(path, settings, data=data)
-        result = build_result(doc, sha, source, len(data))
+        result = build_result(doc, sha, source, len(data), context=context)
     except ExtractError as exc:
         logger.info("%s: %s", path, exc.reason)
         return failed(exc.status, exc.reason)

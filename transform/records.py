@@ -89,6 +89,16 @@ class Document:
 
 
 @dataclass(slots=True)
+class SourceContext:
+    """What was known of a document before reading it: for a crawled one, the list page's
+    link text (often the report's title) and the year the link text or URL names. The
+    pipeline uses it only where the document itself does not say (e.g. its year)."""
+
+    link_text: str | None = None
+    link_year: int | None = None
+
+
+@dataclass(slots=True)
 class RunSummary:
     """One flow run (crawl, run, nightly, backfill): what it found and what it loaded."""
 

@@ -34,7 +34,7 @@ from pathlib import Path
 from extract import ExtractSettings, sniff_format
 
 from .pipeline import failed_result, process_file
-from .records import ExtractionResult
+from .records import ExtractionResult, SourceContext
 
 _HEADER = struct.Struct(">Q")
 GRACE_SECONDS = 2.0
@@ -139,23 +139,23 @@ class Sandbox:
     # -- work
 
     def process(self, path: Path | str, settings: ExtractSettings | dict | None = None, source: str | None = None,
-                data: bytes | None = None) -> ExtractionResult:
+                data: bytes | None = None, context: SourceContext | None = None) -> ExtractionResult:
         """Like `process_file` (never raises for a bad document), with the limits enforced."""
         path = Path(path)
         settings = ExtractSettings.resolve(settings)
         with self._lock:
             try:
                 self._ensure_ready()
-                _write_frame(self._proc.stdin, (str(path), _settings_dict(settings), source, data))
+                _write_frame(self._proc.stdin, (str(path), _settings_dict(settings), source, data, context))
                 ready = select.select([self._proc.stdout], [], [], settings.max_seconds + GRACE_SECONDS)[0]
                 if not ready:
                     self._kill()
-                    return _failed(path, data, "failed", f"still reading after max_seconds={settings.max_seconds:g} s: "
+                    return _failed(path, data, source, "failed", f"still reading after max_seconds={settings.max_seconds:g} s: "
                                                          "stopped (time limit)")
                 kind, value, rss_mb = _read_frame(self._proc.stdout)
             except (EOFError, BrokenPipeError, ConnectionError, ReaderDied, pickle.UnpicklingError) as exc:
                 code = self._kill()
-                return _failed(path, data, "failed", _death_reason(code, exc))
+                return _failed(path, data, source, "failed", _death_reason(code, exc))
             self.peak_rss_mb = max(self.peak_rss_mb, rss_mb)
             if kind == "restart":  # the child ran out of memory: start a fresh one next time
                 self._kill()
@@ -166,14 +166,14 @@ def _settings_dict(settings: ExtractSettings) -> dict:
     return {name: getattr(settings, name) for name in settings.__dataclass_fields__}
 
 
-def _failed(path: Path, data: bytes | None, status: str, reason: str) -> ExtractionResult:
+def _failed(path: Path, data: bytes | None, source: str | None, status: str, reason: str) -> ExtractionResult:
     if data is None:
         try:
             data = path.read_bytes()
         except OSError:
             data = str(path).encode()
     fmt = sniff_format(path, data[:8192]) if data else "unknown"
-    return failed_result(path, hashlib.sha256(data).hexdigest(), len(data), fmt, status, reason)
+    return failed_result(path, hashlib.sha256(data).hexdigest(), len(data), fmt, status, reason, source)
 
 
 def _death_reason(code: int | None, exc: Exception) -> str:
@@ -204,8 +204,8 @@ def default_sandbox() -> Sandbox:
 
 
 def process_isolated(path: Path | str, settings: ExtractSettings | dict | None = None, source: str | None = None,
-                     data: bytes | None = None) -> ExtractionResult:
-    return default_sandbox().process(path, settings, source, data)
+                     data: bytes | None = None, context: SourceContext | None = None) -> ExtractionResult:
+    return default_sandbox().process(path, settings, source, data, context)
 
 
 # ---------------------------------------------------------------- the child
@@ -259,21 +259,21 @@ def _serve() -> None:
     _write_frame(proto_out, ("ready", None, _rss_mb()))
     while True:
         try:
-            path, settings, source, data = _read_frame(proto_in)
+            path, settings, source, data, context = _read_frame(proto_in)
         except EOFError:
             return
         kind = "ok"
         _limit_memory(settings.get("max_memory_mb"))
         started = time.monotonic()
         try:
-            result = process_file(Path(path), settings, source, data)
+            result = process_file(Path(path), settings, source, data, context)
         except MemoryError:
             result = None
         finally:
             _limit_memory(None)
         if result is None or (result.report.reason or "").startswith("ran out of memory"):
             kind = "restart"
-            result = _failed(Path(path), data, "failed",
+            result = _failed(Path(path), data, source, "failed",
                              f"needed more than max_memory_mb={settings.get('max_memory_mb')} MB of memory "
                              f"(memory limit; stopped after {time.monotonic() - started:.1f} s)")
         _write_frame(proto_out, (kind, result, _rss_mb()))
