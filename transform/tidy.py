@@ -14,13 +14,16 @@ Column assignment, in order of trust:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from extract.models import RawCell
 
-from .match import ItemRow, Located, Row
-from .numbers import Parsed, is_blank, parse_amount, parse_count
+from .numbers import Parsed, parse_amount, parse_count
 from .records import Fact
-from .templates import TableSpec, Templates
+from .templates import TableSpec
+
+if TYPE_CHECKING:  # match imports t4, which imports this module
+    from .match import ItemRow, Row
 
 
 @dataclass(slots=True)
@@ -120,12 +123,10 @@ def complete_header(header: dict[str, float], columns: tuple[str, ...]) -> dict[
     return out
 
 
-def item_columns(spec: TableSpec, item: str) -> tuple[str, ...]:
-    return spec.item(item).columns
-
-
 def slots_for_item(ir: ItemRow, spec: TableSpec) -> tuple[list[Slot], str]:
-    columns = item_columns(spec, ir.item)
+    """The slots of one located 表二/表三 row and the placement state ("ok", "short",
+    "ambiguous")."""
+    columns = spec.item(ir.item).columns
     cells = [(c, ir.row.value_offset + k) for k, c in enumerate(ir.row.values)]
     if all(c.center is None for c, _ in cells):
         # a text layer: empty fields before the first value are the label's spanned
@@ -148,57 +149,6 @@ def slots_for_item(ir: ItemRow, spec: TableSpec) -> tuple[list[Slot], str]:
             s.flags.append("label_fuzzy")
         slots.append(s)
     return slots, state
-
-
-def t4_slots(loc: Located, templates: Templates) -> tuple[list[Slot], str]:
-    spec = templates.t4
-    columns = tuple(f"{it.code}/{c}" for it in spec.items for c in spec.column_order)
-    if loc.t4_rows:
-        return _t4_item_rows(loc, spec)
-    cells = [(c, idx) for _, c, idx in loc.t4_cells]
-    rows = {id(r): r for r, _, _ in loc.t4_cells}
-    row_of = {id(c): r for r, c, _ in loc.t4_cells}
-    if not cells:
-        return [], "missing"
-    placed, state = assign_cells(cells, columns, sorted(loc.t4_header) if len(loc.t4_header) == 15 else [])
-    slots = []
-    for key in columns:
-        item, col = key.split("/")
-        s = Slot("t4", item, col)
-        if key in placed:
-            s.cell, s.col_index = placed[key]
-            s.row = row_of[id(s.cell)]
-        elif state == "ok":
-            s.flags.append("blank")
-            s.row = next(iter(rows.values()))
-        else:
-            s.flags.append("short")
-        slots.append(s)
-    return slots, state
-
-
-def _t4_item_rows(loc: Located, spec) -> tuple[list[Slot], str]:
-    """表四 printed as 3 rows (one per item) × 5 columns: place each row's cells by the
-    5-column header when it has one."""
-    header = sorted(loc.t4_header) if len(loc.t4_header) == len(spec.column_order) else []
-    slots, worst = [], "ok"
-    for it in spec.items:
-        row = loc.t4_rows.get(it.code)
-        if row is None:
-            slots += [Slot("t4", it.code, col, flags=["not_found"]) for col in spec.column_order]
-            continue
-        cells = [(c, row.value_offset + k) for k, c in enumerate(row.values)]
-        placed, state = assign_cells(cells, spec.column_order, header)
-        if state != "ok":
-            worst = state
-        for col in spec.column_order:
-            s = Slot("t4", it.code, col, row=row)
-            if col in placed:
-                s.cell, s.col_index = placed[col]
-            else:
-                s.flags.append("blank" if state == "ok" else "short")
-            slots.append(s)
-    return slots, worst
 
 
 def parse_slot(slot: Slot, spec: TableSpec) -> Parsed:
@@ -252,7 +202,3 @@ def slot_to_fact(slot: Slot, spec: TableSpec, report_id: str, parser_version: st
         source_row=row.index if row is not None else None, source_col=slot.col_index,
         parser_version=parser_version,
     )
-
-
-def is_blank_slot(slot: Slot) -> bool:
-    return slot.cell is None or is_blank(slot.cell.text)
