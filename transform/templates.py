@@ -61,6 +61,18 @@ class Identity:
     exempt: tuple[str, ...] = ()
 
 
+def expand_items(refs, printed: list[str]) -> list[str]:
+    """An identity's item references → the printed items: `denied.*` names every printed
+    item starting with `denied.`; an item not printed is left out."""
+    out = []
+    for ref in refs:
+        if ref.endswith(".*"):
+            out += [i for i in printed if i.startswith(ref[:-1])]
+        elif ref in printed:
+            out.append(ref)
+    return out
+
+
 @dataclass(frozen=True)
 class T4Layout:
     """How 表四 is found: the header row that opens it names `opens` and one of
@@ -209,7 +221,7 @@ def load_templates(directory: Path | None = None) -> Templates:
             codes = {it.code for it in table.items}
             names = codes if ident["kind"] == "column_sum" else set(table.columns)
             for ref in list(ident.get("lhs", [])) + list(ident.get("rhs", [])):
-                base = ref[:-2] if ref.endswith(".*") else ref
+                base = ref.removesuffix(".*")
                 if ref.endswith(".*"):
                     ok = any(c.startswith(base + ".") for c in codes)
                 else:

@@ -13,6 +13,7 @@ Column assignment, in order of trust:
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -88,7 +89,7 @@ def _as_headed(placed: dict[str, tuple[RawCell, int]], columns: tuple[str, ...],
         return placed
     centers = {col: ir.header[col] for col in columns}
     xs = sorted(centers.values())
-    tight = min((b - a for a, b in zip(xs, xs[1:])), default=0.0) / 2
+    tight = min((b - a for a, b in itertools.pairwise(xs)), default=0.0) / 2
     by_header: dict[str, tuple[RawCell, int]] = {}
     for cell, idx in cells:
         col = min(columns, key=lambda k: abs(centers[k] - cell.center))
@@ -112,12 +113,12 @@ def complete_header(header: dict[str, float], columns: tuple[str, ...]) -> dict[
     known = [(k, header[c]) for k, c in enumerate(columns) if c in header]
     if len(known) == len(columns) or len(known) < 3 or known[0][0] != 0 or known[-1][0] != len(columns) - 1:
         return header
-    steps = [(xb - xa) / (kb - ka) for (ka, xa), (kb, xb) in zip(known, known[1:])]
+    steps = [(xb - xa) / (kb - ka) for (ka, xa), (kb, xb) in itertools.pairwise(known)]
     usual = sorted(steps)[len(steps) // 2]
     if usual <= 0 or any(abs(s - usual) > STEP_TOLERANCE * usual for s in steps):
         return header
     out = dict(header)
-    for (ka, xa), (kb, xb) in zip(known, known[1:]):
+    for (ka, xa), (kb, xb) in itertools.pairwise(known):
         for k in range(ka + 1, kb):
             out[columns[k]] = xa + (xb - xa) * (k - ka) / (kb - ka)
     return out
