@@ -103,8 +103,8 @@ def t4_facts(loc: Located, templates: Templates, report_id: str) -> tuple[list[F
     if not slots:
         return [Fact(report_id, "t4", it.code, col, None, None, None, flags=["not_found"], parser_version=PARSER_VERSION)
                 for it in templates.t4.items for col in templates.t4.column_order], problems
-    if state == "short":
-        # 表四 printed with fewer than 15 cells and no header geometry: flag, never guess
+    if state != "ok":
+        # 表四 printed with fewer (or more) than 15 cells and no header geometry: flag, never guess
         _flag_unplaced(slots, ["ambiguous", "unreadable"])
         problems.append("表四 has missing cells that could not be placed")
     _flag_duplicates(slots, set(loc.t4.repeated))
