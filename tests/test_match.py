@@ -7,10 +7,10 @@ import pytest
 from extract.models import RawCell, RawRow
 from transform.match import (
     Locator,
-    _merge_split,
     candidates_with_wrapped,
     choose_candidate,
     detect_t2_version,
+    join_page_split,
     locate,
     rejoin_orphan,
     split_row,
@@ -86,10 +86,10 @@ def test_choose_candidate_prefers_an_item_not_seen_between_equally_long_ones():
     assert choose_candidate(cands, seen={}) == ("t3", "a")
 
 
-def test_merge_split_joins_the_two_parts_of_a_row_split_by_a_page_break():
+def test_join_page_split_joins_the_two_parts_of_a_row_split_by_a_page_break():
     first = t3("（五）不予", "3", "", "", "", "", "", "", page=1)
     second = t3("处理", "", "1", "", "", "", "", "4", page=2)
-    merged = _merge_split(first, second)
+    merged = join_page_split(first, second)
     assert merged.label == "(五)不予处理"
     assert [c.text for c in merged.values] == ["3", "1", "", "", "", "", "4"]
     assert merged.raw.page == 1
@@ -101,9 +101,9 @@ def test_merge_split_joins_the_two_parts_of_a_row_split_by_a_page_break():
     ("a cell filled in both parts", t3("处理", "2", "", "", "", "", "", "4", page=2)),
     ("another number of cells", t3("处理", "", "1", page=2)),
 ])
-def test_merge_split_refuses_parts_that_cannot_be_one_row(why, second):
+def test_join_page_split_refuses_parts_that_cannot_be_one_row(why, second):
     first = t3("（五）不予", "3", "", "", "", "", "", "", page=1)
-    assert _merge_split(first, second) is None, why
+    assert join_page_split(first, second) is None, why
 
 
 def test_rejoin_orphan_takes_the_joined_row_when_its_label_matches_at_least_as_well(specs):

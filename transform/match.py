@@ -19,8 +19,11 @@ from .templates import TableSpec, Templates
 _LAST_ENUM = re.compile(r"[(（][一二三四五六七八九十]+[)）]|\d+[.．、]")
 _HEADER_UNIT = re.compile(r"(?:金额|收费)[^()（）]{0,6}[(（](?:单位[:：])?(万元|元)[)）]")
 MAX_LABEL = 160
+"""A longer label is narrative: not matched, not a header."""
 WRAP_MAX = 40
+"""A value-less line up to this long may be the first line of a wrapped label."""
 FUZZY_MIN = 0.75
+"""Least similarity for a typo to match a label variant."""
 
 
 @dataclass(slots=True)
@@ -59,6 +62,7 @@ class Located:
     t2_version: str | None
     items: dict[tuple[str, str], ItemRow] = field(default_factory=dict)
     t4: T4Found = field(default_factory=T4Found)
+    """What was printed of 表四 (see t4.py)."""
     duplicates: list[tuple[str, str]] = field(default_factory=list)
     """(table, item) of rows matching an item already seen: the second row is not read
     (several reports in one document?)."""
@@ -105,7 +109,7 @@ def _best_contained(label: str, items) -> list[tuple[int, str]]:
     return hits
 
 
-def _merge_split(first: Row, second: Row) -> Row | None:
+def join_page_split(first: Row, second: Row) -> Row | None:
     """Join the two parts of a table row split across a page break: same number of value
     cells, the labels concatenated, each value cell filled in at most one part."""
     if len(first.values) != len(second.values) or not first.values:
@@ -168,7 +172,7 @@ def rejoin_orphan(orphan: Row, row: Row, label: str, cands: list[tuple[int, str,
                   specs: dict[str, TableSpec]) -> tuple[Row, str, list[tuple[int, str, str]]]:
     """An unmatched row just above may be this row's first part (a page break split it):
     the joined row is taken when its label matches at least as well as this row's own."""
-    merged = _merge_split(orphan, row)
+    merged = join_page_split(orphan, row)
     if merged is not None:
         merged_cands = _candidates(merged.label, specs)
         if merged_cands and max(merged_cands)[0] >= max(cands, default=(0,))[0]:
@@ -258,7 +262,7 @@ class Locator:
     def finish_blank_row(prev_blank: ItemRow, row: Row) -> bool:
         """The rest of a row split across a page break: the label's first part matched with
         blank cells, the numbers came with the second part."""
-        merged = _merge_split(prev_blank.row, row)
+        merged = join_page_split(prev_blank.row, row)
         if merged is None:
             return False
         prev_blank.row = merged
