@@ -13,8 +13,8 @@ import logging
 from pathlib import Path
 
 from extract import PARSER_VERSION, ExtractError, ExtractSettings, RawDocument, read_document, sniff_format
-from extract.models import RawCell
 from extract.metadata import metadata_from_document
+from extract.models import RawCell
 
 from .checks import facts_to_checks
 from .match import Located, iter_rows, locate

@@ -8,7 +8,9 @@ Column assignment, in order of trust:
    nearest; used by unruled PDFs, where blank cells leave no trace);
 3. otherwise (text layers that dropped a cell) the identities decide, see `place.py`;
    values placed that way are marked `derived`, and a row they cannot decide is
-   flagged `unreadable`, never guessed.
+   flagged `ambiguous` and `unreadable`, never guessed.
+
+表四's slots are `t4.py`'s.
 """
 
 from __future__ import annotations
