@@ -194,3 +194,19 @@ def test_locate_gives_table_four_its_value_row_and_table_three_closes_it(templat
     loc = locate(rows, templates, 2021)
     assert [c.text for _, c, _ in loc.t4.cells if c.text] == t4_values  # not the row after 表三's
     assert ("t3", "granted") in loc.items
+
+
+def test_fuzzy_fallback_looks_only_at_the_next_two_items(templates):
+    # after 予以公开 come 部分公开 and 属于国家秘密; a typo of 三安全一稳定 (the fourth) is not taken
+    typo = t3("3.危及\"三安全一稳走\"")
+    loc = locate([t3("（一）予以公开"), typo], templates, 2021)
+    assert list(loc.items) == [("t3", "granted")]
+    loc = locate([t3("1.属于国家秘密"), t3("2.其他法律行政法规禁止公开"), typo], templates, 2021)
+    assert loc.items[("t3", "denied.security_stability")].fuzzy  # the next item: taken
+
+
+def test_a_row_matching_nothing_before_any_table_is_kept_as_a_possible_first_part(templates):
+    locator = Locator(templates, "2021")
+    r = t3("无关的一行")
+    locator.feed(r)
+    assert locator.orphan is r and not locator.out.items
