@@ -9,84 +9,100 @@ from decimal import Decimal
 
 from .numbers import to_decimal
 from .records import CheckResult, Fact
-from .templates import Templates
+from .templates import Identity, Templates, expand_items
 
 _UNKNOWN = {"unreadable", "not_found", "ambiguous"}
 
-
-def _expand(refs, printed: list[str]) -> list[str]:
-    out = []
-    for ref in refs:
-        if ref.endswith(".*"):
-            out += [i for i in printed if i.startswith(ref[:-1])]
-        elif ref in printed:
-            out.append(ref)
-    return out
+FactKey = tuple[str, str, str]
+"""(table, item, column)."""
 
 
-def facts_to_checks(facts: list[Fact], templates: Templates, report_id: str) -> list[CheckResult]:
-    index = {(f.table, f.item, f.column): f for f in facts}
+def printed_items(facts: list[Fact]) -> dict[str, list[str]]:
+    """Table → its items in the order of the facts."""
     printed: dict[str, list[str]] = {}
     for f in facts:
         if f.item not in printed.setdefault(f.table, []):
             printed[f.table].append(f.item)
-    results: list[CheckResult] = []
+    return printed
 
-    def total(keys) -> tuple[Decimal, bool]:
-        s = Decimal(0)
-        known = True
-        for k in keys:
-            f = index.get(k)
-            if f is None or _UNKNOWN & set(f.flags):
-                known = False
-                continue
-            s += to_decimal(f.value)
-        return s, known
 
-    def emit(ident, scope, lhs_keys, rhs_keys):
-        if not lhs_keys and not rhs_keys:
+def sum_known(index: dict[FactKey, Fact], keys: list[FactKey]) -> tuple[Decimal, bool]:
+    """The sum of the facts at `keys` (blank = 0) and whether every one of them is known."""
+    s = Decimal(0)
+    known = True
+    for k in keys:
+        f = index.get(k)
+        if f is None or _UNKNOWN & set(f.flags):
+            known = False
+            continue
+        s += to_decimal(f.value)
+    return s, known
+
+
+def compare(ident: Identity, scope: str, index: dict[FactKey, Fact], lhs_keys: list[FactKey],
+            rhs_keys: list[FactKey], report_id: str) -> CheckResult | None:
+    """One scope of a sum identity; `passed` None when a side is empty or involves a cell
+    not known; None when both sides are empty."""
+    if not lhs_keys and not rhs_keys:
+        return None
+    lhs, k1 = sum_known(index, lhs_keys)
+    rhs, k2 = sum_known(index, rhs_keys)
+    known = k1 and k2 and bool(lhs_keys) and bool(rhs_keys)
+    return CheckResult(
+        report_id=report_id, rule=ident.rule, number=ident.number, table=ident.table, scope=scope,
+        lhs=float(lhs), rhs=float(rhs), difference=float(lhs - rhs),
+        passed=(lhs == rhs) if known else None,
+        detail=None if known else "involves unreadable or missing cells",
+    )
+
+
+def sum_scopes(ident: Identity, templates: Templates, items: list[str]):
+    """(scope, lhs keys, rhs keys) of a sum identity over the printed items: one per
+    column (column_sum) or per item (row_sum)."""
+    t = ident.table
+    if ident.kind == "column_sum":
+        if not items:
             return
-        lhs, k1 = total(lhs_keys)
-        rhs, k2 = total(rhs_keys)
-        known = k1 and k2 and bool(lhs_keys) and bool(rhs_keys)
-        results.append(CheckResult(
-            report_id=report_id, rule=ident.rule, number=ident.number, table=ident.table, scope=scope,
-            lhs=float(lhs), rhs=float(rhs), difference=float(lhs - rhs),
-            passed=(lhs == rhs) if known else None,
-            detail=None if known else "involves unreadable or missing cells",
-        ))
+        spec = templates.t3 if t == "t3" else templates.t4
+        lhs_items, rhs_items = expand_items(ident.lhs, items), expand_items(ident.rhs, items)
+        for col in spec.column_order:
+            yield f"{t}.{col}", [(t, i, col) for i in lhs_items], [(t, i, col) for i in rhs_items]
+    elif ident.kind == "row_sum":
+        for item in items:
+            yield f"{t}.{item}", [(t, item, c) for c in ident.lhs], [(t, item, c) for c in ident.rhs]
 
+
+def non_negative_integers(ident: Identity, facts: list[Fact], table: str, report_id: str) -> CheckResult | None:
+    """Identity 6 over one table: every value not exempt is a non-negative integer
+    (None when the table has no value to check)."""
+    bad = []
+    checked = 0
+    for f in facts:
+        if f.table != table or f.value is None:
+            continue
+        if any(fnmatch.fnmatchcase(f"{f.table}.{f.item}.{f.column}", pat) for pat in ident.exempt):
+            continue
+        checked += 1
+        if f.value < 0 or f.value != int(f.value):
+            bad.append(f"{f.item}.{f.column}={f.value:g}")
+    if not checked:
+        return None
+    return CheckResult(
+        report_id=report_id, rule=ident.rule, number=ident.number, table=table, scope=table,
+        lhs=float(len(bad)), rhs=0.0, difference=float(len(bad)), passed=not bad,
+        detail=", ".join(bad[:20]) or None,
+    )
+
+
+def facts_to_checks(facts: list[Fact], templates: Templates, report_id: str) -> list[CheckResult]:
+    """Every identity of the templates over the report's facts, in template order."""
+    index = {(f.table, f.item, f.column): f for f in facts}
+    printed = printed_items(facts)
+    results: list[CheckResult | None] = []
     for ident in templates.identities:
-        if ident.kind == "column_sum":
-            items = printed.get(ident.table, [])
-            if not items:
-                continue
-            spec = templates.t3 if ident.table == "t3" else templates.t4
-            lhs_items, rhs_items = _expand(ident.lhs, items), _expand(ident.rhs, items)
-            for col in spec.column_order:
-                emit(ident, f"{ident.table}.{col}", [(ident.table, i, col) for i in lhs_items],
-                     [(ident.table, i, col) for i in rhs_items])
-        elif ident.kind == "row_sum":
-            for item in printed.get(ident.table, []):
-                emit(ident, f"{ident.table}.{item}", [(ident.table, item, c) for c in ident.lhs],
-                     [(ident.table, item, c) for c in ident.rhs])
-        elif ident.kind == "non_negative_integer":
-            for table in ("t2", "t3", "t4"):
-                bad = []
-                checked = 0
-                for f in facts:
-                    if f.table != table or f.value is None:
-                        continue
-                    key = f"{f.table}.{f.item}.{f.column}"
-                    if any(fnmatch.fnmatchcase(key, pat) for pat in ident.exempt):
-                        continue
-                    checked += 1
-                    if f.value < 0 or f.value != int(f.value):
-                        bad.append(f"{f.item}.{f.column}={f.value:g}")
-                if checked:
-                    results.append(CheckResult(
-                        report_id=report_id, rule=ident.rule, number=ident.number, table=table, scope=table,
-                        lhs=float(len(bad)), rhs=0.0, difference=float(len(bad)), passed=not bad,
-                        detail=", ".join(bad[:20]) or None,
-                    ))
-    return results
+        if ident.kind == "non_negative_integer":
+            results += [non_negative_integers(ident, facts, table, report_id) for table in ("t2", "t3", "t4")]
+        else:
+            results += [compare(ident, scope, index, lhs, rhs, report_id)
+                        for scope, lhs, rhs in sum_scopes(ident, templates, printed.get(ident.table, []))]
+    return [r for r in results if r is not None]

@@ -1,7 +1,7 @@
-"""Rows → located table rows: which template item (or header, or 表四 value row) each
-raw row is. Matching is by label, never by position: the longest label variant
-contained in the row's label wins; typos fall back to similarity with the next
-expected items, in template order."""
+"""Rows → located table rows: which template item (or header, or 表四 row) each raw row
+is. Matching is by label, never by position: the longest label variant contained in the
+row's label wins; typos fall back to similarity with the next expected items, in
+template order. `Locator` holds the steps; 表四's own rows are `t4.py`'s."""
 
 from __future__ import annotations
 
@@ -13,13 +13,17 @@ from extract.models import RawCell, RawDocument, RawRow
 
 from .normalize import norm, strip_enumeration
 from .numbers import is_blank, looks_numeric
+from .t4 import T4Found, T4Scan
 from .templates import TableSpec, Templates
 
 _LAST_ENUM = re.compile(r"[(（][一二三四五六七八九十]+[)）]|\d+[.．、]")
 _HEADER_UNIT = re.compile(r"(?:金额|收费)[^()（）]{0,6}[(（](?:单位[:：])?(万元|元)[)）]")
 MAX_LABEL = 160
+"""A longer label is narrative: not matched, not a header."""
 WRAP_MAX = 40
+"""A value-less line up to this long may be the first line of a wrapped label."""
 FUZZY_MIN = 0.75
+"""Least similarity for a typo to match a label variant."""
 
 
 @dataclass(slots=True)
@@ -57,14 +61,11 @@ def header_unit(label: str) -> str | None:
 class Located:
     t2_version: str | None
     items: dict[tuple[str, str], ItemRow] = field(default_factory=dict)
-    t4_cells: list[tuple[Row, RawCell, int]] = field(default_factory=list)
-    t4_header: list[float] = field(default_factory=list)
-    t4_rows: dict[str, Row] = field(default_factory=dict)
-    """表四 printed as 3 rows × 5 columns (one row per item): item code → its row."""
-    t4_unplaced: list[str] = field(default_factory=list)
-    """Labels of 表四 rows with numbers that could not be given an item (never dropped silently)."""
+    t4: T4Found = field(default_factory=T4Found)
+    """What was printed of 表四 (see t4.py)."""
     duplicates: list[tuple[str, str]] = field(default_factory=list)
-    t4_seen: bool = False
+    """(table, item) of rows matching an item already seen: the second row is not read
+    (several reports in one document?)."""
 
 
 def split_row(raw: RawRow, table_index: int) -> Row:
@@ -99,7 +100,7 @@ def detect_t2_version(rows: list[Row], templates: Templates, year: int | None) -
     return templates.version_for_year(year)
 
 
-def _best_contained(label: str, spec: TableSpec, items) -> list[tuple[int, str]]:
+def _best_contained(label: str, items) -> list[tuple[int, str]]:
     hits = []
     for it in items:
         n = max((len(v) for v in it.labels if v in label), default=0)
@@ -108,7 +109,7 @@ def _best_contained(label: str, spec: TableSpec, items) -> list[tuple[int, str]]
     return hits
 
 
-def _merge_split(first: Row, second: Row) -> Row | None:
+def join_page_split(first: Row, second: Row) -> Row | None:
     """Join the two parts of a table row split across a page break: same number of value
     cells, the labels concatenated, each value cell filled in at most one part."""
     if len(first.values) != len(second.values) or not first.values:
@@ -132,31 +133,9 @@ def _merge_split(first: Row, second: Row) -> Row | None:
 
 
 def _candidates(label: str, specs: dict[str, TableSpec]) -> list[tuple[int, str, str]]:
-    return [(n, code, item) for code, spec in specs.items() for n, item in _best_contained(label, spec, spec.items)]
-
-
-T4_ROW_LABELS = (("litigation_after_review", ("复议后",)), ("litigation_direct", ("未经复议", "直接起诉")),
-                 ("admin_review", ("行政复议",)))
-"""Parts of the 表四 row labels when it is printed one row per item, most specific first
-(行政复议 must not take the two 行政诉讼 rows; a wrapped label may lose its end)."""
-
-
-def t4_item_for(label: str) -> str | None:
-    t = norm(label)
-    if len(t) > 30:
-        return None
-    for code, keys in T4_ROW_LABELS:
-        if any(k in t for k in keys):
-            return code
-    return None
-
-
-def _t4_column_label(text: str, labels) -> bool:
-    return text in labels or (len(text) >= 2 and any(lb.startswith(text) for lb in labels))
-
-
-def _is_t4_header(label: str) -> bool:
-    return "行政复议" in label and ("行政诉讼" in label or "结果维持" in label) and len(label) <= 60 or label.startswith("行政复议") and len(label) <= 12
+    """(length of the longest label variant contained, table, item) for every item whose
+    label the row's label contains."""
+    return [(n, code, item) for code, spec in specs.items() for n, item in _best_contained(label, spec.items)]
 
 
 def _header_positions(row: Row, spec: TableSpec, columns, found: dict[str, tuple[int, float]]) -> None:
@@ -172,137 +151,161 @@ def _header_positions(row: Row, spec: TableSpec, columns, found: dict[str, tuple
                 found[code] = (strength, c.center)
 
 
-def locate(rows: list[Row], templates: Templates, year: int | None) -> Located:
-    t2v = detect_t2_version(rows, templates, year)
-    out = Located(t2_version=t2v)
-    specs = {"t2": templates.t2[t2v or "2021"], "t3": templates.t3}
-    order = {code: [it.code for it in spec.items] for code, spec in specs.items()}
-    headers: dict[str, dict[str, tuple[int, float]]] = {"t2": {}, "t3": {}}
-    last_table: str | None = None
-    t4_mode = False
-    t4_labels = {lb: code for code in templates.t4.column_order for lb in templates.t4.columns[code].labels}
-    pending: list[str] = []
-    """Value-less short lines just above: the first lines of a label wrapped in an unruled
-    table, whose last line carries the numbers."""
-    orphan: Row | None = None
-    """A row with cells whose label matched nothing: maybe the first part of a row that a
-    page break split in two."""
-    amount_unit: str | None = None
-    """The unit the last amount column header printed (元 / 万元)."""
-    blank_item: ItemRow | None = None
-    """The last matched row if all its cells were blank (its numbers may follow)."""
+def wrapped_label(own: str, carried: list[str], in_t4: bool) -> str:
+    """The label to match a row by: its own, or, for a row of numbers without one (an
+    unruled table printed the label's lines above it), the lines carried from above."""
+    return own if own or in_t4 else "".join(carried)
 
-    t4_orphan: Row | None = None
-    """A 表四 row with numbers whose label names no item (its rest may follow)."""
-    t4_blank: str | None = None
-    """The last 表四 item row if all its cells were blank (its numbers may follow)."""
 
-    for row in rows:
-        label = row.label
-        carried, pending = pending, []
-        if not t4_mode and _is_t4_header(label):
-            t4_mode = True
-            out.t4_seen = True
-        if t4_mode and label and not out.t4_cells:
-            # 表四 printed one row per item; a page break may split a row into its label's
-            # first part with the numbers and the rest with blank cells, or the other way round
-            if len(row.values) == 15 and not out.t4_rows and len(label) <= 12:
-                # the row of 15 with a label of its own (数量, 件数): no other table has 15 columns
-                out.t4_cells.extend((row, c, row.value_offset + k) for k, c in enumerate(row.values))
-                continue
-            item4 = t4_item_for(label)
-            if item4 is not None and item4 not in out.t4_rows and (row.has_number or len(row.values) == 5):
-                if not row.has_number and t4_orphan is not None:
-                    out.t4_rows[item4], t4_orphan = t4_orphan, None
-                else:
-                    out.t4_rows[item4] = row
-                    t4_blank = None if row.has_number else item4
-                continue
-            if item4 is None and row.has_number and len(row.values) == 5:
-                if t4_blank is not None:
-                    out.t4_rows[t4_blank], t4_blank = row, None
-                else:
-                    if t4_orphan is not None:
-                        out.t4_unplaced.append(t4_orphan.label)
-                    t4_orphan = row
-                continue
-            t4_blank = None  # anything else in between: a later row of numbers is not its rest
-        if t4_mode and not row.has_number and not label and len(row.values) == 15 and not out.t4_cells:
-            # 表四's value row with every cell blank (explicit empty cells)
-            out.t4_cells.extend((row, c, row.value_offset + k) for k, c in enumerate(row.values))
-            continue
-        if t4_mode and not row.has_number:
-            if not out.t4_cells and not out.t4_rows:
-                # header cells naming a column, also cut short where an unruled header wrapped
-                # (`结果维` over `持`); the rows of one header are added up
-                out.t4_header.extend(c.center for c in row.raw.cells
-                                     if c.center is not None and _t4_column_label(norm(c.text), t4_labels))
-            continue
+def candidates_with_wrapped(label: str, own: str, carried: list[str],
+                            specs: dict[str, TableSpec]) -> tuple[str, list[tuple[int, str, str]]]:
+    """The row's candidates; when its own label names nothing, its label's first lines
+    carried from above are put in front (a label wrapped over several lines)."""
+    cands = _candidates(label, specs)
+    if not cands and carried and own:
+        label = "".join(carried) + label
+        cands = _candidates(label, specs)
+    return label, cands
+
+
+def rejoin_orphan(orphan: Row, row: Row, label: str, cands: list[tuple[int, str, str]],
+                  specs: dict[str, TableSpec]) -> tuple[Row, str, list[tuple[int, str, str]]]:
+    """An unmatched row just above may be this row's first part (a page break split it):
+    the joined row is taken when its label matches at least as well as this row's own."""
+    merged = join_page_split(orphan, row)
+    if merged is not None:
+        merged_cands = _candidates(merged.label, specs)
+        if merged_cands and max(merged_cands)[0] >= max(cands, default=(0,))[0]:
+            return merged, merged.label, merged_cands
+    return row, label, cands
+
+
+def choose_candidate(cands: list[tuple[int, str, str]], seen) -> tuple[str, str]:
+    """The longest label variant wins; between equally long ones, an item not seen yet."""
+    best = min(cands, key=lambda t: (-t[0], (t[1], t[2]) in seen))
+    return best[1], best[2]
+
+
+class Locator:
+    """Walks a document's rows once, in order, and says which template item each row is.
+
+    Per row (`feed`): 表四's own rows go to its `T4Scan`; a row without values is a header
+    or narrative (`read_header`: column positions, the amount unit, the lines of a wrapped
+    label); a row with values is matched (`match_row`: wrapped label, page-break joins,
+    candidate choice, fuzzy fallback) and recorded (`record`), or kept as a possible
+    first part of a split row."""
+
+    def __init__(self, templates: Templates, t2_version: str | None):
+        self.out = Located(t2_version=t2_version)
+        self.specs = {"t2": templates.t2[t2_version or "2021"], "t3": templates.t3}
+        self.order = {code: [it.code for it in spec.items] for code, spec in self.specs.items()}
+        self.headers: dict[str, dict[str, tuple[int, float]]] = {"t2": {}, "t3": {}}
+        """Table → column code → (strength, x-center) of the header cell naming it."""
+        self.t4 = T4Scan.start(templates)
+        self.last_table: str | None = None
+        self.pending: list[str] = []
+        """Value-less short lines just above: the first lines of a label wrapped in an
+        unruled table, whose last line carries the numbers."""
+        self.orphan: Row | None = None
+        """A row with cells whose label matched nothing: maybe the first part of a row that
+        a page break split in two."""
+        self.amount_unit: str | None = None
+        """The unit the last amount column header printed (元 / 万元)."""
+        self.blank_item: ItemRow | None = None
+        """The last matched row if all its cells were blank (its numbers may follow)."""
+
+    def feed(self, row: Row) -> None:
+        carried, self.pending = self.pending, []
+        self.t4.open_at(row.label)
+        if self.t4.take(row):
+            return
         if not row.has_number and not row.values:
-            # header or narrative: remember column positions (and amount units) for the next rows
-            if "金额" in label and len(label) <= MAX_LABEL:
-                amount_unit = header_unit(label)
-            if label and len(label) <= WRAP_MAX:
-                pending = (carried + [label])[-2:]
-            if len(label) <= MAX_LABEL:
-                for code, spec in specs.items():
-                    cols = spec.column_order or tuple(spec.columns)
-                    _header_positions(row, spec, cols, headers[code])
-            continue
-        if not row.values:
-            continue
+            self.read_header(row, carried)
+        elif row.values:
+            self.match_row(row, carried)
+
+    def read_header(self, row: Row, carried: list[str]) -> None:
+        """A header or narrative row: remember column positions, the amount unit and the
+        short lines a wrapped label may continue from, for the next rows."""
+        label = row.label
+        if "金额" in label and len(label) <= MAX_LABEL:
+            self.amount_unit = header_unit(label)
+        if label and len(label) <= WRAP_MAX:
+            self.pending = (carried + [label])[-2:]
+        if len(label) <= MAX_LABEL:
+            for code, spec in self.specs.items():
+                _header_positions(row, spec, spec.column_order or tuple(spec.columns), self.headers[code])
+
+    def match_row(self, row: Row, carried: list[str]) -> None:
+        """A row with values: find its item and record it, or keep it as a possible first part."""
+        own = row.label
+        prev_orphan, self.orphan = self.orphan, None
+        prev_blank, self.blank_item = self.blank_item, None
+        in_t4 = self.t4.open
+        label = wrapped_label(own, carried, in_t4)
         hit = None
-        own = label
-        prev_orphan, orphan = orphan, None
-        prev_blank, blank_item = blank_item, None
-        if not label and carried and not t4_mode:
-            label = "".join(carried)
         if label and len(label) <= MAX_LABEL:
-            cands = _candidates(label, specs)
-            if not cands and carried and own:
-                label = "".join(carried) + label
-                cands = _candidates(label, specs)
-            if not cands and prev_blank is not None and not t4_mode:
-                # the rest of a row split across a page break: the label's first part
-                # matched with blank cells, the numbers came with the second part
-                merged = _merge_split(prev_blank.row, row)
-                if merged is not None:
-                    prev_blank.row = merged
-                    continue
-            if prev_orphan is not None and own and not t4_mode:
-                merged = _merge_split(prev_orphan, row)
-                if merged is not None:
-                    merged_cands = _candidates(merged.label, specs)
-                    if merged_cands and max(merged_cands)[0] >= max(cands, default=(0,))[0]:
-                        row, label, cands = merged, merged.label, merged_cands
-            if cands:
-                cands.sort(key=lambda t: (-t[0], (t[1], t[2]) in out.items))
-                hit = (cands[0][1], cands[0][2], False)
-            elif last_table is not None:
-                hit = _fuzzy(label, specs[last_table], order[last_table], out, last_table)
-        if hit is None:
-            if t4_mode and not label:
-                for k, c in enumerate(row.values):
-                    out.t4_cells.append((row, c, row.value_offset + k))
-            elif own and row.values and not t4_mode:
-                orphan = row
-            continue
-        table, item, fuzzy = hit
-        if (table, item) in out.items:
-            out.duplicates.append((table, item))
-            continue
-        pos = {code: x for code, (s, x) in headers[table].items()}
-        exact = frozenset(code for code, (s, _) in headers[table].items() if s == 2)
-        out.items[(table, item)] = ItemRow(table, item, row, pos, fuzzy, amount_unit if table == "t2" else None,
-                                           exact)
+            label, cands = candidates_with_wrapped(label, own, carried, self.specs)
+            if not cands and prev_blank is not None and not in_t4 and self.finish_blank_row(prev_blank, row):
+                return
+            if prev_orphan is not None and own and not in_t4:
+                row, label, cands = rejoin_orphan(prev_orphan, row, label, cands, self.specs)
+            hit = self.choose(label, cands)
+        if hit is not None:
+            self.record(row, *hit)
+        elif in_t4 and not own:
+            self.t4.keep_cells(row)  # 表四's value row (or part of it) without a label
+        elif own and not in_t4:
+            self.orphan = row
+
+    @staticmethod
+    def finish_blank_row(prev_blank: ItemRow, row: Row) -> bool:
+        """The rest of a row split across a page break: the label's first part matched with
+        blank cells, the numbers came with the second part."""
+        merged = join_page_split(prev_blank.row, row)
+        if merged is None:
+            return False
+        prev_blank.row = merged
+        return True
+
+    def choose(self, label: str, cands: list[tuple[int, str, str]]) -> tuple[str, str, bool] | None:
+        """(table, item, fuzzy): the best candidate, else similarity with the next items of
+        the last table matched, else None."""
+        if cands:
+            return (*choose_candidate(cands, self.out.items), False)
+        if self.last_table is not None:
+            t = self.last_table
+            return _fuzzy(label, self.specs[t], self.order[t], self.out, t)
+        return None
+
+    def record(self, row: Row, table: str, item: str, fuzzy: bool) -> None:
+        """Keep the row as the item's, with the header positions seen so far; a second row
+        for an item already seen is listed in `duplicates`, not kept."""
+        if (table, item) in self.out.items:
+            self.out.duplicates.append((table, item))
+            return
+        headers = self.headers[table]
+        pos = {code: x for code, (_, x) in headers.items()}
+        exact = frozenset(code for code, (s, _) in headers.items() if s == 2)
+        ir = ItemRow(table, item, row, pos, fuzzy, self.amount_unit if table == "t2" else None, exact)
+        self.out.items[(table, item)] = ir
         if not row.has_number:
-            blank_item = out.items[(table, item)]
-        last_table = table
+            self.blank_item = ir
+        self.last_table = table
         if table == "t3":
-            t4_mode = False
-    if t4_orphan is not None:
-        out.t4_unplaced.append(t4_orphan.label)
-    return out
+            self.t4.open = False  # what opened 表四 was not its header, or 表四 is over
+
+    def finish(self) -> Located:
+        self.out.t4 = self.t4.finish()
+        return self.out
+
+
+def locate(rows: list[Row], templates: Templates, year: int | None) -> Located:
+    """Which template item (or 表四 row or cell) each row is; see `Locator`."""
+    locator = Locator(templates, detect_t2_version(rows, templates, year))
+    for row in rows:
+        locator.feed(row)
+    return locator.finish()
 
 
 def _fuzzy(label: str, spec: TableSpec, order: list[str], out: Located, table: str):

@@ -14,15 +14,17 @@ from pathlib import Path
 
 from extract import PARSER_VERSION, ExtractError, ExtractSettings, RawDocument, read_document, sniff_format
 from extract.metadata import metadata_from_document
+from extract.models import RawCell
 
 from .checks import facts_to_checks
-from .match import iter_rows, locate
+from .match import Located, iter_rows, locate
 from .place import place_short_rows
 from .region import Region, RegionDataMissing
 from .region import resolve as resolve_region
 from .records import Document, ExtractionResult, Fact, Report, SourceContext
-from .templates import Templates, load_templates
-from .tidy import Slot, slot_to_fact, slots_for_item, t4_slots
+from .t4 import t4_slots
+from .templates import Identity, TableSpec, Templates, load_templates
+from .tidy import Slot, slot_to_fact, slots_for_item
 
 logger = logging.getLogger(__name__)
 
@@ -38,68 +40,97 @@ def _now() -> dt.datetime:
 
 
 def build_facts(doc: RawDocument, templates: Templates, report_id: str, year: int | None):
-    rows = list(iter_rows(doc))
-    loc = locate(rows, templates, year)
+    """Rows → located items → slots → facts. Returns (facts, 表二 version, tables found,
+    problems for the reason, the located rows)."""
+    loc = locate(list(iter_rows(doc)), templates, year)
     t2v = loc.t2_version or templates.version_for_year(year) or "2021"
-    printed_t3 = [code for (t, code) in loc.items if t == "t3"]
-    if any(c.startswith("other.") for c in printed_t3):
-        t3v = "2021"
-    elif "other" in printed_t3:
-        t3v = "2019"
-    else:
-        t3v = t2v
-    found = {t for (t, _) in loc.items} | ({"t4"} if loc.t4_cells or loc.t4_rows else set())
+    found = {t for (t, _) in loc.items} | ({"t4"} if loc.t4.printed else set())
+    problems = duplicate_problems(loc)
     facts: list[Fact] = []
-    problems: list[str] = []
-    for table in ("t2", "t3"):
-        spec = templates.t2[t2v] if table == "t2" else templates.t3
-        version = t2v if table == "t2" else t3v
-        expected = [it.code for it in spec.items_for(version)]
-        extra = [c for (t, c) in loc.items if t == table and c not in expected]
-        grid: dict[tuple[str, str], Slot] = {}
-        short: dict[str, list] = {}
-        for code in expected + extra:
-            ir = loc.items.get((table, code))
-            if ir is None:
-                for col in spec.item(code).columns:
-                    grid[(code, col)] = Slot(table, code, col, flags=["not_found"])
-                continue
-            slots, state = slots_for_item(ir, spec)
-            for s in slots:
-                grid[(code, s.column)] = s
-            if state == "short":
-                short[code] = [(c, ir.row.value_offset + k) for k, c in enumerate(ir.row.values) if c.text]
-        if short:
-            if table == "t3":
-                left = place_short_rows(spec, templates.identities, grid, short, expected + extra)
-            else:
-                left = list(short)
-                for key, s in grid.items():
-                    if s.item in short:
-                        s.flags = [f for f in s.flags if f != "short"] + ["unreadable"]
-            if left:
-                problems.append(f"{TABLE_NAMES[table]} rows with missing cells could not be placed: {', '.join(left)}")
+    for table, spec, version in (("t2", templates.t2[t2v], t2v), ("t3", templates.t3, t3_version(loc, t2v))):
+        grid, left = table_slots(loc, spec, version, templates.identities)
+        if left:
+            problems.append(f"{TABLE_NAMES[table]} rows with missing cells could not be placed: {', '.join(left)}")
         facts += [slot_to_fact(s, spec, report_id, PARSER_VERSION) for s in grid.values()]
-    if loc.t4_unplaced:
-        problems.append(f"表四 rows with numbers could not be placed: {', '.join(loc.t4_unplaced)}")
-    slots4, state4 = t4_slots(loc, templates)
-    if slots4:
-        if state4 == "short":
-            # 表四 printed with fewer than 15 cells and no header geometry: flag, never guess
-            _flag_unplaced(slots4)
-            problems.append("表四 has missing cells that could not be placed")
-        facts += [slot_to_fact(s, templates.t4, report_id, PARSER_VERSION) for s in slots4]
-    else:
-        for it in templates.t4.items:
-            for col in templates.t4.column_order:
-                facts.append(Fact(report_id, "t4", it.code, col, None, None, None, flags=["not_found"],
-                                  parser_version=PARSER_VERSION))
-    return facts, t2v, found, problems, loc
+    t4, t4_problems = t4_facts(loc, templates, report_id)
+    return facts + t4, t2v, found, problems + t4_problems, loc
 
 
-def _flag_unplaced(slots: list[Slot]) -> None:
+def t3_version(loc: Located, t2_version: str) -> str:
+    """表三's version by the rows printed (a 2021 report may print the single 2019 （六）
+    row); the 表二 version when neither kind of （六） row was found."""
+    printed = [code for (t, code) in loc.items if t == "t3"]
+    if any(c.startswith("other.") for c in printed):
+        return "2021"
+    if "other" in printed:
+        return "2019"
+    return t2_version
+
+
+def table_slots(loc: Located, spec: TableSpec, version: str,
+                identities: tuple[Identity, ...]) -> tuple[dict[tuple[str, str], Slot], list[str]]:
+    """The slots of 表二 or 表三, every expected row (`not_found` when missing) and any
+    other row printed, with the short rows placed; and the items left unplaced."""
+    table = spec.code
+    expected = [it.code for it in spec.items_for(version)]
+    printed = expected + [c for (t, c) in loc.items if t == table and c not in expected]
+    grid: dict[tuple[str, str], Slot] = {}
+    short: dict[str, list[tuple[RawCell, int]]] = {}
+    for code in printed:
+        ir = loc.items.get((table, code))
+        if ir is None:
+            grid.update({(code, col): Slot(table, code, col, flags=["not_found"]) for col in spec.item(code).columns})
+            continue
+        slots, state = slots_for_item(ir, spec)
+        grid.update({(code, s.column): s for s in slots})
+        if state == "short":
+            short[code] = [(c, ir.row.value_offset + k) for k, c in enumerate(ir.row.values) if c.text]
+    _flag_duplicates(grid.values(), {code for (t, code) in loc.duplicates if t == table})
+    if not short:
+        return grid, []
+    if table == "t3":
+        return grid, place_short_rows(spec, identities, grid, short, printed)
+    _flag_unplaced([s for s in grid.values() if s.item in short], ["unreadable"])  # 表二: no identities
+    return grid, list(short)
+
+
+def t4_facts(loc: Located, templates: Templates, report_id: str) -> tuple[list[Fact], list[str]]:
+    """表四's 15 facts (`not_found` when it was not printed) and the problems met."""
+    problems = []
+    if loc.t4.unplaced:
+        problems.append(f"表四 rows with numbers could not be placed: {', '.join(loc.t4.unplaced)}")
+    slots, state = t4_slots(loc.t4, templates)
+    if not slots:
+        return [Fact(report_id, "t4", it.code, col, None, None, None, flags=["not_found"], parser_version=PARSER_VERSION)
+                for it in templates.t4.items for col in templates.t4.column_order], problems
+    if state != "ok":
+        # 表四 printed with fewer (or more) than 15 cells and no header geometry: flag, never guess
+        _flag_unplaced(slots, ["ambiguous", "unreadable"])
+        problems.append("表四 has missing cells that could not be placed")
+    _flag_duplicates(slots, set(loc.t4.repeated))
+    return [slot_to_fact(s, templates.t4, report_id, PARSER_VERSION) for s in slots], problems
+
+
+def duplicate_problems(loc: Located) -> list[str]:
+    """A row matching an item already seen (its second row is not read): the reason names
+    the rows, as many as 8."""
+    rows = [(t, item) for t, item in loc.duplicates] + [("t4", item) for item in loc.t4.repeated]
+    names = list(dict.fromkeys(f"{TABLE_NAMES[t]} {item}" for t, item in rows))
+    if not names:
+        return []
+    more = " …" if len(names) > 8 else ""
+    return [f"several reports in one document? rows repeated: {', '.join(names[:8])}{more}"]
+
+
+def _flag_duplicates(slots, items: set[str]) -> None:
     for s in slots:
-        s.flags = [f for f in s.flags if f != "short"] + ["ambiguous", "unreadable"]
+        if s.item in items:
+            s.flags.append("duplicate_row")
+
+
+def _flag_unplaced(slots: list[Slot], flags: list[str]) -> None:
+    for s in slots:
+        s.flags = [f for f in s.flags if f != "short"] + flags
 
 
 def build_result(doc: RawDocument, sha256: str, source: str, size: int, templates: Templates | None = None,

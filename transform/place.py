@@ -8,32 +8,32 @@ marked `derived`; otherwise the row is flagged `ambiguous`, never guessed."""
 from __future__ import annotations
 
 import itertools
+import math
 from decimal import Decimal
 
+from extract.models import RawCell
+
 from .numbers import parse_count
-from .templates import Identity, TableSpec
+from .templates import Identity, TableSpec, expand_items
 from .tidy import Slot
 
 MAX_LAYOUTS = 2000
 
 
-def equations(spec: TableSpec, identities: tuple[Identity, ...], printed: list[str]) -> list[tuple[list, list]]:
+Key = tuple[str, str]
+"""(item, column) of a cell of the table."""
+Equation = tuple[list[Key], list[Key]]
+"""sum(lhs cells) = sum(rhs cells)."""
+
+
+def equations(spec: TableSpec, identities: tuple[Identity, ...], printed: list[str]) -> list[Equation]:
+    """The identities of `spec`'s table as equations over the cells of the printed items."""
     eqs = []
     for ident in identities:
         if ident.table != spec.code:
             continue
-
-        def expand(refs):
-            out = []
-            for ref in refs:
-                if ref.endswith(".*"):
-                    out += [i for i in printed if i.startswith(ref[:-1])]
-                elif ref in printed:
-                    out.append(ref)
-            return out
-
         if ident.kind == "column_sum":
-            lhs, rhs = expand(ident.lhs), expand(ident.rhs)
+            lhs, rhs = expand_items(ident.lhs, printed), expand_items(ident.rhs, printed)
             for col in spec.column_order:
                 eqs.append(([(i, col) for i in lhs], [(i, col) for i in rhs]))
         elif ident.kind == "row_sum":
@@ -53,97 +53,116 @@ def _known(slot: Slot) -> Decimal | None:
     return None
 
 
-def place_short_rows(spec: TableSpec, identities, grid: dict[tuple[str, str], Slot],
-                     short: dict[str, list], printed: list[str]) -> list[str]:
+Choice = tuple[str, list[str], tuple[int, ...]]
+"""(item, its columns, the columns its printed cells go to)."""
+Cells = dict[str, list[tuple[RawCell, int]]]
+"""Item → its printed cells (with their index in the row)."""
+
+
+def layout_choices(spec: TableSpec, grid: dict[Key, Slot], short: Cells) -> list[list[Choice]]:
+    """Per short row, every way of laying its printed cells over its columns, in order."""
+    choices = []
+    for item, cells in short.items():
+        cols = [c for c in spec.column_order if (item, c) in grid] or list(spec.item(item).columns)
+        choices.append([(item, cols, combo) for combo in itertools.combinations(range(len(cols)), len(cells))])
+    return choices
+
+
+def lay_out(layout: tuple[Choice, ...], short: Cells, base: dict[Key, Decimal | None]):
+    """The values of one layout: the known cells of the other rows, the printed cells of
+    the short rows where the layout puts them. Returns (values, unknown, read_from); an
+    unreadable cell leaves the rest of its row unknown."""
+    values = dict(base)
+    unknown: set[Key] = set()
+    read_from: dict[Key, tuple[RawCell, int]] = {}
+    for item, cols, combo in layout:
+        for col in cols:
+            values[(item, col)] = None
+            unknown.add((item, col))
+        for (cell, idx), j in zip(short[item], combo):
+            p = parse_count(cell.text)
+            if p.kind == "unreadable":
+                break
+            values[(item, cols[j])] = Decimal(p.value) if p.kind == "number" else Decimal(0)
+            unknown.discard((item, cols[j]))
+            read_from[(item, cols[j])] = (cell, idx)
+    return values, unknown, read_from
+
+
+def solve(values: dict[Key, Decimal | None], unknown: set[Key], eqs: list[Equation]) -> None:
+    """Solve unknown cells from equations with exactly one unknown, until none is left
+    or no equation helps (both in place)."""
+    progress = True
+    while unknown and progress:
+        progress = False
+        for lhs, rhs in eqs:
+            miss = [k for k in lhs + rhs if values.get(k) is None]
+            if len(miss) != 1 or miss[0] not in unknown:
+                continue
+            m = miss[0]
+            l_sum = sum((values[k] for k in lhs if k != m), Decimal(0))
+            r_sum = sum((values[k] for k in rhs if k != m), Decimal(0))
+            values[m] = (r_sum - l_sum) if m in lhs else (l_sum - r_sum)
+            unknown.discard(m)
+            progress = True
+
+
+def consistent(values: dict[Key, Decimal | None], derived: set[Key], touched: set[Key], eqs: list[Equation]) -> bool:
+    """Solved cells are non-negative integers and every equation touching a cell of the
+    short rows (and with every cell known) holds."""
+    if any(values[k] < 0 or values[k] != values[k].to_integral_value() for k in derived):
+        return False
+    for lhs, rhs in eqs:
+        keys = lhs + rhs
+        if not any(k in touched for k in keys) or any(values.get(k) is None for k in keys):
+            continue
+        if sum(values[k] for k in lhs) != sum(values[k] for k in rhs):
+            return False
+    return True
+
+
+def place_short_rows(spec: TableSpec, identities, grid: dict[Key, Slot], short: Cells, printed: list[str]) -> list[str]:
     """Fill the slots of `short` rows in place. Returns the items left ambiguous."""
     if not short:
         return []
     eqs = equations(spec, identities, printed)
-    base: dict[tuple[str, str], Decimal | None] = {}
-    for key, slot in grid.items():
-        if slot.item not in short:
-            base[key] = _known(slot)
+    base = {key: _known(slot) for key, slot in grid.items() if slot.item not in short}
     items = list(short)
-    choices = []
-    for item in items:
-        cols = [c for c in spec.column_order if (item, c) in grid] or list(spec.item(item).columns)
-        k = len(short[item])
-        choices.append([(item, cols, combo) for combo in itertools.combinations(range(len(cols)), k)])
-    total = 1
-    for ch in choices:
-        total *= max(len(ch), 1)
-    if total > MAX_LAYOUTS:
+    choices = layout_choices(spec, grid, short)
+    if math.prod(max(len(ch), 1) for ch in choices) > MAX_LAYOUTS:
         return _give_up(grid, items)
-
-    results = {}
+    results: dict[tuple, list] = {}
     for layout in itertools.product(*choices):
-        values = dict(base)
-        unknown = set()
-        read_from = {}
-        for item, cols, combo in layout:
-            cells = short[item]
-            for j, col in enumerate(cols):
-                values[(item, col)] = None
-                unknown.add((item, col))
-            for (cell, idx), j in zip(cells, combo):
-                p = parse_count(cell.text)
-                if p.kind == "unreadable":
-                    break
-                values[(item, cols[j])] = Decimal(p.value) if p.kind == "number" else Decimal(0)
-                unknown.discard((item, cols[j]))
-                read_from[(item, cols[j])] = (cell, idx)
+        values, unknown, read_from = lay_out(layout, short, base)
         derived = set(unknown)
-        progress = True
-        while unknown and progress:
-            progress = False
-            for lhs, rhs in eqs:
-                keys = lhs + rhs
-                miss = [k for k in keys if values.get(k) is None]
-                if len(miss) != 1 or miss[0] not in unknown:
-                    continue
-                m = miss[0]
-                l_sum = sum((values[k] for k in lhs if k != m), Decimal(0))
-                r_sum = sum((values[k] for k in rhs if k != m), Decimal(0))
-                values[m] = (r_sum - l_sum) if m in lhs else (l_sum - r_sum)
-                unknown.discard(m)
-                progress = True
-        if unknown:
-            continue
-        if any(values[k] < 0 or values[k] != values[k].to_integral_value() for k in derived):
-            continue
-        ok = True
-        touched = derived | set(read_from)
-        for lhs, rhs in eqs:
-            keys = lhs + rhs
-            if not any(k in touched for k in keys) or any(values.get(k) is None for k in keys):
-                continue
-            if sum(values[k] for k in lhs) != sum(values[k] for k in rhs):
-                ok = False
-                break
-        if not ok:
+        solve(values, unknown, eqs)
+        if unknown or not consistent(values, derived, derived | set(read_from), eqs):
             continue
         row_values = tuple((k, values[k]) for item in items for k in sorted(grid) if k[0] == item)
         results.setdefault(row_values, []).append((derived, read_from))
     if len(results) != 1:
         return _give_up(grid, items)
-    (row_values, layouts), = results.items()
-    derived_any = set().union(*(d for d, _ in layouts))
-    _, read_from = layouts[0]
+    ((row_values, layouts),) = results.items()
+    _apply(grid, row_values, set().union(*(d for d, _ in layouts)), layouts[0][1])
+    return []
+
+
+def _apply(grid: dict[Key, Slot], row_values, derived: set[Key], read_from: dict[Key, tuple[RawCell, int]]) -> None:
+    """The one placement every consistent layout agrees on: solved cells `derived`."""
     for key, value in row_values:
         slot = grid[key]
         slot.flags = [f for f in slot.flags if f not in ("short", "blank")]
-        if key in derived_any:
+        if key in derived:
             slot.derived_value = int(value)
             slot.flags.append("derived")
             if key in read_from:
                 slot.cell, slot.col_index = read_from[key]
         else:
             slot.cell, slot.col_index = read_from[key]
-    return []
 
 
-def _give_up(grid, items) -> list[str]:
-    for key, slot in grid.items():
+def _give_up(grid: dict[Key, Slot], items: list[str]) -> list[str]:
+    for slot in grid.values():
         if slot.item in items:
             slot.flags = [f for f in slot.flags if f != "short"] + ["ambiguous", "unreadable"]
     return list(items)

@@ -61,12 +61,36 @@ class Identity:
     exempt: tuple[str, ...] = ()
 
 
+def expand_items(refs, printed: list[str]) -> list[str]:
+    """An identity's item references → the printed items: `denied.*` names every printed
+    item starting with `denied.`; an item not printed is left out."""
+    out = []
+    for ref in refs:
+        if ref.endswith(".*"):
+            out += [i for i in printed if i.startswith(ref[:-1])]
+        elif ref in printed:
+            out.append(ref)
+    return out
+
+
+@dataclass(frozen=True)
+class T4Layout:
+    """How 表四 is found: the header row that opens it names `opens` and one of
+    `opens_with`; printed one row per item, a row is the first item of `row_parts` whose
+    parts its label contains (most specific first)."""
+
+    opens: str
+    opens_with: tuple[str, ...]
+    row_parts: tuple[tuple[str, tuple[str, ...]], ...]
+
+
 @dataclass(frozen=True)
 class Templates:
     t2: dict[str, TableSpec]
     t3: TableSpec
     t4: TableSpec
     identities: tuple[Identity, ...]
+    t4_layout: T4Layout
     detect: dict[str, tuple[str, ...]] = field(default_factory=dict)
     first_year: dict[str, int] = field(default_factory=dict)
 
@@ -79,9 +103,6 @@ class Templates:
                 best = v
         return best
 
-    def table(self, code: str, version: str) -> TableSpec:
-        return self.t2[version] if code == "t2" else getattr(self, code)
-
 
 _ALLOWED = {
     "version": {"version", "first_year", "last_year", "detect", "tables"},
@@ -89,6 +110,8 @@ _ALLOWED = {
     "table": {"title", "items", "columns", "column_order"},
     "item": {"code", "labels", "columns", "versions"},
     "identity": {"rule", "number", "table", "kind", "lhs", "rhs", "exempt"},
+    "t4_layout": {"opens", "opens_with", "row_parts"},
+    "row_parts": {"item", "parts"},
 }
 _KINDS = {"column_sum", "row_sum", "non_negative_integer"}
 
@@ -142,6 +165,26 @@ def _table(code: str, raw: dict, version: str | None, path: Path) -> TableSpec:
     return TableSpec(code, version, tuple(items), columns, order, tuple(norm(t) for t in raw.get("title", ())))
 
 
+def _t4_layout(raw, t4: TableSpec, path: Path) -> T4Layout:
+    """tables.t4.layout: every 表四 item named once in row_parts."""
+    where = "tables.t4.layout"
+    if not isinstance(raw, dict):
+        raise TemplateSpecError(f"{path.name}: {where} is missing")
+    _unknown(where, raw, _ALLOWED["t4_layout"], path)
+    opens = _labels(raw.get("opens"), path, f"{where}.opens")
+    if len(opens) != 1:
+        raise TemplateSpecError(f"{path.name}: {where}.opens needs one label")
+    parts = []
+    for entry in raw.get("row_parts", []):
+        _unknown(f"{where}.row_parts", entry, _ALLOWED["row_parts"], path)
+        parts.append((entry.get("item"), _labels(entry.get("parts"), path, f"{where}.row_parts")))
+    named = [item for item, _ in parts]
+    if sorted(named, key=str) != sorted(it.code for it in t4.items):
+        raise TemplateSpecError(f"{path.name}: {where}.row_parts must name each 表四 item once, "
+                                f"got {named}, items {[it.code for it in t4.items]}")
+    return T4Layout(opens[0], _labels(raw.get("opens_with"), path, f"{where}.opens_with"), tuple(parts))
+
+
 @functools.lru_cache(maxsize=4)
 def load_templates(directory: Path | None = None) -> Templates:
     directory = Path(directory or TEMPLATE_DIR)
@@ -164,7 +207,10 @@ def load_templates(directory: Path | None = None) -> Templates:
     raw = tomllib.loads(path.read_text(encoding="utf-8"))
     _unknown("top level", raw, _ALLOWED["common"], path)
     t3 = _table("t3", raw["tables"]["t3"], None, path)
-    t4 = _table("t4", raw["tables"]["t4"], None, path)
+    raw_t4 = dict(raw["tables"]["t4"])
+    t4_layout_raw = raw_t4.pop("layout", None)
+    t4 = _table("t4", raw_t4, None, path)
+    t4_layout = _t4_layout(t4_layout_raw, t4, path)
     identities = []
     for ident in raw.get("identities", []):
         _unknown("identities", ident, _ALLOWED["identity"], path)
@@ -175,7 +221,7 @@ def load_templates(directory: Path | None = None) -> Templates:
             codes = {it.code for it in table.items}
             names = codes if ident["kind"] == "column_sum" else set(table.columns)
             for ref in list(ident.get("lhs", [])) + list(ident.get("rhs", [])):
-                base = ref[:-2] if ref.endswith(".*") else ref
+                base = ref.removesuffix(".*")
                 if ref.endswith(".*"):
                     ok = any(c.startswith(base + ".") for c in codes)
                 else:
@@ -184,4 +230,5 @@ def load_templates(directory: Path | None = None) -> Templates:
                     raise TemplateSpecError(f"{path.name}: identity {ident['rule']!r} names {ref!r}, not in {ident['table']}")
         identities.append(Identity(ident["rule"], int(ident["number"]), ident["table"], ident["kind"],
                                    tuple(ident.get("lhs", ())), tuple(ident.get("rhs", ())), tuple(ident.get("exempt", ()))))
-    return Templates(t2=t2, t3=t3, t4=t4, identities=tuple(identities), detect=detect, first_year=first)
+    return Templates(t2=t2, t3=t3, t4=t4, identities=tuple(identities), t4_layout=t4_layout,
+                     detect=detect, first_year=first)

@@ -8,19 +8,25 @@ Column assignment, in order of trust:
    nearest; used by unruled PDFs, where blank cells leave no trace);
 3. otherwise (text layers that dropped a cell) the identities decide, see `place.py`;
    values placed that way are marked `derived`, and a row they cannot decide is
-   flagged `unreadable`, never guessed.
+   flagged `ambiguous` and `unreadable`, never guessed.
+
+表四's slots are `t4.py`'s.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from extract.models import RawCell
 
-from .match import ItemRow, Located, Row
-from .numbers import Parsed, is_blank, parse_amount, parse_count
+from .numbers import Parsed, parse_amount, parse_count
 from .records import Fact
-from .templates import TableSpec, Templates
+from .templates import TableSpec
+
+if TYPE_CHECKING:  # match imports t4, which imports this module
+    from .match import ItemRow, Row
 
 
 @dataclass(slots=True)
@@ -85,7 +91,7 @@ def _as_headed(placed: dict[str, tuple[RawCell, int]], columns: tuple[str, ...],
         return placed
     centers = {col: ir.header[col] for col in columns}
     xs = sorted(centers.values())
-    tight = min((b - a for a, b in zip(xs, xs[1:])), default=0.0) / 2
+    tight = min((b - a for a, b in itertools.pairwise(xs)), default=0.0) / 2
     by_header: dict[str, tuple[RawCell, int]] = {}
     for cell, idx in cells:
         col = min(columns, key=lambda k: abs(centers[k] - cell.center))
@@ -109,23 +115,21 @@ def complete_header(header: dict[str, float], columns: tuple[str, ...]) -> dict[
     known = [(k, header[c]) for k, c in enumerate(columns) if c in header]
     if len(known) == len(columns) or len(known) < 3 or known[0][0] != 0 or known[-1][0] != len(columns) - 1:
         return header
-    steps = [(xb - xa) / (kb - ka) for (ka, xa), (kb, xb) in zip(known, known[1:])]
+    steps = [(xb - xa) / (kb - ka) for (ka, xa), (kb, xb) in itertools.pairwise(known)]
     usual = sorted(steps)[len(steps) // 2]
     if usual <= 0 or any(abs(s - usual) > STEP_TOLERANCE * usual for s in steps):
         return header
     out = dict(header)
-    for (ka, xa), (kb, xb) in zip(known, known[1:]):
+    for (ka, xa), (kb, xb) in itertools.pairwise(known):
         for k in range(ka + 1, kb):
             out[columns[k]] = xa + (xb - xa) * (k - ka) / (kb - ka)
     return out
 
 
-def item_columns(spec: TableSpec, item: str) -> tuple[str, ...]:
-    return spec.item(item).columns
-
-
 def slots_for_item(ir: ItemRow, spec: TableSpec) -> tuple[list[Slot], str]:
-    columns = item_columns(spec, ir.item)
+    """The slots of one located 表二/表三 row and the placement state ("ok", "short",
+    "ambiguous")."""
+    columns = spec.item(ir.item).columns
     cells = [(c, ir.row.value_offset + k) for k, c in enumerate(ir.row.values)]
     if all(c.center is None for c, _ in cells):
         # a text layer: empty fields before the first value are the label's spanned
@@ -148,57 +152,6 @@ def slots_for_item(ir: ItemRow, spec: TableSpec) -> tuple[list[Slot], str]:
             s.flags.append("label_fuzzy")
         slots.append(s)
     return slots, state
-
-
-def t4_slots(loc: Located, templates: Templates) -> tuple[list[Slot], str]:
-    spec = templates.t4
-    columns = tuple(f"{it.code}/{c}" for it in spec.items for c in spec.column_order)
-    if loc.t4_rows:
-        return _t4_item_rows(loc, spec)
-    cells = [(c, idx) for _, c, idx in loc.t4_cells]
-    rows = {id(r): r for r, _, _ in loc.t4_cells}
-    row_of = {id(c): r for r, c, _ in loc.t4_cells}
-    if not cells:
-        return [], "missing"
-    placed, state = assign_cells(cells, columns, sorted(loc.t4_header) if len(loc.t4_header) == 15 else [])
-    slots = []
-    for key in columns:
-        item, col = key.split("/")
-        s = Slot("t4", item, col)
-        if key in placed:
-            s.cell, s.col_index = placed[key]
-            s.row = row_of[id(s.cell)]
-        elif state == "ok":
-            s.flags.append("blank")
-            s.row = next(iter(rows.values()))
-        else:
-            s.flags.append("short")
-        slots.append(s)
-    return slots, state
-
-
-def _t4_item_rows(loc: Located, spec) -> tuple[list[Slot], str]:
-    """表四 printed as 3 rows (one per item) × 5 columns: place each row's cells by the
-    5-column header when it has one."""
-    header = sorted(loc.t4_header) if len(loc.t4_header) == len(spec.column_order) else []
-    slots, worst = [], "ok"
-    for it in spec.items:
-        row = loc.t4_rows.get(it.code)
-        if row is None:
-            slots += [Slot("t4", it.code, col, flags=["not_found"]) for col in spec.column_order]
-            continue
-        cells = [(c, row.value_offset + k) for k, c in enumerate(row.values)]
-        placed, state = assign_cells(cells, spec.column_order, header)
-        if state != "ok":
-            worst = state
-        for col in spec.column_order:
-            s = Slot("t4", it.code, col, row=row)
-            if col in placed:
-                s.cell, s.col_index = placed[col]
-            else:
-                s.flags.append("blank" if state == "ok" else "short")
-            slots.append(s)
-    return slots, worst
 
 
 def parse_slot(slot: Slot, spec: TableSpec) -> Parsed:
@@ -252,7 +205,3 @@ def slot_to_fact(slot: Slot, spec: TableSpec, report_id: str, parser_version: st
         source_row=row.index if row is not None else None, source_col=slot.col_index,
         parser_version=parser_version,
     )
-
-
-def is_blank_slot(slot: Slot) -> bool:
-    return slot.cell is None or is_blank(slot.cell.text)

@@ -1,0 +1,221 @@
+"""表四 (行政复议、行政诉讼): where it starts, which rows and cells are its own, and their slots.
+
+表四 is printed two ways: one row of 15 numbers (3 items × 5 columns) under a header
+naming the columns, or one row per item (3 rows × 5 columns). While `match.locate` walks a
+document's rows, a `T4Scan` watches them: once a header row opens 表四 (the needles are
+template data, `tables.t4.layout`), it takes the row of 15, the item rows (also when a page
+break split one in two) and the x-centers of the header's column labels. The rows it does
+not take go on to 表二/表三 matching. `t4_slots` then gives every 表四 cell its column."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from extract.models import RawCell
+
+from .normalize import norm
+from .templates import T4Layout, TableSpec, Templates
+from .tidy import Slot, assign_cells
+
+if TYPE_CHECKING:
+    from .match import Row
+
+ROW_LABEL_MAX = 30
+"""A longer label is narrative, not the label of a 表四 item row."""
+HEADER_MAX = 60
+"""A header row that opens 表四 names its needles within this many characters..."""
+SHORT_HEADER_MAX = 12
+"""...or starts with `layout.opens` within this many (the header's first line alone)."""
+OWN_LABEL_MAX = 12
+"""The row of 15 may carry a short label of its own (数量, 件数)."""
+
+
+def opens_t4(label: str, layout: T4Layout) -> bool:
+    """A header row that opens 表四: `行政复议 … 行政诉讼` or `行政复议 … 结果维持`, or a short
+    row starting with 行政复议."""
+    named = layout.opens in label and any(n in label for n in layout.opens_with)
+    return named and len(label) <= HEADER_MAX or label.startswith(layout.opens) and len(label) <= SHORT_HEADER_MAX
+
+
+def item_for(label: str, layout: T4Layout) -> str | None:
+    """The 表四 item a row label names when it is printed one row per item (most specific
+    parts first), None for a long (narrative) label or one naming none."""
+    t = norm(label)
+    if len(t) > ROW_LABEL_MAX:
+        return None
+    for code, parts in layout.row_parts:
+        if any(p in t for p in parts):
+            return code
+    return None
+
+
+def is_column_label(text: str, labels) -> bool:
+    """A header cell naming a 表四 column, also cut short where an unruled header wrapped
+    (`结果维` over `持`)."""
+    return text in labels or (len(text) >= 2 and any(lb.startswith(text) for lb in labels))
+
+
+@dataclass(slots=True)
+class T4Found:
+    """What a document printed of 表四."""
+
+    cells: list[tuple[Row, RawCell, int]] = field(default_factory=list)
+    """The value cells of the row of 15 (with their row and index in it), in order."""
+    header: list[float] = field(default_factory=list)
+    """x-centers of the header cells naming a column (the header rows added up)."""
+    rows: dict[str, Row] = field(default_factory=dict)
+    """Printed one row per item: item code → its row."""
+    unplaced: list[str] = field(default_factory=list)
+    """Labels of rows with numbers that could not be given an item (never dropped silently)."""
+    repeated: list[str] = field(default_factory=list)
+    """Items whose row came again with numbers after their first row (a second report?)."""
+
+    @property
+    def printed(self) -> bool:
+        return bool(self.cells or self.rows)
+
+
+@dataclass(slots=True)
+class T4Scan:
+    """The 表四 state while rows are walked in order."""
+
+    layout: T4Layout
+    column_labels: tuple[str, ...]
+    width: int
+    """Cells of the one-row layout (items × columns: 15)."""
+    row_width: int
+    """Cells of an item row (columns: 5)."""
+    found: T4Found = field(default_factory=T4Found)
+    open: bool = False
+    """Inside 表四: a header row opened it and no 表三 row came since."""
+    orphan: Row | None = None
+    """A row with numbers whose label names no item (its label's rest may follow)."""
+    blank: str | None = None
+    """The last item row if all its cells were blank (its numbers may follow)."""
+
+    @classmethod
+    def start(cls, templates: Templates) -> T4Scan:
+        spec = templates.t4
+        labels = tuple(lb for code in spec.column_order for lb in spec.columns[code].labels)
+        return cls(templates.t4_layout, labels, len(spec.items) * len(spec.column_order), len(spec.column_order))
+
+    def open_at(self, label: str) -> None:
+        if not self.open and opens_t4(label, self.layout):
+            self.open = True
+
+    def take(self, row: Row) -> bool:
+        """Take `row` if it is 表四's own; False leaves it to 表二/表三 matching."""
+        if not self.open:
+            return False
+        if row.label and not self.found.cells and self.take_labelled(row):
+            return True
+        return self.take_without_numbers(row)
+
+    def take_labelled(self, row: Row) -> bool:
+        """A labelled row: the row of 15 with its own label, an item row, or a row of 5
+        numbers whose label names no item (the other part of an item row that a page break
+        split: label and numbers in one part, the label's rest with blank cells in the other)."""
+        if len(row.values) == self.width and not self.found.rows and len(row.label) <= OWN_LABEL_MAX:
+            self.keep_cells(row)  # no other table has 15 columns
+            return True
+        item = item_for(row.label, self.layout)
+        if item is not None and (row.has_number or len(row.values) == self.row_width):
+            if item not in self.found.rows:
+                self.keep_item_row(item, row)
+                return True
+            if row.has_number:
+                self.found.repeated.append(item)
+        if item is None and row.has_number and len(row.values) == self.row_width:
+            self.keep_numbers_row(row)
+            return True
+        self.blank = None  # anything else in between: a later row of numbers is not its rest
+        return False
+
+    def keep_item_row(self, item: str, row: Row) -> None:
+        if not row.has_number and self.orphan is not None:
+            self.found.rows[item], self.orphan = self.orphan, None
+        else:
+            self.found.rows[item] = row
+            self.blank = None if row.has_number else item
+
+    def keep_numbers_row(self, row: Row) -> None:
+        if self.blank is not None:
+            self.found.rows[self.blank], self.blank = row, None
+            return
+        if self.orphan is not None:
+            self.found.unplaced.append(self.orphan.label)
+        self.orphan = row
+
+    def take_without_numbers(self, row: Row) -> bool:
+        """Every row without numbers inside 表四 is its own: the value row of 15 with every
+        cell blank (explicit empty cells), or a header row (its column positions kept)."""
+        if row.has_number:
+            return False
+        if not row.label and len(row.values) == self.width and not self.found.cells:
+            self.keep_cells(row)
+        elif not self.found.cells and not self.found.rows:
+            self.found.header.extend(c.center for c in row.raw.cells
+                                     if c.center is not None and is_column_label(norm(c.text), self.column_labels))
+        return True
+
+    def keep_cells(self, row: Row) -> None:
+        self.found.cells.extend((row, c, row.value_offset + k) for k, c in enumerate(row.values))
+
+    def finish(self) -> T4Found:
+        if self.orphan is not None:
+            self.found.unplaced.append(self.orphan.label)
+            self.orphan = None
+        return self.found
+
+
+def t4_slots(found: T4Found, templates: Templates) -> tuple[list[Slot], str]:
+    """The 15 slots of 表四 and the placement state ("ok", "short", "ambiguous"; "missing"
+    when nothing was printed)."""
+    spec = templates.t4
+    if found.rows:
+        return _item_row_slots(found, spec)
+    if not found.cells:
+        return [], "missing"
+    columns = tuple(f"{it.code}/{c}" for it in spec.items for c in spec.column_order)
+    cells = [(c, idx) for _, c, idx in found.cells]
+    row_of = {id(c): r for r, c, _ in found.cells}
+    placed, state = assign_cells(cells, columns, sorted(found.header) if len(found.header) == len(columns) else [])
+    slots = []
+    for key in columns:
+        item, col = key.split("/")
+        s = Slot("t4", item, col)
+        if key in placed:
+            s.cell, s.col_index = placed[key]
+            s.row = row_of[id(s.cell)]
+        elif state == "ok":
+            s.flags.append("blank")
+            s.row = found.cells[0][0]
+        else:
+            s.flags.append("short")
+        slots.append(s)
+    return slots, state
+
+
+def _item_row_slots(found: T4Found, spec: TableSpec) -> tuple[list[Slot], str]:
+    """表四 printed as 3 rows (one per item) × 5 columns: place each row's cells by the
+    5-column header when it has one."""
+    header = sorted(found.header) if len(found.header) == len(spec.column_order) else []
+    slots, worst = [], "ok"
+    for it in spec.items:
+        row = found.rows.get(it.code)
+        if row is None:
+            slots += [Slot("t4", it.code, col, flags=["not_found"]) for col in spec.column_order]
+            continue
+        cells = [(c, row.value_offset + k) for k, c in enumerate(row.values)]
+        placed, state = assign_cells(cells, spec.column_order, header)
+        if state != "ok":
+            worst = state
+        for col in spec.column_order:
+            s = Slot("t4", it.code, col, row=row)
+            if col in placed:
+                s.cell, s.col_index = placed[col]
+            else:
+                s.flags.append("blank" if state == "ok" else "short")
+            slots.append(s)
+    return slots, worst
