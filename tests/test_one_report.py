@@ -200,12 +200,14 @@ def test_one_canonical_report_per_body_and_year_with_duplicates_listed(city):
     # the page and its PDF: exactly one of them canonical, the other its duplicate
     page, pdf = reports["/xxgk/nb/2022.html"]["report_id"], reports["/xxgk/files/2022.pdf"]["report_id"]
     assert (dups.get(page), dups.get(pdf)) in ((pdf, None), (None, page))
-    # the 2018 report: unsupported, no facts, never a cross-year predecessor
-    legacy = reports["/xxgk/nb/2018.html"]
+    # the 2018 report: unsupported (a documents row only), no facts, never a cross-year predecessor
+    (legacy,) = _q(wh, f"select status, reason, doc_sha256 from documents where source = '{base}/xxgk/nb/2018.html'")
     assert legacy["status"] == "unsupported" and legacy["reason"].startswith("pre-2019 report")
-    assert _q(wh, f"select count(*) as n from facts where report_id = '{legacy['report_id']}'") == [{"n": 0}]
-    assert _q(wh, f"select count(*) as n from cross_year_checks where prev_report_id = '{legacy['report_id']}' "
-                  f"or report_id = '{legacy['report_id']}'") == [{"n": 0}]
+    rid = legacy["doc_sha256"][:16]
+    assert "/xxgk/nb/2018.html" not in reports
+    assert _q(wh, f"select count(*) as n from facts where report_id = '{rid}'") == [{"n": 0}]
+    assert _q(wh, f"select count(*) as n from cross_year_checks where prev_report_id = '{rid}' "
+                  f"or report_id = '{rid}'") == [{"n": 0}]
     # the roundup: split into its two departments' reports, or partial with the reason
     roundup = _q(wh, f"select agency, status, reason, year from reports where source = '{base}/xxgk/nb/hb2021.html'")
     split = sorted(r["agency"] for r in roundup) == ["淮安市教育局", "淮安市财政局"]
