@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
 import subprocess
 import sys
@@ -188,7 +187,8 @@ def _served(site) -> Counter:
 
 def test_link_year_comes_from_the_text_then_the_url_but_not_from_a_dated_cms_folder():
     year_re = re.compile(r"((?:19|20)\d{2})\s*年")
-    assert link_year("洪泽区2023年政府信息公开工作年度报告", "http://a.gov.cn/art/2024/1/20/art_1.html", year_re) == 2023
+    dated = "http://a.gov.cn/art/2024/1/20/art_1.html"  # a CMS path dated when it was published
+    assert link_year("洪泽区2023年政府信息公开工作年度报告", dated, year_re) == 2023
     assert link_year("政府信息公开工作年度报告", "http://a.gov.cn/nb/2022.html", year_re) == 2022
     assert link_year("年度报告", "http://a.gov.cn/files/2021nb.pdf", year_re) == 2021
     assert link_year("年度报告", "http://a.gov.cn/nb/%E4%BA%8C2020%E5%B9%B4.html", year_re) == 2020  # 2020年, encoded
@@ -268,8 +268,8 @@ def test_an_unchanged_list_page_answers_304_and_still_yields_its_report_links(si
     assert key(second) == key(first)  # the same reports, from the list page kept with the cache
     assert {it.status for it in second.documents(("new", "changed", "unchanged"))} == {"unchanged"}
     # the site adds a report: the list page changed, fetched in full, the new link followed
-    site.set("/xxgk/nb/index.html", site.routes["/xxgk/nb/index.html"][2].replace(
-        b"</ul>", '<li><a href="/xxgk/nb/2024.html">淮安市人民政府2024年政府信息公开工作年度报告</a></li></ul>'.encode()))
+    link = '<li><a href="/xxgk/nb/2024.html">淮安市人民政府2024年政府信息公开工作年度报告</a></li></ul>'
+    site.set("/xxgk/nb/index.html", site.routes["/xxgk/nb/index.html"][2].replace(b"</ul>", link.encode()))
     site.set("/xxgk/nb/2024.html", site.routes["/xxgk/nb/2023.html"][2])
     third = crawl_source(source, store, fetcher=_fetcher(source))
     assert [it.url for it in third.documents()] == [f"{site.base}/xxgk/nb/2024.html"]

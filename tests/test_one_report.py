@@ -193,7 +193,8 @@ def test_a_failed_crawled_document_is_known_by_its_url_until_its_bytes_change(tm
     raw.write_bytes(b"%PDF-1.4 truncated")
     url = "http://a.gov.cn/files/2020.pdf"
     item = {"path": str(raw), "source": url, "raw_path": "raw/ab/broken.pdf", "origin": "a",
-            "fetched_at": "2026-01-02T03:04:05+00:00", "link_text": "某区2020年政府信息公开工作年度报告", "link_year": 2020}
+            "fetched_at": "2026-01-02T03:04:05+00:00", "link_text": "某区2020年政府信息公开工作年度报告",
+            "link_year": 2020}
     results, unchanged = extract_items([item], {}, str(wh), isolate=False)
     (res,) = results
     assert res.status == "failed" and unchanged == 0
