@@ -355,7 +355,8 @@ def quarantine(
     their source file)."""
     con = _open(warehouse)
     try:
-        rows = con.execute("SELECT source, status, reason, format, raw_path, ingested_at FROM documents "
+        rows = con.execute("SELECT source, status, reason, format, raw_path, ingested_at, origin, fetched_at, "
+                           "link_text, link_year FROM documents "
                            "WHERE status IN ('failed', 'unsupported') ORDER BY status, reason, source").fetchall()
     finally:
         con.close()
@@ -364,10 +365,12 @@ def quarantine(
             out.print("nothing in quarantine")
             return
         items = []
-        for source, _, _, _, raw_path, _ in rows:
+        for source, _, _, _, raw_path, _, origin, fetched_at, link_text, link_year in rows:
             path = warehouse / raw_path if raw_path else Path(source)
-            if path.exists():
-                items.append({"path": str(path), "source": source, "raw_path": raw_path})
+            if path.exists():  # recorded again under its source, with what the crawl knew of it
+                items.append({"path": str(path), "source": source, "raw_path": raw_path, "origin": origin,
+                              "fetched_at": fetched_at.isoformat() if fetched_at else None,
+                              "link_text": link_text, "link_year": link_year})
             else:
                 err.print(f"[yellow]{source}: its bytes are gone (no raw copy, no source file)[/]")
         res = _flow("run_flow", {"items": items, "warehouse": str(warehouse), "force": True,
@@ -378,10 +381,10 @@ def quarantine(
     if fmt is Fmt.json:
         for r in rows:
             sys.stdout.write(json.dumps(dict(zip(("source", "status", "reason", "format", "raw_path", "ingested_at"),
-                                                 r)), ensure_ascii=False, default=str) + "\n")
+                                                 r[:6])), ensure_ascii=False, default=str) + "\n")
         return
     t = Table("status", "reason", "source", "kept at", title=f"quarantine: {len(rows)} document(s)")
-    for source, status, reason, _, raw_path, _ in rows:
+    for source, status, reason, _, raw_path, *_ in rows:
         t.add_row(status, reason or "", source, raw_path or source)
     out.print(t)
 

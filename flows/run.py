@@ -92,6 +92,7 @@ def extract_items(items: list[dict], known: dict[str, str], warehouse: str, limi
         if item.get("fetched_at"):
             doc.fetched_at = dt.datetime.fromisoformat(item["fetched_at"])
         doc.origin = item.get("origin")
+        doc.link_text, doc.link_year = context.link_text, context.link_year
         if item.get("raw_path"):
             doc.raw_path = item["raw_path"]
         elif res.status in QUARANTINE and sha is not None:
@@ -337,20 +338,27 @@ def _stale_items(warehouse: str) -> list[dict]:
     except FileNotFoundError:
         return []
     try:
-        rows = con.execute("SELECT d.source, d.raw_path, d.origin, d.fetched_at FROM documents d "
+        rows = con.execute(f"SELECT {_REPARSE_COLUMNS} FROM documents d "
                            "SEMI JOIN stale_documents s ON s.doc_sha256 = d.doc_sha256").fetchall()
     finally:
         con.close()
     return _reparse_rows(rows, warehouse)
 
 
+_REPARSE_COLUMNS = "d.source, d.raw_path, d.origin, d.fetched_at, d.link_text, d.link_year"
+"""What a re-extraction needs of a documents row (`_reparse_rows`): where its bytes are and
+what the crawl knew of it (its link's text and year: the year fallback)."""
+
+
 def _reparse_rows(rows, warehouse: str) -> list[dict]:
+    """Work items from documents rows (`_REPARSE_COLUMNS`) whose bytes are still there."""
     out = []
-    for source, raw_path, origin, fetched_at in rows:
+    for source, raw_path, origin, fetched_at, link_text, link_year in rows:
         path = Path(warehouse) / raw_path if raw_path else Path(source)
         if path.exists():
             out.append({"path": str(path), "source": source, "origin": origin, "raw_path": raw_path,
-                        "fetched_at": fetched_at.isoformat() if fetched_at else None})
+                        "fetched_at": fetched_at.isoformat() if fetched_at else None,
+                        "link_text": link_text, "link_year": link_year})
     return out
 
 
@@ -405,7 +413,7 @@ def _documents_for(warehouse: str, years: list[int] | None, sources: list[str] |
     if sources:
         conds.append(f"d.origin IN ({', '.join('?' * len(sources))})")
         params += list(sources)
-    sql = ("SELECT d.source, d.raw_path, d.origin, d.fetched_at FROM documents d "
+    sql = (f"SELECT {_REPARSE_COLUMNS} FROM documents d "
            "LEFT JOIN reports r ON r.doc_sha256 = d.doc_sha256"
            + (f" WHERE {' AND '.join(conds)}" if conds else ""))
     try:

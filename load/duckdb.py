@@ -131,7 +131,12 @@ def raw_sql(root: Path, table: str) -> str:
     pattern = table_glob(root, table)
     if not glob.glob(pattern):
         return _empty_select(table)
-    if table in ("documents", "runs"):
+    if table == "documents":
+        # files written before a column was added lack it: union with the empty table of the
+        # current schema, so every column exists (null in the older rows) even before any
+        # file has it
+        return f"{_empty_select(table)} UNION ALL BY NAME SELECT * FROM read_parquet('{pattern}', union_by_name = true)"
+    if table == "runs":
         return f"SELECT * FROM read_parquet('{pattern}', union_by_name = true)"
     return (f"SELECT * FROM read_parquet('{pattern}', hive_partitioning = true, union_by_name = true, "
             "hive_types = {'data_year': INTEGER})")

@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-import os
 import re
 import subprocess
 import sys
@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from extract.crawl import Fetcher, RawStore, RegistryError, crawl_source, load_sources
+from extract.crawl import Fetcher, RawStore, RegistryError, Source, crawl_source, load_sources
+from extract.crawl.crawler import link_year, links_from
 from govsite import Site
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -169,3 +170,119 @@ def test_nightly_then_changed_report_replaces_its_facts_then_backfill_reparse(si
     last = _q("select flow, documents, ok + partial as loaded from runs order by started_at desc limit 1", wh, env,
               tmp_path)
     assert last == [{"flow": "backfill", "documents": 2, "loaded": 2}]
+
+
+# ------------------------------------------------------------------ crawl hygiene (issue 12)
+
+
+def _second(site, tmp_path):
+    reg = tmp_path / "sources.toml"
+    reg.write_text(site.sources_toml(second=True), encoding="utf-8")
+    return load_sources(reg)[1]
+
+
+def _served(site) -> Counter:
+    return Counter((p, status) for _, p, status in site.requests)
+
+
+def test_link_year_comes_from_the_text_then_the_url_but_not_from_a_dated_cms_folder():
+    year_re = re.compile(r"((?:19|20)\d{2})\s*年")
+    dated = "http://a.gov.cn/art/2024/1/20/art_1.html"  # a CMS path dated when it was published
+    assert link_year("洪泽区2023年政府信息公开工作年度报告", dated, year_re) == 2023
+    assert link_year("政府信息公开工作年度报告", "http://a.gov.cn/nb/2022.html", year_re) == 2022
+    assert link_year("年度报告", "http://a.gov.cn/files/2021nb.pdf", year_re) == 2021
+    assert link_year("年度报告", "http://a.gov.cn/nb/%E4%BA%8C2020%E5%B9%B4.html", year_re) == 2020  # 2020年, encoded
+    assert link_year("政府信息公开年报", "http://a.gov.cn/art/2024/1/20/art_1.html", year_re) is None
+    assert link_year("政府信息公开年报", "http://a.gov.cn/nb/t20240120_123.html", year_re) is None
+
+
+def test_the_default_link_pattern_skips_a_navigation_link_that_names_no_year():
+    anchors = [("http://a.gov.cn/nb/", "政府信息公开年报"),
+               ("http://a.gov.cn/nb/2023.html", "某区2023年政府信息公开工作年度报告"),
+               ("http://a.gov.cn/nb/t1.html", "某区政府信息公开工作年度报告"),
+               ("http://a.gov.cn/news/1.html", "关于召开2023年安全生产会议的通知")]
+    strict = Source("a", "http://a.gov.cn/nb/", ("a.gov.cn",))
+    assert [(lk.url, lk.year) for lk in links_from(anchors, strict)] == [("http://a.gov.cn/nb/2023.html", 2023)]
+    loose = Source("a", "http://a.gov.cn/nb/", ("a.gov.cn",), require_year=False)
+    assert [lk.url for lk in links_from(anchors, loose)] == [
+        "http://a.gov.cn/nb/", "http://a.gov.cn/nb/2023.html", "http://a.gov.cn/nb/t1.html"]
+
+
+def test_registry_require_year_must_be_a_boolean(tmp_path):
+    bad = tmp_path / "sources.toml"
+    bad.write_text('[[sources]]\nslug = "x"\nlist_url = "http://a.gov.cn/"\nallowed_domains = ["a.gov.cn"]\n'
+                   'require_year = "no"\n', encoding="utf-8")
+    with pytest.raises(RegistryError, match="`require_year` must be true or false"):
+        load_sources(bad)
+
+
+def test_the_navigation_link_to_the_list_itself_is_never_fetched(site, tmp_path):
+    source = _second(site, tmp_path)
+    rep = crawl_source(source, RawStore(tmp_path / "raw"), fetcher=_fetcher(source))
+    assert "/xxgk/nb/" not in {p for _, p, _ in site.requests}
+    assert f"{site.base}/xxgk/nb/" not in {it.url for it in rep.items}
+    assert _served(site)[("/xxgk/nb/index.html", 200)] == 1
+
+
+def test_a_dead_link_is_remembered_and_asked_again_only_after_a_week(site, tmp_path):
+    source = _second(site, tmp_path)
+    store = RawStore(tmp_path / "raw")
+    first = crawl_source(source, store, fetcher=_fetcher(source))
+    (dead,) = [it for it in first.items if it.url.endswith("/xxgk/nb/2019.html")]
+    assert dead.status == "failed" and "404" in dead.reason
+    site.requests.clear()
+    second = crawl_source(source, store, fetcher=_fetcher(source))
+    (dead,) = [it for it in second.items if it.url.endswith("/xxgk/nb/2019.html")]
+    assert dead.status == "skipped" and "dead link (HTTP 404" in dead.reason
+    assert "/xxgk/nb/2019.html" not in {p for _, p, _ in site.requests}  # not asked again
+    # a week later it is asked again (the cache says when it was last asked)
+    cache_file = tmp_path / "raw" / "http-cache" / "testsite2.json"
+    cache = json.loads(cache_file.read_text(encoding="utf-8"))
+    url = f"{site.base}/xxgk/nb/2019.html"
+    week_ago = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=7, minutes=1)
+    cache[url]["dead"]["checked_at"] = week_ago.isoformat(timespec="seconds")
+    cache_file.write_text(json.dumps(cache), encoding="utf-8")
+    site.requests.clear()
+    crawl_source(source, store, fetcher=_fetcher(source))
+    assert _served(site)[("/xxgk/nb/2019.html", 404)] == 1
+    # and once it is back, it is fetched and forgotten as dead
+    site.set("/xxgk/nb/2019.html", site.routes["/xxgk/nb/2023.html"][2])
+    cache = json.loads(cache_file.read_text(encoding="utf-8"))
+    cache[url]["dead"]["checked_at"] = week_ago.isoformat(timespec="seconds")
+    cache_file.write_text(json.dumps(cache), encoding="utf-8")
+    back = crawl_source(source, store, fetcher=_fetcher(source))
+    (item,) = [it for it in back.items if it.url == url]
+    assert item.status == "new" and "dead" not in json.loads(cache_file.read_text(encoding="utf-8"))[url]
+
+
+def test_an_unchanged_list_page_answers_304_and_still_yields_its_report_links(site, tmp_path):
+    source = _second(site, tmp_path)
+    store = RawStore(tmp_path / "raw")
+    first = crawl_source(source, store, fetcher=_fetcher(source))
+    site.requests.clear()
+    second = crawl_source(source, store, fetcher=_fetcher(source))
+    assert _served(site)[("/xxgk/nb/index.html", 304)] == 1 and _served(site)[("/xxgk/nb/index.html", 200)] == 0
+    (listing,) = [it for it in second.items if it.kind == "list"]
+    assert listing.status == "unchanged" and listing.reason.startswith("7 report links")
+    key = lambda rep: sorted((it.url, it.kind, it.title, it.year) for it in rep.items if it.kind != "list")  # noqa: E731
+    assert key(second) == key(first)  # the same reports, from the list page kept with the cache
+    assert {it.status for it in second.documents(("new", "changed", "unchanged"))} == {"unchanged"}
+    # the site adds a report: the list page changed, fetched in full, the new link followed
+    link = '<li><a href="/xxgk/nb/2024.html">淮安市人民政府2024年政府信息公开工作年度报告</a></li></ul>'
+    site.set("/xxgk/nb/index.html", site.routes["/xxgk/nb/index.html"][2].replace(b"</ul>", link.encode()))
+    site.set("/xxgk/nb/2024.html", site.routes["/xxgk/nb/2023.html"][2])
+    third = crawl_source(source, store, fetcher=_fetcher(source))
+    assert [it.url for it in third.documents()] == [f"{site.base}/xxgk/nb/2024.html"]
+
+
+def test_a_cache_from_before_list_pages_were_kept_fetches_the_list_page_in_full(site, tmp_path):
+    source = _second(site, tmp_path)
+    store = RawStore(tmp_path / "raw")
+    crawl_source(source, store, fetcher=_fetcher(source))
+    cache = store.load_cache(source.slug)
+    del cache[f"{site.base}/xxgk/nb/index.html"]["anchors"]
+    store.save_cache(source.slug, cache)
+    site.requests.clear()
+    again = crawl_source(source, store, fetcher=_fetcher(source))
+    assert _served(site)[("/xxgk/nb/index.html", 200)] == 1
+    assert len([it for it in again.items if it.kind == "report"]) == 7

@@ -86,6 +86,10 @@ class Document:
     """The crawl source's slug, or null for files ingested from disk."""
     raw_path: str | None = None
     """Where its bytes are kept in the raw store (relative to the warehouse)."""
+    link_text: str | None = None
+    """The text of the list-page link the crawler followed to it (null for files from disk)."""
+    link_year: int | None = None
+    """The year that link's text or URL names: the report's year when the document does not say."""
 
 
 @dataclass(slots=True)

@@ -10,7 +10,7 @@ import datetime as dt
 import logging
 import re
 from dataclasses import asdict, dataclass, field
-from urllib.parse import urldefrag, urljoin
+from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
 import lxml.html
 
@@ -83,16 +83,39 @@ def _links(html: str, base: str) -> list[tuple[str, str]]:
     return out
 
 
-def report_links(html: str, base: str, source: Source) -> list[Link]:
+_FILE_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
+
+
+def link_year(text: str, url: str, year_re: re.Pattern) -> int | None:
+    """The year a report link names: `year_re` on its text, then on its (decoded) URL, then a
+    bare year in the URL's file name (`…/2023.html`, `2023nb.pdf`; not the dated folders of
+    CMS paths such as `/art/2024/1/20/`, which tell when it was published)."""
+    m = year_re.search(text) or year_re.search(unquote(url))
+    if m is None:
+        name = urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
+        m = _FILE_YEAR.search(unquote(name))
+    return int(m.group(1)) if m else None
+
+
+def links_from(anchors: list[tuple[str, str]], source: Source) -> list[Link]:
+    """The report links among a list page's anchors (absolute URL, text): the text matches
+    `link_pattern` and, unless `require_year` is off, the text or URL names a year (a
+    link titled just 政府信息公开年报 is the column's own navigation)."""
     pattern, year_re = re.compile(source.link_pattern), re.compile(source.year_pattern)
     out, seen = [], set()
-    for url, text in _links(html, base):
+    for url, text in anchors:
         if url in seen or not pattern.search(text):
             continue
+        year = link_year(text, url, year_re)
+        if year is None and source.require_year:
+            continue
         seen.add(url)
-        m = year_re.search(text) or year_re.search(url)
-        out.append(Link(url, text, int(m.group(1)) if m else None))
+        out.append(Link(url, text, year))
     return out
+
+
+def report_links(html: str, base: str, source: Source) -> list[Link]:
+    return links_from(_links(html, base), source)
 
 
 def attachment_links(html: str, base: str, source: Source) -> list[str]:
@@ -123,16 +146,15 @@ def crawl_source(source: Source, store: RawStore, years: set[int] | None = None,
         links: list[Link] = []
         seen: set[str] = set()
         for n, page in enumerate(source.list_pages()):
-            res = fetcher.get(page)
-            if res.status != "ok":
-                if n == 0 or res.status != "failed" or "404" not in (res.reason or ""):
-                    report.items.append(CrawlItem(source.slug, page, "list", res.status, reason=res.reason,
-                                                  fetched_at=_now()))
+            anchors, item = _list_page(fetcher, cache, source.slug, page)
+            if anchors is None:
+                if n == 0 or item.status != "failed" or "404" not in (item.reason or ""):
+                    report.items.append(item)
                 break
-            found = [lk for lk in report_links(decode_text(res.content), res.final_url or page, source)
-                     if lk.url not in seen]
-            report.items.append(CrawlItem(source.slug, page, "list", "ok", fetched_at=_now(),
-                                          reason=f"{len(found)} report links"))
+            found = [lk for lk in links_from(anchors, source) if lk.url not in seen]
+            item.reason = f"{len(found)} report links" + (" (list page unchanged)" if item.status == "unchanged"
+                                                          else "")
+            report.items.append(item)
             if not found:
                 break
             for lk in found:
@@ -159,6 +181,45 @@ def crawl_source(source: Source, store: RawStore, years: set[int] | None = None,
         if not dry_run:
             store.save_cache(source.slug, cache)
     return report
+
+
+def _list_page(fetcher: Fetcher, cache: dict, slug: str, url: str) -> tuple[list | None, CrawlItem]:
+    """A list page's anchors [(absolute URL, text)], fetched conditionally: on a 304 the
+    anchors kept from the last crawl (with the page's validators in the cache). None when
+    the page could not be read (the item says why)."""
+    prev = cache.get(url, {})
+    kept = prev.get("anchors")
+    res = fetcher.get(url, prev.get("etag"), prev.get("last_modified")) if kept is not None else fetcher.get(url)
+    if res.status == "not_modified" and kept is not None:
+        return [tuple(a) for a in kept], CrawlItem(slug, url, "list", "unchanged", fetched_at=prev.get("fetched_at"))
+    if res.status == "not_modified":  # validators without anchors (an older cache): fetch in full
+        res = fetcher.get(url)
+    if res.status != "ok":
+        return None, CrawlItem(slug, url, "list", res.status, reason=res.reason, fetched_at=_now())
+    anchors = _links(decode_text(res.content), res.final_url or url)
+    cache[url] = {**prev, "etag": res.etag, "last_modified": res.last_modified, "anchors": anchors,
+                  "fetched_at": _now()}
+    return anchors, CrawlItem(slug, url, "list", "ok", fetched_at=cache[url]["fetched_at"])
+
+
+DEAD_STATUSES = (404, 410)
+DEAD_RETRY = dt.timedelta(days=7)
+"""A link that answered 404 or 410 is not asked again for this long."""
+
+
+def _dead_skip(prev: dict) -> str | None:
+    """The reason to skip a link remembered as dead and not yet due for a retry, else None."""
+    dead = prev.get("dead")
+    if not dead:
+        return None
+    try:
+        due = dt.datetime.fromisoformat(dead["checked_at"]) + DEAD_RETRY
+    except (KeyError, TypeError, ValueError):
+        return None  # a damaged entry: ask again
+    if dt.datetime.now(dt.timezone.utc) >= due:
+        return None
+    return (f"dead link ({dead.get('reason', 'gone')} since {dead.get('since', '?')[:10]}): "
+            f"not asked again before {due:%Y-%m-%d}")
 
 
 def _report(source: Source, fetcher: Fetcher, store: RawStore, cache: dict, lk: Link, dry_run: bool,
@@ -201,8 +262,17 @@ def _report(source: Source, fetcher: Fetcher, store: RawStore, cache: dict, lk: 
 def _fetch_into(fetcher: Fetcher, store: RawStore, cache: dict, slug: str, url: str, kind: str,
                 year: int | None, title: str | None) -> tuple[CrawlItem, bytes | None]:
     prev = cache.get(url, {})
+    dead = _dead_skip(prev)
+    if dead is not None:
+        log.info("skip %s: %s", url, dead)
+        return CrawlItem(slug, url, kind, "skipped", reason=dead, year=year, title=title), None
     res = fetcher.get(url, prev.get("etag"), prev.get("last_modified"))
     now = _now()
+    if res.http_status in DEAD_STATUSES:  # remembered: asked again after DEAD_RETRY
+        since = (prev.get("dead") or {}).get("since", now)
+        cache[url] = {**prev, "dead": {"reason": f"HTTP {res.http_status}", "since": since, "checked_at": now}}
+    elif res.status in ("ok", "not_modified") and "dead" in prev:
+        cache[url] = prev = {k: v for k, v in prev.items() if k != "dead"}
     if res.status == "not_modified" and prev.get("sha256"):
         path = store.find(prev["sha256"])
         if path is not None:

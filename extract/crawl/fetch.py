@@ -32,6 +32,8 @@ class FetchResult:
     content_type: str | None = None
     reason: str | None = None
     attempts: int = 0
+    http_status: int | None = None
+    """The final response's HTTP status code (None when no response came)."""
 
 
 @dataclass
@@ -134,12 +136,12 @@ class Fetcher:
                         return FetchResult(url, "redirect", final_url=urljoin(current, r.headers["location"]))
                     if r.status_code == 304:
                         return FetchResult(url, "not_modified", final_url=current, etag=etag,
-                                           last_modified=last_modified, attempts=attempt)
+                                           last_modified=last_modified, attempts=attempt, http_status=304)
                     if r.status_code >= 500:
                         raise _Retry(f"HTTP {r.status_code}")
                     if r.status_code >= 400:
                         return FetchResult(url, "failed", final_url=current, attempts=attempt,
-                                           reason=f"HTTP {r.status_code} (not retried)")
+                                           reason=f"HTTP {r.status_code} (not retried)", http_status=r.status_code)
                     declared = r.headers.get("content-length")
                     if declared and declared.isdigit() and int(declared) > self.max_bytes:
                         return self._skip(url, f"{current}: {int(declared)} bytes exceeds max_bytes={self.max_bytes}")
@@ -151,7 +153,8 @@ class Fetcher:
                         chunks.append(chunk)
                     return FetchResult(url, "ok", final_url=current, content=b"".join(chunks),
                                        etag=r.headers.get("etag"), last_modified=r.headers.get("last-modified"),
-                                       content_type=r.headers.get("content-type"), attempts=attempt)
+                                       content_type=r.headers.get("content-type"), attempts=attempt,
+                                       http_status=r.status_code)
             except (_Retry, httpx.TimeoutException, httpx.TransportError) as exc:
                 reason = str(exc) if isinstance(exc, _Retry) else f"{type(exc).__name__}"
                 if attempt > self.retries:

@@ -9,6 +9,8 @@
     max_pages = 10
     link_pattern = "年度报告|年报"                   # regex on the link text (or title)
     year_pattern = "(20\\d{2})\\s*年"                # regex whose group 1 is the year (text, else URL)
+    require_year = true                              # a link must name its year (text or URL): not
+                                                     # the column's own 政府信息公开年报 nav link
     allowed_domains = ["www.hongze.gov.cn"]          # nothing else is fetched, redirects included
     rate = 2.0                                       # requests per second per host
     concurrency = 1
@@ -33,7 +35,7 @@ class RegistryError(XxgkError):
 
 
 _KEYS = {"slug", "body", "list_url", "page_url", "page_start", "max_pages", "link_pattern", "year_pattern",
-         "allowed_domains", "rate", "concurrency", "attachments", "max_bytes", "timeout"}
+         "require_year", "allowed_domains", "rate", "concurrency", "attachments", "max_bytes", "timeout"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +49,9 @@ class Source:
     max_pages: int = 10
     link_pattern: str = "年度报告|年报"
     year_pattern: str = r"((?:19|20)\d{2})\s*年"
+    require_year: bool = True
+    """Only links whose text or URL names a year are reports (a link titled just
+    政府信息公开年报 is the column's own navigation, not a report)."""
     rate: float = 2.0
     concurrency: int = 1
     attachments: str | None = r"\.(?:pdf|docx?|wps)(?:$|\?)"
@@ -102,6 +107,8 @@ def load_sources(path: Path) -> list[Source]:
                     re.compile(e[key])
                 except re.error as exc:
                     _fail(path, where, f"`{key}` is not a valid regular expression ({exc})")
+        if "require_year" in e and not isinstance(e["require_year"], bool):
+            _fail(path, where, "`require_year` must be true or false")
         if "page_url" in e and "{n}" not in e["page_url"]:
             _fail(path, where, "`page_url` needs a {n} placeholder for the page number")
         for key, typ in (("rate", (int, float)), ("concurrency", int), ("max_pages", int), ("page_start", int),
