@@ -187,6 +187,7 @@ def build_result(doc: RawDocument, sha256: str, source: str, size: int, template
         pages=doc.pages,
         n_facts=len(facts), n_checks_failed=sum(1 for c in checks if c.passed is False),
         parser_version=PARSER_VERSION, extracted_at=_now(), body_id=body.body_id,
+        cells_read=sum(1 for f in facts if f.value is not None or f.blank),
     )
     document = Document(doc_sha256=sha256, source=source, format=doc.format, size=size, status=status,
                         reason=reason, parser_version=PARSER_VERSION, ingested_at=_now())

@@ -70,6 +70,9 @@ class Report:
     extracted_at: dt.datetime | None = None
     body_id: str | None = None
     """The issuing body (transform/bodies.py): `<GB/T 2260 code>-<canonical name>`."""
+    cells_read: int = 0
+    """Cells with a value or read as blank (not missing, unreadable or not found): ranks
+    copies of one report (load/duckdb.py, the canonical report)."""
 
 
 @dataclass(slots=True)
