@@ -130,11 +130,11 @@ def table_problems(facts: list[Fact], checks: list[CheckResult], found: set[str]
     lost = sorted({f"{f.table}.{f.item}" for f in facts if "not_found" in f.flags and f.table not in missing_codes})
     if lost:
         problems.append(f"rows not found: {', '.join(lost[:8])}" + (" …" if len(lost) > 8 else ""))
-    if missing_tables:
-        problems.append(f"{MISSING_REASON} ({', '.join(TABLE_NAMES[t] for t in missing_tables)})")
-    elif facts and all(f.value is None for f in facts if "not_found" not in f.flags):
+    if facts and all(f.value is None for f in facts if "not_found" not in f.flags):
         # blank usually means zero, but a report with no value at all is an empty form
         problems.append("every table cell is blank (an empty form: no values reported)")
+    if missing_tables:
+        problems.append(f"{MISSING_REASON} ({', '.join(TABLE_NAMES[t] for t in missing_tables)})")
     unreadable = [f for f in facts if {"unreadable", "ambiguous"} & set(f.flags)]
     if unreadable:
         problems.append(f"{len(unreadable)} cells unreadable")
