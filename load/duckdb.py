@@ -109,7 +109,7 @@ DERIVED_VIEWS: dict[str, str] = {
     # column); 表二 in_force of Y = in_force of Y−1 + issued − repealed (2021 format).
     # Canonical reports only: never a duplicate, a yearless or a pre-2019 report
     "cross_year_checks": """
-        WITH body AS (SELECT report_id, body_id, agency, region_code, year FROM reports WHERE canonical),
+        WITH body AS (SELECT report_id, body_id, agency, region_code, year FROM reports WHERE canonical AND year >= 2019),
         v AS (SELECT f.report_id, f."table", f.item, f."column", coalesce(f.value, 0) AS value FROM facts f
               WHERE (f."table" = 't3' AND f.item IN ('carried_over', 'carried_forward'))
                  OR (f."table" = 't2' AND f.item IN ('rules', 'normative_docs') AND f."column" IN ('issued', 'repealed', 'in_force')))
