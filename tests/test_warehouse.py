@@ -128,3 +128,21 @@ def test_an_analysts_open_connection_neither_blocks_a_load_nor_sees_a_half_built
     assert fresh.execute("SELECT count(*) FROM reports").fetchone()[0] == len(docs)
     fresh.close()
     assert not list(tmp_path.glob(".*.tmp*"))
+
+
+def test_reports_written_before_body_id_existed_read_it_as_null_and_are_not_counted(tmp_path):
+    import pyarrow.parquet as pq
+
+    from load.duckdb import refresh_views
+
+    load_results(tmp_path, [process_file(SEED)])
+    for path in (tmp_path / "reports").rglob("*.parquet"):
+        table = pq.read_table(path)
+        pq.write_table(table.drop_columns(["body_id", "cells_read"]), path)
+    refresh_views(tmp_path)
+    con = connect_readonly(tmp_path)
+    try:
+        assert con.execute("select body_id, cells_read, canonical from reports").fetchall() == [(None, None, False)]
+        assert con.execute("select count(*) from report_metrics").fetchall() == [(0,)]
+    finally:
+        con.close()
