@@ -30,7 +30,7 @@ from extract import PARSER_VERSION  # noqa: E402
 from load import compact_warehouse, connect_readonly, load_results  # noqa: E402
 from transform.checks import facts_to_checks  # noqa: E402
 from transform.records import CheckResult, Document, ExtractionResult, Fact, Report  # noqa: E402
-from transform.region import resolve  # noqa: E402
+from transform.bodies import resolve_body  # noqa: E402
 from transform.templates import load_templates  # noqa: E402
 
 YEARS = range(2019, 2026)
@@ -70,7 +70,8 @@ def make_results(n_reports: int, seed: int = 1):
     now = dt.datetime.now(dt.timezone.utc)
     k = 0
     for body in chosen:
-        region = resolve(body.name)
+        ref = resolve_body(body.name)
+        region = ref.region
         for year in YEARS:
             if k >= n_reports:
                 return
@@ -88,7 +89,8 @@ def make_results(n_reports: int, seed: int = 1):
             status = "partial" if failed else "ok"
             rep = Report(rid, sha, f"/corpus/{sha}.pdf", "pdf", status, None, tmpl, year, body.name, published,
                          region.name, region.code, region.level, region.body_type, 6, len(facts), failed,
-                         PARSER_VERSION, now)
+                         PARSER_VERSION, now, body_id=ref.body_id,
+                         cells_read=sum(1 for f in facts if f.value is not None or f.blank))
             doc = Document(sha, rep.source, "pdf", 250_000, status, None, PARSER_VERSION, now)
             yield ExtractionResult(doc, rep, facts, checks)
             k += 1

@@ -404,7 +404,7 @@ def compact(warehouse: WarehouseOpt = Path("warehouse")) -> None:
 
 @app.command()
 def query(
-    sql: Annotated[str, typer.Argument(help="SQL over the views: documents, reports, facts, checks, t3_wide, report_metrics, failed_checks, cross_year_checks, late_reports, stale_documents.")],
+    sql: Annotated[str, typer.Argument(help="SQL over the views: documents, reports, facts, checks, t3_wide, report_metrics, failed_checks, cross_year_checks, late_reports, duplicates, bodies, stale_documents.")],
     warehouse: WarehouseOpt = Path("warehouse"),
     fmt: Annotated[Fmt, typer.Option("--format", "-f", help="Output format (parquet needs --output).")] = Fmt.table,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the result to this file instead of the terminal.")] = None,

@@ -27,10 +27,10 @@ OTHER_VIEWS = ("runs",)
 """`runs`: one summary row per flow run (crawl, run, nightly, backfill)."""
 
 DERIVED_VIEWS: dict[str, str] = {
-    # 表三 wide: one row per report and applicant column, one column per item; the 2021
-    # （六） rows are also summed into `other` so both versions compare.
+    # 表三 wide: one row per canonical report and applicant column, one column per item; the
+    # 2021 （六） rows are also summed into `other` so both versions compare.
     "t3_wide": """
-        SELECT report_id, year, "column" AS applicant,
+        SELECT f.report_id, r.body_id, f.year, f."column" AS applicant,
           max(value) FILTER (WHERE item = 'new_received') AS new_received,
           max(value) FILTER (WHERE item = 'carried_over') AS carried_over,
           max(value) FILTER (WHERE item = 'granted') AS granted,
@@ -42,9 +42,11 @@ DERIVED_VIEWS: dict[str, str] = {
           sum(value) FILTER (WHERE item = 'other' OR item LIKE 'other.%') AS other,
           max(value) FILTER (WHERE item = 'total_processed') AS total_processed,
           max(value) FILTER (WHERE item = 'carried_forward') AS carried_forward
-        FROM facts WHERE "table" = 't3' GROUP BY ALL""",
+        FROM facts f JOIN reports r ON r.report_id = f.report_id AND r.canonical
+        WHERE f."table" = 't3' GROUP BY ALL""",
     "report_metrics": """
-        SELECT r.report_id, r.agency, r.region_name, r.region_code, r.level, r.body_type, r.year, r.template, r.status,
+        SELECT r.report_id, r.agency, r.body_id, r.region_name, r.region_code, r.level, r.body_type, r.year,
+          r.template, r.status,
           w.new_received AS applications_received,
           w.total_processed,
           (coalesce(w.granted, 0) + coalesce(w.partially_granted, 0)) / nullif(w.total_processed, 0) AS disclosure_rate,
@@ -70,46 +72,73 @@ DERIVED_VIEWS: dict[str, str] = {
                      coalesce(sum(value) FILTER (WHERE "column" = 'corrected'), 0) AS corrected,
                      coalesce(sum(value) FILTER (WHERE "column" = 'other'), 0) AS other
                    FROM facts WHERE "table" = 't4' AND item LIKE 'litigation_%' GROUP BY report_id) lt
-               ON lt.report_id = r.report_id""",
+               ON lt.report_id = r.report_id
+        WHERE r.canonical""",
     "failed_checks": """
-        SELECT r.agency, c.* EXCLUDE (data_year, batch_id)
-        FROM checks c JOIN reports r USING (report_id) WHERE c.passed = false""",
-    # identity 5: 表三 carried_over of year Y = carried_forward of Y−1 (same body, per
-    # column); 表二 in_force of Y = in_force of Y−1 + issued − repealed (2021 format)
+        SELECT r.body_id, r.agency, c.* EXCLUDE (data_year, batch_id)
+        FROM checks c JOIN reports r USING (report_id) WHERE c.passed = false AND r.canonical""",
+    # reports that are not canonical: the canonical one they duplicate, and whether every
+    # cell agrees with it (blank = 0; a cell only one of them has disagrees)
+    "duplicates": """
+        WITH pairs AS (SELECT report_id, duplicate_of FROM reports WHERE duplicate_of IS NOT NULL),
+        v AS (SELECT report_id, "table", item, "column", CASE WHEN blank THEN 0 ELSE value END AS value
+              FROM facts WHERE report_id IN (SELECT report_id FROM pairs UNION SELECT duplicate_of FROM pairs)),
+        dv AS (SELECT p.report_id, v."table", v.item, v."column", v.value FROM pairs p JOIN v USING (report_id)),
+        cv AS (SELECT p.report_id, v."table", v.item, v."column", v.value
+               FROM pairs p JOIN v ON v.report_id = p.duplicate_of),
+        agree AS (
+          SELECT coalesce(dv.report_id, cv.report_id) AS report_id,
+                 bool_and(dv.report_id IS NOT NULL AND cv.report_id IS NOT NULL
+                          AND dv.value IS NOT DISTINCT FROM cv.value) AS values_agree
+          FROM dv FULL JOIN cv ON dv.report_id = cv.report_id AND dv."table" = cv."table"
+                              AND dv.item = cv.item AND dv."column" = cv."column"
+          GROUP BY 1)
+        SELECT r.report_id, r.duplicate_of, r.body_id, r.year, r.agency, r.status, r.format, r.source, r.published,
+               c.status AS canonical_status, c.source AS canonical_source, c.published AS canonical_published,
+               coalesce(a.values_agree, false) AS values_agree
+        FROM reports r JOIN reports c ON c.report_id = r.duplicate_of
+        LEFT JOIN agree a ON a.report_id = r.report_id""",
+    # every issuing body: the names it printed, its division, the years it has a canonical report for
+    "bodies": """
+        SELECT body_id, list_sort(list(DISTINCT agency)) AS names, any_value(region_name) AS region,
+               any_value(region_code) AS region_code, any_value(level) AS level, any_value(body_type) AS kind,
+               list_sort(list(DISTINCT year) FILTER (WHERE canonical)) AS years_reported,
+               count(*) FILTER (WHERE canonical) AS reports, count(*) FILTER (WHERE NOT canonical) AS other_copies
+        FROM reports WHERE body_id IS NOT NULL GROUP BY body_id""",
+    # identity 5: 表三 carried_over of year Y = carried_forward of Y−1 (same body_id, per
+    # column); 表二 in_force of Y = in_force of Y−1 + issued − repealed (2021 format).
+    # Canonical reports only: never a duplicate, a yearless or a pre-2019 report
     "cross_year_checks": """
-        WITH body AS (
-          SELECT report_id, coalesce(region_code, '') || '|' || agency AS body_key, agency, region_code, year
-          FROM reports WHERE agency IS NOT NULL AND year IS NOT NULL
-          QUALIFY row_number() OVER (PARTITION BY body_key, year ORDER BY published DESC NULLS LAST, report_id) = 1),
+        WITH body AS (SELECT report_id, body_id, agency, region_code, year FROM reports WHERE canonical AND year >= 2019),
         v AS (SELECT f.report_id, f."table", f.item, f."column", coalesce(f.value, 0) AS value FROM facts f
               WHERE (f."table" = 't3' AND f.item IN ('carried_over', 'carried_forward'))
                  OR (f."table" = 't2' AND f.item IN ('rules', 'normative_docs') AND f."column" IN ('issued', 'repealed', 'in_force')))
-        SELECT cur.agency, cur.region_code, cur.year, 't3_carry_over' AS rule, 't3' AS "table",
+        SELECT cur.body_id, cur.agency, cur.region_code, cur.year, 't3_carry_over' AS rule, 't3' AS "table",
                c."column" AS scope, c.value AS lhs, p.value AS rhs, c.value - p.value AS difference,
                c.value = p.value AS passed, cur.report_id, prev.report_id AS prev_report_id
-        FROM body cur JOIN body prev ON prev.body_key = cur.body_key AND prev.year = cur.year - 1
+        FROM body cur JOIN body prev ON prev.body_id = cur.body_id AND prev.year = cur.year - 1
         JOIN v c ON c.report_id = cur.report_id AND c."table" = 't3' AND c.item = 'carried_over'
         JOIN v p ON p.report_id = prev.report_id AND p."table" = 't3' AND p.item = 'carried_forward' AND p."column" = c."column"
         UNION ALL
-        SELECT cur.agency, cur.region_code, cur.year, 't2_in_force' AS rule, 't2' AS "table",
+        SELECT cur.body_id, cur.agency, cur.region_code, cur.year, 't2_in_force' AS rule, 't2' AS "table",
                c.item AS scope, c.value AS lhs, p.value + i.value - r.value AS rhs,
                c.value - (p.value + i.value - r.value) AS difference,
                c.value = p.value + i.value - r.value AS passed, cur.report_id, prev.report_id AS prev_report_id
-        FROM body cur JOIN body prev ON prev.body_key = cur.body_key AND prev.year = cur.year - 1
+        FROM body cur JOIN body prev ON prev.body_id = cur.body_id AND prev.year = cur.year - 1
         JOIN v c ON c.report_id = cur.report_id AND c."table" = 't2' AND c."column" = 'in_force'
         JOIN v i ON i.report_id = cur.report_id AND i."table" = 't2' AND i.item = c.item AND i."column" = 'issued'
         JOIN v r ON r.report_id = cur.report_id AND r."table" = 't2' AND r.item = c.item AND r."column" = 'repealed'
         JOIN v p ON p.report_id = prev.report_id AND p."table" = 't2' AND p.item = c.item AND p."column" = 'in_force'""",
     # 条例 第四十九、五十条: departments publish by 31 January, governments' consolidated
     # reports by 31 March of the following year (a body of unknown kind: 31 March, so
-    # that only certainly late reports are listed)
+    # that only certainly late reports are listed); canonical reports only
     "late_reports": """
-        SELECT report_id, agency, region_code, level, body_type, year, published,
+        SELECT report_id, body_id, agency, region_code, level, body_type, year, published,
                make_date(year + 1, CASE WHEN body_type = 'department' THEN 1 ELSE 3 END, 31) AS deadline,
                date_diff('day', make_date(year + 1, CASE WHEN body_type = 'department' THEN 1 ELSE 3 END, 31),
                          published) AS days_late
         FROM reports
-        WHERE published IS NOT NULL AND year IS NOT NULL
+        WHERE canonical AND published IS NOT NULL AND year IS NOT NULL
           AND published > make_date(year + 1, CASE WHEN body_type = 'department' THEN 1 ELSE 3 END, 31)""",
     # documents (reports and failed ones alike) handled by an older parser:
     # `xxgk run --stale` re-extracts them
@@ -123,6 +152,8 @@ DERIVED_VIEWS: dict[str, str] = {
 
 def _empty_select(table: str) -> str:
     cols = ", ".join(f'CAST(NULL AS {_DUCK[f.type]}) AS "{f.name}"' for f in SCHEMAS[table])
+    if table == "reports":  # its hive partition column
+        cols += ", CAST(NULL AS INTEGER) AS data_year"
     return f"SELECT {cols} WHERE false"
 
 
@@ -138,9 +169,21 @@ def raw_sql(root: Path, table: str) -> str:
         return f"{_empty_select(table)} UNION ALL BY NAME SELECT * FROM read_parquet('{pattern}', union_by_name = true)"
     if table == "runs":
         return f"SELECT * FROM read_parquet('{pattern}', union_by_name = true)"
-    return (f"SELECT * FROM read_parquet('{pattern}', hive_partitioning = true, union_by_name = true, "
-            "hive_types = {'data_year': INTEGER})")
+    sql = (f"SELECT * FROM read_parquet('{pattern}', hive_partitioning = true, union_by_name = true, "
+           "hive_types = {'data_year': INTEGER})")
+    if table == "reports":
+        # files written before a column was added (body_id, cells_read) read it as null
+        sql = f"{sql} UNION ALL BY NAME {_empty_select(table)}"
+    return sql
 
+
+CANONICAL_ORDER = """status = 'ok' DESC, published DESC NULLS LAST, cells_read DESC NULLS LAST,
+                   seen_at DESC NULLS LAST, report_id"""
+"""Which of several reports of one body and year is canonical (the first in this order):
+`ok` over `partial`; then the newer publication (a corrected or re-uploaded report
+replaces the earlier one); then more cells read (the same report as an HTML page and
+as its PDF attachment: the better read copy); then the later fetched (else ingested);
+then the lowest report_id, so the choice never depends on load order."""
 
 CURRENT = {
     # the committed version of each document: its row with the highest batch id
@@ -150,15 +193,29 @@ CURRENT = {
     "_current": """SELECT doc_sha256, max(batch_id) AS batch_id FROM (
         SELECT arg_max(doc_sha256, batch_id) AS doc_sha256, max(batch_id) AS batch_id
         FROM _raw_documents GROUP BY source) GROUP BY 1""",
-    "reports": """SELECT r.* FROM _raw_reports r
-        SEMI JOIN _current d ON r.doc_sha256 = d.doc_sha256 AND r.batch_id = d.batch_id""",
+    # a report with no year is stored under data_year=0: the views show a null year, never 0
     # report_id is the first 16 hex digits of the document's SHA-256: no need to read reports
-    "facts": """SELECT f.*, f.data_year AS year FROM _raw_facts f
+    "facts": """SELECT f.* REPLACE (nullif(f.data_year, 0) AS data_year), nullif(f.data_year, 0) AS year
+        FROM _raw_facts f
         SEMI JOIN (SELECT left(doc_sha256, 16) AS report_id, batch_id FROM _current) r
         ON f.report_id = r.report_id AND f.batch_id = r.batch_id""",
-    "checks": """SELECT c.*, c.data_year AS year FROM _raw_checks c
+    "checks": """SELECT c.* REPLACE (nullif(c.data_year, 0) AS data_year), nullif(c.data_year, 0) AS year
+        FROM _raw_checks c
         SEMI JOIN (SELECT left(doc_sha256, 16) AS report_id, batch_id FROM _current) r
         ON c.report_id = r.report_id AND c.batch_id = r.batch_id""",
+    # one canonical report per (body_id, year) among reports that know both (CANONICAL_ORDER);
+    # the others name it in duplicate_of
+    "reports": """WITH cur AS (
+          SELECT r.* REPLACE (nullif(r.data_year, 0) AS data_year) FROM _raw_reports r
+          SEMI JOIN _current d ON r.doc_sha256 = d.doc_sha256 AND r.batch_id = d.batch_id),
+        seen AS (SELECT doc_sha256, max(coalesce(fetched_at, ingested_at)) AS seen_at FROM documents GROUP BY 1),
+        ranked AS (
+          SELECT cur.*, CASE WHEN cur.body_id IS NOT NULL AND cur.year IS NOT NULL THEN
+                   first_value(cur.report_id) OVER (PARTITION BY cur.body_id, cur.year ORDER BY {order}) END AS first_id
+          FROM cur LEFT JOIN seen USING (doc_sha256))
+        SELECT * EXCLUDE (first_id), coalesce(first_id = report_id, false) AS canonical,
+               CASE WHEN first_id <> report_id THEN first_id END AS duplicate_of
+        FROM ranked""".replace("{order}", CANONICAL_ORDER),
 }
 
 

@@ -37,3 +37,26 @@ def prefect_env(tmp_path_factory):
     yield {**os.environ, "PREFECT_HOME": str(home), "PREFECT_API_URL": server.api_url,
            "PREFECT_LOGGING_LEVEL": "WARNING"}
     server.stop()
+
+
+AGGREGATE_VIEWS = ("report_metrics", "t3_wide", "failed_checks", "late_reports")
+
+
+def assert_one_report_per_body_year(warehouse) -> None:
+    """The issue's query returns nothing: every aggregate view counts one report per
+    (body_id, year), and `reports` marks exactly one canonical among them."""
+    from load import connect_readonly
+
+    con = connect_readonly(warehouse)
+    try:
+        assert con.execute("select body_id, year, count(*) from report_metrics group by all "
+                           "having count(*) > 1").fetchall() == []
+        for view in AGGREGATE_VIEWS:
+            assert con.execute(f"select body_id, year, count(distinct report_id) from {view} group by all "
+                               "having count(distinct report_id) > 1").fetchall() == [], view
+        assert con.execute("select count(*) from cross_year_checks c join reports r using (report_id) "
+                           "where not r.canonical").fetchall() == [(0,)]
+        assert con.execute("select body_id, year from reports where canonical group by all "
+                           "having count(*) > 1").fetchall() == []
+    finally:
+        con.close()

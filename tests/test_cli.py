@@ -75,6 +75,10 @@ def test_run_flow_loads_good_documents_records_bad_ones_and_is_idempotent(tmp_pa
     st = subprocess.run(cmd + ["query", "select status, count(*) from documents group by 1 order by 1", "-w", str(wh),
                                "--format", "csv"], capture_output=True, text=True, cwd=ROOT, env=env)
     assert st.stdout.splitlines()[1:] == ["failed,1", "ok,3", "partial,1"]
+    dup = subprocess.run(cmd + ["query", "select body_id, year, count(*) from report_metrics group by all "
+                                "having count(*) > 1", "-w", str(wh), "--format", "csv"],
+                         capture_output=True, text=True, cwd=ROOT, env=env)
+    assert dup.returncode == 0 and dup.stdout.splitlines()[1:] == []
 
 
 def test_serve_print_shows_the_nightly_deployment_on_a_shanghai_cron(tmp_path):

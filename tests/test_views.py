@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from conftest import REAL, SEED
+from conftest import REAL, SEED, assert_one_report_per_body_year
 from flows.cli import app
 from load import connect_readonly, load_results
 from test_sample_corpus import gen
@@ -69,6 +69,7 @@ def test_cross_year_checks_compare_carry_over_and_rules_in_force_between_consecu
     assert got == expected
     assert any(not passed for *_, passed in expected.values())  # a real carry-over mismatch is reported
     assert rows(tmp_path / "wh", "select count(*) from cross_year_checks where year = 2022") == [(0,)]
+    assert_one_report_per_body_year(tmp_path / "wh")
 
 
 def test_failed_checks_show_a_broken_identity_with_its_difference(tmp_path):
@@ -105,6 +106,7 @@ def test_report_metrics_by_hand_on_the_seed_and_real_reports(tmp_path):
     assert m["中卫市机关事务服务中心"][:2] == (0, 0) and m["中卫市机关事务服务中心"][2] is None
     assert m["平潭综合实验区"][1] == 81 and abs(m["平潭综合实验区"][2] - 42 / 81) < 1e-12
     assert m["淮安市洪泽区人民政府"][1:] == (95, pytest.approx(59 / 95), "320813")
+    assert_one_report_per_body_year(tmp_path)
 
 
 @pytest.mark.slow
@@ -141,6 +143,7 @@ def test_compact_merges_files_and_keeps_every_current_row(tmp_path):
     assert res.exit_code == 0, res.output
     assert rows(tmp_path, "select report_id, \"table\", item, \"column\", value from facts order by all") == before
     assert len(list((tmp_path / "documents").glob("*.parquet"))) == 1
+    assert_one_report_per_body_year(tmp_path)
     assert rows(tmp_path, "select count(distinct batch_id) from _raw_facts") == [(1,)]
 
 
@@ -207,6 +210,7 @@ def test_a_load_killed_mid_write_leaves_the_previous_data_and_a_rerun_completes_
     load_results(wh, [process_file(p) for p in REAL])  # re-running completes it
     assert rows(wh, "select count(*) from facts") == [(198 + 200 + 186 + 198,)]
     assert rows(wh, "select count(*) from _raw_facts") == [(198 + 200 + 186 + 198,)]
+    assert_one_report_per_body_year(wh)
 
 
 def test_quarantine_lists_failed_documents_with_reason_and_where_they_are_kept(tmp_path):

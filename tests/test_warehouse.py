@@ -6,7 +6,7 @@ from pathlib import Path
 
 import duckdb
 
-from conftest import REAL, SEED
+from conftest import REAL, SEED, assert_one_report_per_body_year
 from load import connect_readonly, load_results
 from load.parquet import clean_temporaries
 from transform.pipeline import process_file
@@ -29,6 +29,7 @@ def test_reloading_the_same_documents_leaves_the_same_rows(tmp_path):
     load_results(tmp_path, [process_file(p) for p in docs])
     assert counts(tmp_path) == first
     assert first["reports"] == 4 and first["facts"] == 198 + 186 + 200 + 198
+    assert_one_report_per_body_year(tmp_path)
 
 
 def test_corrupt_file_is_a_failed_document_and_the_rest_load(tmp_path):
@@ -48,6 +49,10 @@ def test_corrupt_file_is_a_failed_document_and_the_rest_load(tmp_path):
 def test_views_are_queryable_on_an_empty_warehouse(tmp_path):
     load_results(tmp_path, [])
     assert counts(tmp_path) == {"documents": 0, "reports": 0, "facts": 0, "checks": 0}
+    assert_one_report_per_body_year(tmp_path)
+    con = connect_readonly(tmp_path)
+    for view in ("duplicates", "bodies", "cross_year_checks", "late_reports", "t3_wide"):
+        assert con.execute(f"select count(*) from {view}").fetchall() == [(0,)], view
 
 
 def test_query_connection_is_read_only(tmp_path):
@@ -74,6 +79,7 @@ def test_report_metrics_on_real_reports(tmp_path):
     m = dict(con.sql("select agency, disclosure_rate from report_metrics").fetchall())
     assert abs(m["平潭综合实验区"] - 42 / 81) < 1e-9
     assert abs(m["淮安市洪泽区人民政府"] - 59 / 95) < 1e-9
+    assert_one_report_per_body_year(tmp_path)
 
 
 def test_a_second_writer_waits_then_refuses_clearly_and_writes_nothing(tmp_path):
@@ -122,3 +128,21 @@ def test_an_analysts_open_connection_neither_blocks_a_load_nor_sees_a_half_built
     assert fresh.execute("SELECT count(*) FROM reports").fetchone()[0] == len(docs)
     fresh.close()
     assert not list(tmp_path.glob(".*.tmp*"))
+
+
+def test_reports_written_before_body_id_existed_read_it_as_null_and_are_not_counted(tmp_path):
+    import pyarrow.parquet as pq
+
+    from load.duckdb import refresh_views
+
+    load_results(tmp_path, [process_file(SEED)])
+    for path in (tmp_path / "reports").rglob("*.parquet"):
+        table = pq.read_table(path)
+        pq.write_table(table.drop_columns(["body_id", "cells_read"]), path)
+    refresh_views(tmp_path)
+    con = connect_readonly(tmp_path)
+    try:
+        assert con.execute("select body_id, cells_read, canonical from reports").fetchall() == [(None, None, False)]
+        assert con.execute("select count(*) from report_metrics").fetchall() == [(0,)]
+    finally:
+        con.close()

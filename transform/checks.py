@@ -11,7 +11,7 @@ from .numbers import to_decimal
 from .records import CheckResult, Fact
 from .templates import Identity, Templates, expand_items
 
-_UNKNOWN = {"unreadable", "not_found", "ambiguous"}
+_UNKNOWN = {"unreadable", "not_found", "ambiguous", "missing"}
 
 FactKey = tuple[str, str, str]
 """(table, item, column)."""

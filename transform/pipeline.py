@@ -16,12 +16,16 @@ from extract import PARSER_VERSION, ExtractError, ExtractSettings, RawDocument, 
 from extract.metadata import metadata_from_document
 from extract.models import RawCell
 
+from .bodies import BodyRef, resolve_body
 from .checks import facts_to_checks
 from .match import Located, iter_rows, locate
+from .missing import REASON as MISSING_REASON
+from .missing import flag_missing, unknown_checks
 from .place import place_short_rows
+from .pre2019 import pre_2019_reason
+from .records import CheckResult, Document, ExtractionResult, Fact, Report, SourceContext
 from .region import Region, RegionDataMissing
 from .region import resolve as resolve_region
-from .records import Document, ExtractionResult, Fact, Report, SourceContext
 from .t4 import t4_slots
 from .templates import Identity, TableSpec, Templates, load_templates
 from .tidy import Slot, slot_to_fact, slots_for_item
@@ -133,53 +137,89 @@ def _flag_unplaced(slots: list[Slot], flags: list[str]) -> None:
         s.flags = [f for f in s.flags if f != "short"] + flags
 
 
+def _body(agency: str | None, source: str) -> BodyRef:
+    try:
+        return resolve_body(agency)
+    except RegionDataMissing as exc:
+        logger.warning("%s: region not resolved: %s", source, exc)
+        return BodyRef(None, agency, Region(None, None, None, None))
+
+
+def report_year(stated: int | None, context: SourceContext | None) -> int | None:
+    """The year the document states, else the one the crawl saw in its link text or URL."""
+    if stated is not None:
+        return stated
+    return context.link_year if context is not None else None
+
+
+def table_problems(facts: list[Fact], checks: list[CheckResult], found: set[str],
+                   missing_tables: list[str]) -> list[str]:
+    """What keeps a report whose tables were found from `ok` (each one reason)."""
+    problems = []
+    missing_codes = [t for t in ("t2", "t3", "t4") if t not in found]
+    if missing_codes:
+        problems.append(f"not found: {', '.join(TABLE_NAMES[t] for t in missing_codes)}")
+    lost = sorted({f"{f.table}.{f.item}" for f in facts if "not_found" in f.flags and f.table not in missing_codes})
+    if lost:
+        problems.append(f"rows not found: {', '.join(lost[:8])}" + (" …" if len(lost) > 8 else ""))
+    if facts and all(f.value is None for f in facts if "not_found" not in f.flags):
+        # blank usually means zero, but a report with no value at all is an empty form
+        problems.append("every table cell is blank (an empty form: no values reported)")
+    if missing_tables:
+        problems.append(f"{MISSING_REASON} ({', '.join(TABLE_NAMES[t] for t in missing_tables)})")
+    unreadable = [f for f in facts if {"unreadable", "ambiguous"} & set(f.flags)]
+    if unreadable:
+        problems.append(f"{len(unreadable)} cells unreadable")
+    failed = [c for c in checks if c.passed is False]
+    if failed:
+        problems.append(f"{len(failed)} identity checks failed ({', '.join(sorted({c.rule for c in failed}))})")
+    return problems
+
+
+def identity_problems(agency: str | None, year: int | None, template: str | None) -> list[str]:
+    """`ok` needs to know who reported, on which year, in which format."""
+    problems = []
+    if not agency:
+        problems.append("issuing body not found")
+    if year is None:
+        problems.append("report year not found (not in the document, nor in the crawl's link)")
+    if not template:
+        problems.append("template not recognised")
+    return problems
+
+
 def build_result(doc: RawDocument, sha256: str, source: str, size: int, templates: Templates | None = None,
                  context: SourceContext | None = None) -> ExtractionResult:
     templates = templates or load_templates()
     rid = report_id_for(sha256)
     meta = metadata_from_document(doc)
-    try:
-        region = resolve_region(meta.agency)
-    except RegionDataMissing as exc:
-        logger.warning("%s: region not resolved: %s", source, exc)
-        region = Region(None, None, None, None)
-    facts, t2v, found, problems, loc = build_facts(doc, templates, rid, meta.year)
-    checks = facts_to_checks(facts, templates, rid)
-    template = t2v if "t2" in found else (None if not found else t2v)
-    status, reason = "ok", None
-    if not found:
-        if meta.year is not None and meta.year < 2019:
-            status, reason = "unsupported", f"pre-2019 report ({meta.year}): provincial format with no common tables"
-        else:
-            status, reason = "failed", "no report tables found (表二/表三/表四 missing)"
-        facts, checks = [], []
+    year = report_year(meta.year, context)
+    body = _body(meta.agency, source)
+    facts: list[Fact] = []
+    checks: list[CheckResult] = []
+    template = None
+    legacy = pre_2019_reason(year, doc)
+    if legacy:  # decided before matching: fuzzy matching finds rows in any statistics table
+        status, reason = "unsupported", legacy
     else:
-        missing_codes = [t for t in ("t2", "t3", "t4") if t not in found]
-        missing = [TABLE_NAMES[t] for t in missing_codes]
-        if missing:
-            problems.append(f"not found: {', '.join(missing)}")
-        lost = sorted({f"{f.table}.{f.item}" for f in facts if "not_found" in f.flags and f.table not in missing_codes})
-        if lost:
-            problems.append(f"rows not found: {', '.join(lost[:8])}" + (" …" if len(lost) > 8 else ""))
-        if facts and all(f.value is None for f in facts if "not_found" not in f.flags):
-            # blank usually means zero, but a report with no value at all is an empty form
-            problems.append("every table cell is blank (an empty form: no values reported)")
-        unreadable = [f for f in facts if {"unreadable", "ambiguous"} & set(f.flags)]
-        if unreadable:
-            problems.append(f"{len(unreadable)} cells unreadable")
-        failed = [c for c in checks if c.passed is False]
-        if failed:
-            rules = sorted({c.rule for c in failed})
-            problems.append(f"{len(failed)} identity checks failed ({', '.join(rules)})")
-        if problems:
-            status, reason = "partial", "; ".join(problems)
+        facts, t2v, found, problems, _ = build_facts(doc, templates, rid, year)
+        if not found:
+            status, reason, facts = "failed", "no report tables found (表二/表三/表四 missing)", []
+        else:
+            facts, gone = flag_missing(facts)
+            checks = unknown_checks(facts_to_checks(facts, templates, rid), gone)
+            template = t2v
+            problems += identity_problems(meta.agency, year, template) + table_problems(facts, checks, found, gone)
+            status, reason = ("partial", "; ".join(problems)) if problems else ("ok", None)
+    region = body.region
     report = Report(
         report_id=rid, doc_sha256=sha256, source=source, format=doc.format, status=status, reason=reason,
-        template=template, year=meta.year, agency=meta.agency, published=meta.published,
+        template=template, year=year, agency=meta.agency, published=meta.published,
         region_name=region.name, region_code=region.code, level=region.level, body_type=region.body_type,
         pages=doc.pages,
         n_facts=len(facts), n_checks_failed=sum(1 for c in checks if c.passed is False),
-        parser_version=PARSER_VERSION, extracted_at=_now(),
+        parser_version=PARSER_VERSION, extracted_at=_now(), body_id=body.body_id,
+        cells_read=sum(1 for f in facts if f.value is not None or f.blank),
     )
     document = Document(doc_sha256=sha256, source=source, format=doc.format, size=size, status=status,
                         reason=reason, parser_version=PARSER_VERSION, ingested_at=_now())

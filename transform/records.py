@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 
 STATUSES = ("ok", "partial", "failed", "unsupported")
-FACT_FLAGS = ("blank", "derived", "unreadable", "not_found", "unit_assumed", "ambiguous")
+FACT_FLAGS = ("blank", "derived", "unreadable", "not_found", "unit_assumed", "ambiguous", "missing")
 
 
 @dataclass(slots=True)
@@ -68,6 +68,11 @@ class Report:
     n_checks_failed: int = 0
     parser_version: str = ""
     extracted_at: dt.datetime | None = None
+    body_id: str | None = None
+    """The issuing body (transform/bodies.py): `<GB/T 2260 code>-<canonical name>`."""
+    cells_read: int = 0
+    """Cells with a value or read as blank (not missing, unreadable or not found): ranks
+    copies of one report (load/duckdb.py, the canonical report)."""
 
 
 @dataclass(slots=True)

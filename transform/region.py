@@ -160,3 +160,18 @@ def _kind(rest: str) -> str | None:
     if rest in ("", "人民政府", "办事处", "街道办事处"):
         return "government"
     return "department"
+
+
+def division_names(code: str) -> tuple[list[str], str]:
+    """(names of the divisions above `code`: province full and short name, city; the
+    division's own name), as printed before a body's name: (江苏省/江苏, 淮安市), 洪泽区."""
+    t = _table()
+    names = []
+    province = code[:2] + "0000"
+    if code != province and province in t.names:
+        full = t.names[province]
+        names += [full, _SHORT.sub("", full)]
+    city = code[:4] + "00"
+    if code not in (city, province) and t.names.get(city) not in _PLACEHOLDERS and city in t.names:
+        names.append(t.names[city])
+    return [n for n in names if len(n) >= 2], t.names.get(code, "")

@@ -37,7 +37,7 @@ def result_to_json(r: ExtractionResult) -> dict:
         "format": rep.format, "template": rep.template, "year": rep.year, "agency": rep.agency,
         "published": rep.published.isoformat() if isinstance(rep.published, dt.date) else None,
         "region": rep.region_name, "region_code": rep.region_code, "level": rep.level,
-        "body_type": rep.body_type, "pages": rep.pages,
+        "body_type": rep.body_type, "body_id": rep.body_id, "pages": rep.pages,
         "parser_version": rep.parser_version,
         "facts": [fact_to_json(f) for f in r.facts],
         "checks": [check_to_json(c) for c in r.checks],
