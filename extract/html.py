@@ -39,10 +39,10 @@ def read_document(path: Path, settings: ExtractSettings | None = None, data: byt
     for bad in root.xpath("//script|//style|//noscript"):
         bad.drop_tree()
     hints = _hints(root)
-    body = find_body(root)
-    tables = [t for t in body.iter("table") if not t.xpath(".//table")]
+    bodies = find_bodies(root)
+    tables = [t for body in bodies for t in body.iter("table") if not t.xpath(".//table")]
     raw_tables = [table_to_raw(t, i) for i, t in enumerate(tables)]
-    text = element_text(body)
+    text = "\n".join(element_text(body) for body in bodies)
     return RawDocument(path=path, format="html", text=text, tables=raw_tables, pages=None, hints=hints)
 
 
@@ -71,14 +71,41 @@ def _hints(root) -> dict[str, str]:
     return hints
 
 
-def find_body(root):
-    """The report's container: the first CMS selector that holds a table, else <body>."""
-    for sel in BODY_SELECTORS:
+def find_bodies(root) -> list:
+    """The report's containers: the first CMS selector's elements that hold a table (else
+    <body>), plus any other CMS container elsewhere on the page holding a table of the
+    national form (a roundup page of several reports, each in its own container, maybe of
+    another CMS class). All are read, in page order: never one read and the rest dropped."""
+    chosen: list = []
+    for sel in BODY_SELECTORS[:-1]:
+        chosen = _outermost([el for el in _select(root, sel) if el.xpath(".//table")])
+        if chosen:
+            break
+    if not chosen:
+        body = root.find(".//body")
+        return [body if body is not None else root]
+    for sel in BODY_SELECTORS[:-1]:
         for el in _select(root, sel):
-            if el.xpath(".//table"):
-                return el
-    body = root.find(".//body")
-    return body if body is not None else root
+            if not any(_related(el, c) for c in chosen) and _has_report_table(el):
+                chosen.append(el)
+    order = {id(e): k for k, e in enumerate(root.iter())}
+    return sorted(_outermost(chosen), key=lambda e: order.get(id(e), 0))
+
+
+_REPORT_TABLE = re.compile("主动公开|政府信息公开申请|行政复议")
+
+
+def _has_report_table(el) -> bool:
+    return any(_REPORT_TABLE.search(t.text_content() or "") for t in el.iter("table"))
+
+
+def _related(a, b) -> bool:
+    """One element is the other or holds it."""
+    return a is b or any(x is b for x in a.iterancestors()) or any(x is a for x in b.iterancestors())
+
+
+def _outermost(els: list) -> list:
+    return [el for el in els if not any(any(x is o for x in el.iterancestors()) for o in els)]
 
 
 def _select(root, sel: str):

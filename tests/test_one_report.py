@@ -214,7 +214,6 @@ def test_a_failed_crawled_document_is_known_by_its_url_until_its_bytes_change(tm
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(reason="needs the bodies branch", strict=False)
 def test_one_canonical_report_per_body_and_year_with_duplicates_listed(city):
     wh, base = city["wh"], city["base"]
     assert _q(wh, "select body_id, year, count(*) from report_metrics group by all having count(*) > 1") == []
@@ -237,7 +236,6 @@ def test_one_canonical_report_per_body_and_year_with_duplicates_listed(city):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(reason="needs the bodies branch", strict=False)
 def test_the_2018_report_is_unsupported_without_facts_and_never_a_cross_year_predecessor(city):
     wh, base = city["wh"], city["base"]
     reports = {r["source"].replace(base, "") for r in _q(wh, "select source from reports")}
@@ -252,7 +250,6 @@ def test_the_2018_report_is_unsupported_without_facts_and_never_a_cross_year_pre
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(reason="needs the bodies branch", strict=False)
 def test_the_roundup_of_two_departments_is_split_or_partial_never_one_report_kept_silently(city):
     wh, base = city["wh"], city["base"]
     roundup = _q(wh, f"select agency, status, reason, year from reports where source = '{base}/xxgk/nb/hb2021.html'")
