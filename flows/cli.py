@@ -59,7 +59,7 @@ def extract(
     is installed, otherwise reported `unsupported`. A bad document never stops the batch: it gets
     status `failed` with a reason, and the exit code stays 0.
     """
-    from transform.sandbox import process_isolated
+    from flows.sandbox import process_isolated
     from transform.serialize import result_to_json
 
     from .discover import discover_files

@@ -27,12 +27,11 @@ from prefect import flow, get_run_logger, task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 
 from extract import PARSER_VERSION, ExtractSettings  # noqa: E402
-from extract.faults import kill_point  # noqa: E402
 from extract.crawl import CrawlReport, RawStore, Source, crawl_source, load_sources  # noqa: E402
 from load import (clean_temporaries, commit, connect_readonly, new_batch_id, raw_root, write_lock,  # noqa: E402
                   write_part, write_run_summary)
 from transform.pipeline import process_file  # noqa: E402
-from transform.sandbox import default_sandbox, process_isolated  # noqa: E402
+from flows.sandbox import default_sandbox, process_isolated  # noqa: E402
 from transform.records import ExtractionResult, RunSummary  # noqa: E402
 
 from .discover import discover_files  # noqa: E402
@@ -74,7 +73,7 @@ def extract_items(items: list[dict], known: dict[str, str], warehouse: str, limi
                   isolate: bool = True) -> tuple[list[ExtractionResult], int]:
     """Extract a batch (no Prefect here: the benchmark calls it directly). Returns
     (results, documents skipped as unchanged). `isolate`: read each document in this
-    process's reader process, under the memory and time limits (transform/sandbox.py)."""
+    process's reader process, under the memory and time limits (flows/sandbox.py)."""
     settings = ExtractSettings.resolve(limits)
     read = process_isolated if isolate else process_file
     results, unchanged = [], 0
@@ -98,7 +97,6 @@ def extract_items(items: list[dict], known: dict[str, str], warehouse: str, limi
             _, stored, _ = store.put_file(path, sha)
             doc.raw_path = str(stored.relative_to(Path(warehouse)))
         results.append(res)
-        kill_point("extract")
         advance(1)
     return results, unchanged
 

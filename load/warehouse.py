@@ -33,8 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from extract.faults import kill_point
-from transform.records import SCHEMAS, ExtractionResult
+from transform.records import SCHEMAS, ExtractionResult, report_id_for
 
 from .duckdb import refresh_views
 from .errors import WarehouseBusy
@@ -112,7 +111,7 @@ def commit(root: Path, batch_id: str, parts: list[dict]) -> int:
     for part in parts:  # the same bytes in two parts: keep the first part's report
         dup = [sha for sha in part["reports"] if sha in seen]
         if dup:
-            ids = {sha[:16] for sha in dup}
+            ids = {report_id_for(sha) for sha in dup}
             for sha in dup:
                 year_dir = f"data_year={part['reports'][sha]}"
                 for table in ("facts", "checks", "reports"):
@@ -126,7 +125,6 @@ def commit(root: Path, batch_id: str, parts: list[dict]) -> int:
     if documents:
         write_atomic(part_path(root, "documents", None, batch_id),
                      to_arrow("documents", list(documents.values()), {"batch_id": batch_id}))
-        kill_point("commit")
     vacuum(root)
     refresh_views(root)
     return sum(p["facts"] for p in parts)
@@ -150,7 +148,7 @@ def current_batches(root: Path) -> tuple[dict[str, str], dict[str, str]]:
                 by_source[src] = (batch, sha)
     by_report: dict[str, str] = {}
     for batch, sha in by_source.values():
-        rid = sha[:16]
+        rid = report_id_for(sha)
         if batch > by_report.get(rid, ""):
             by_report[rid] = batch
     return {src: batch for src, (batch, _) in by_source.items()}, by_report

@@ -20,17 +20,13 @@ from .match import iter_rows, locate
 from .place import place_short_rows
 from .region import Region, RegionDataMissing
 from .region import resolve as resolve_region
-from .records import Document, ExtractionResult, Fact, Report
+from .records import Document, ExtractionResult, Fact, Report, report_id_for
 from .templates import Templates, load_templates
 from .tidy import Slot, slot_to_fact, slots_for_item, t4_slots
 
 logger = logging.getLogger(__name__)
 
 TABLE_NAMES = {"t2": "表二", "t3": "表三", "t4": "表四"}
-
-
-def report_id_for(sha256: str) -> str:
-    return sha256[:16]
 
 
 def _now() -> dt.datetime:
