@@ -143,7 +143,7 @@ class Sandbox:
         with self._lock:
             try:
                 self._ensure_ready()
-                _write_frame(self._proc.stdin, (str(path), _settings_dict(settings), source, data))
+                _write_frame(self._proc.stdin, (str(path), settings, source, data))
                 ready = select.select([self._proc.stdout], [], [], settings.max_seconds + GRACE_SECONDS)[0]
                 if not ready:
                     self._kill()
@@ -156,10 +156,6 @@ class Sandbox:
             if kind == "restart":  # the child ran out of memory: start a fresh one next time
                 self._kill()
             return value
-
-
-def _settings_dict(settings: ExtractSettings) -> dict:
-    return {name: getattr(settings, name) for name in settings.__dataclass_fields__}
 
 
 def _failed(path: Path, data: bytes | None, status: str, reason: str) -> ExtractionResult:
@@ -253,7 +249,7 @@ def _serve() -> None:
         except EOFError:
             return
         kind = "ok"
-        _limit_memory(settings.get("max_memory_mb"))
+        _limit_memory(settings.max_memory_mb)
         started = time.monotonic()
         try:
             result = process_file(Path(path), settings, source, data)
@@ -264,7 +260,7 @@ def _serve() -> None:
         if result is None or (result.report.reason or "").startswith("ran out of memory"):
             kind = "restart"
             result = _failed(Path(path), data, "failed",
-                             f"needed more than max_memory_mb={settings.get('max_memory_mb')} MB of memory "
+                             f"needed more than max_memory_mb={settings.max_memory_mb} MB of memory "
                              f"(memory limit; stopped after {time.monotonic() - started:.1f} s)")
         _write_frame(proto_out, (kind, result))
 

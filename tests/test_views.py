@@ -214,10 +214,10 @@ def test_a_load_killed_mid_write_leaves_the_previous_data_and_a_rerun_completes_
 def test_quarantine_lists_failed_documents_with_reason_and_where_they_are_kept(tmp_path):
     bad = tmp_path / "broken.pdf"
     bad.write_bytes(b"%PDF-1.4 garbage")
+    from flows.items import WorkItem
     from flows.run import extract_items
 
-    results, _ = extract_items([{"path": str(bad), "source": str(bad)}, {"path": str(SEED), "source": str(SEED)}],
-                               {}, str(tmp_path / "wh"))
+    results, _ = extract_items([WorkItem.of_file(bad), WorkItem.of_file(SEED)], {}, str(tmp_path / "wh"))
     load_results(tmp_path / "wh", results)
     res = CliRunner().invoke(app, ["quarantine", "-w", str(tmp_path / "wh"), "-f", "json"])
     assert res.exit_code == 0, res.output

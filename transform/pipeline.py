@@ -18,9 +18,9 @@ from extract.metadata import metadata_from_document
 from .checks import facts_to_checks
 from .match import iter_rows, locate
 from .place import place_short_rows
+from .records import Document, ExtractionResult, Fact, Report, report_id_for
 from .region import Region, RegionDataMissing
 from .region import resolve as resolve_region
-from .records import Document, ExtractionResult, Fact, Report, report_id_for
 from .templates import Templates, load_templates
 from .tidy import Slot, slot_to_fact, slots_for_item, t4_slots
 
