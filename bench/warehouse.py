@@ -236,7 +236,7 @@ def main(argv=None) -> int:
     res = compact_warehouse(root)
     files, size = du(root)
     print(f"xxgk compact: {time.perf_counter() - t:.1f} s, files per table "
-          + ", ".join(f"{k} {res['files_before'][k]} → {res['files_after'][k]}" for k in res["files_before"])
+          + ", ".join(f"{k} {res.files_before[k]} → {res.files_after[k]}" for k in res.files_before)
           + f"; {size / 2**20:.0f} MiB on disk")
     run_queries(root, args.repeat, f"after compact ({du(root)[0]} files)")
     return 0

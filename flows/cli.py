@@ -426,7 +426,7 @@ def compact(warehouse: WarehouseOpt = Path("warehouse")) -> None:
     from load import compact_warehouse
 
     res = compact_warehouse(warehouse)
-    b, a = res["files_before"], res["files_after"]
+    b, a = res.files_before, res.files_after
     out.print("files per table: " + ", ".join(f"{t} {b[t]} → {a[t]}" for t in b))
 
 

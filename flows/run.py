@@ -28,8 +28,17 @@ from prefect.cache_policies import NO_CACHE  # noqa: E402
 
 from extract import ExtractSettings  # noqa: E402
 from extract.crawl import CrawlReport, RawStore, Source, crawl_source, load_sources  # noqa: E402
-from load import Part, clean_temporaries, commit, new_batch_id, raw_root, write_lock, write_part, write_run_summary  # noqa: E402  # noqa: E402
-from load.reads import StoredDocument, documents_for, known_documents, stale_documents  # noqa: E402
+from load import (  # noqa: E402
+    Part,
+    clean_temporaries,
+    commit,
+    new_batch_id,
+    raw_root,
+    write_lock,
+    write_part,
+    write_run_summary,
+)
+from load.reads import QUARANTINE, StoredDocument, documents_for, known_documents, stale_documents  # noqa: E402
 from transform.pipeline import process_file  # noqa: E402
 from transform.records import ExtractionResult, RunSummary  # noqa: E402
 
@@ -41,7 +50,6 @@ from .sandbox import default_sandbox, process_isolated  # noqa: E402
 DEFAULT_BATCH = 0
 """0: automatic (see batch_size_for)."""
 MIN_BATCH = 25
-QUARANTINE = ("failed", "unsupported")
 DEFAULT_SETTINGS = ExtractSettings()
 
 
@@ -132,8 +140,8 @@ def extract_batch(items: Opaque, known: Opaque, warehouse: str, batch_id: str, p
     return Opaque(extract_part(items.value, known.value, warehouse, batch_id, part, settings))
 
 
-def _on_dask(batches: list[list[WorkItem]], known: dict, warehouse: str, batch_id: str, settings: ExtractSettings,
-             client) -> list[BatchOutcome]:
+def _on_dask(batches: list[list[WorkItem]], known: dict[str, str], warehouse: str, batch_id: str,
+             settings: ExtractSettings, client) -> list[BatchOutcome]:
     """Fan the batches out as plain Dask tasks on the flow's own cluster (prefect-dask's
     client): workers then make no Prefect API calls at all (a task run costs a worker
     ~0.25 s of CPU), and the progress bar advances as batches finish."""
@@ -249,12 +257,8 @@ def run_flow(paths: list[str] | None = None, warehouse: str = "warehouse", batch
     if stale:
         work += _existing(stale_documents(Path(warehouse)), warehouse)
     load = _process(work, warehouse, batch_size, force, parallelism, settings)
-    get_run_logger().info("run: %s", {k: v for k, v in _fields(load).items() if k != "problems"})
+    get_run_logger().info("run: %s", {k: getattr(load, k) for k in load.__dataclass_fields__ if k != "problems"})
     return FlowSummary(load, run_id=_record(warehouse, "run", started, load, None) if record else None)
-
-
-def _fields(obj) -> dict:
-    return {name: getattr(obj, name) for name in obj.__dataclass_fields__}
 
 
 def _crawl(registry: str, warehouse: str, sources: list[str] | None, years: list[int] | None,

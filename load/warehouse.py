@@ -58,6 +58,16 @@ class Part:
     """Document SHA-256 → the data-year partition (`2020`, `0` if unknown) holding its report."""
 
 
+@dataclass(slots=True)
+class Compaction:
+    """What `compact` did: the batch it re-committed every current row under, and the files
+    per table before and after."""
+
+    batch_id: str
+    files_before: dict[str, int]
+    files_after: dict[str, int]
+
+
 @contextlib.contextmanager
 def write_lock(root: Path, wait_seconds: float = 600.0):
     """Exclusive writer lock on the warehouse; waits up to `wait_seconds`, then refuses."""
@@ -218,7 +228,7 @@ def _rebatch(parts: list[pa.Table], table: str, batch_id: str) -> pa.Table:
                              pa.array([batch_id] * merged.num_rows, pa.string()))
 
 
-def compact(root: Path) -> dict:
+def compact(root: Path) -> Compaction:
     """Re-commit every current row under one new batch (a file per table and year), then
     vacuum the old files. Safe to interrupt: until its documents file is written the new
     files are invisible; after it, the old ones are."""
@@ -247,7 +257,7 @@ def compact(root: Path) -> dict:
         write_atomic(part_path(root, "documents", None, batch_id), _rebatch(parts, "documents", batch_id))  # the commit
     vacuum(root)
     after = {t: len(table_files(root, t)) for t in TABLES}
-    return {"batch_id": batch_id, "files_before": before, "files_after": after}
+    return Compaction(batch_id, before, after)
 
 
 def load_results(root: Path, results: list[ExtractionResult], lock: bool = True,
@@ -270,7 +280,7 @@ def write_run_summary(root: Path, summary) -> Path:
     return path
 
 
-def compact_warehouse(root: Path) -> dict:
+def compact_warehouse(root: Path) -> Compaction:
     """`compact` under the writer lock, then refresh the views."""
     with write_lock(root):
         clean_temporaries(root)

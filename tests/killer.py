@@ -71,7 +71,10 @@ def arm(point: str, at: int) -> None:
     elif point == "commit":
         import load.warehouse
 
-        _after(load.warehouse, "write_atomic", countdown, when=lambda path, *a, **k: Path(path).parent.name == "documents")
+        def is_commit(path, *args, **kwargs) -> bool:
+            return Path(path).parent.name == "documents"
+
+        _after(load.warehouse, "write_atomic", countdown, when=is_commit)
     else:
         raise SystemExit(f"unknown crash point {point!r}: fetch, extract, write or commit")
 
