@@ -22,7 +22,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from transform.pipeline import process_file  # noqa: E402
 from transform.serialize import result_to_json  # noqa: E402
 
-
 META = ("template", "year", "agency", "published", "region_code", "level", "body_type", "status")
 """Metadata compared when the truth file has it (`status`: ok, or partial for documents
 that deliberately break an identity)."""

@@ -64,6 +64,7 @@ def main(argv=None) -> int:
     from prefect_dask import DaskTaskRunner
 
     from flows.discover import discover_files
+    from flows.items import WorkItem
     from flows.run import extract_items, run_flow
     from flows.runners import cli_settings, task_runner
     from load import load_results
@@ -72,7 +73,7 @@ def main(argv=None) -> int:
           f"prefect {version('prefect')}, prefect-dask {version('prefect-dask')}, distributed {version('distributed')}")
 
     def plain(src: Path, wh: Path) -> None:
-        items = [{"path": str(p), "source": str(p)} for p in discover_files([src])]
+        items = [WorkItem.of_file(p) for p in discover_files([src])]
         results, _ = extract_items(items, {}, str(wh))
         load_results(wh, results)
 
@@ -80,7 +81,7 @@ def main(argv=None) -> int:
         fn = run_flow.with_options(task_runner=runner) if runner is not None else run_flow
         with cli_settings():  # as `xxgk run` calls it
             summary = fn(paths=[str(src)], warehouse=str(wh), force=True, parallelism=parallelism)
-        assert summary["failed"] == 0, summary
+        assert summary.load.failed == 0, summary
 
     def best(fn, *a, **k) -> float:
         times = []

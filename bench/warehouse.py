@@ -28,9 +28,9 @@ sys.path.insert(0, str(ROOT))
 
 from extract import PARSER_VERSION  # noqa: E402
 from load import compact_warehouse, connect_readonly, load_results  # noqa: E402
-from transform.checks import facts_to_checks  # noqa: E402
-from transform.records import CheckResult, Document, ExtractionResult, Fact, Report  # noqa: E402
 from transform.bodies import resolve_body  # noqa: E402
+from transform.checks import facts_to_checks  # noqa: E402
+from transform.records import CheckResult, Document, ExtractionResult, Fact, Report, report_id_for  # noqa: E402
 from transform.templates import load_templates  # noqa: E402
 
 YEARS = range(2019, 2026)
@@ -78,7 +78,7 @@ def make_results(n_reports: int, seed: int = 1):
             tmpl = "2019" if year <= 2020 else "2021"
             spec = pool[tmpl][k % 400]
             sha = hashlib.sha256(f"{body.name}|{year}".encode()).hexdigest()
-            rid = sha[:16]
+            rid = report_id_for(sha)
             facts = [Fact(rid, f["table"], f["item"], f["column"], f["value"], "万元" if f["column"] == "amount" else None,
                           None if f["value"] is None else str(f["value"]), f["value"] is None, False,
                           ["blank"] if f["value"] is None else [], 3, 2, 10, 4, PARSER_VERSION)
@@ -238,7 +238,7 @@ def main(argv=None) -> int:
     res = compact_warehouse(root)
     files, size = du(root)
     print(f"xxgk compact: {time.perf_counter() - t:.1f} s, files per table "
-          + ", ".join(f"{k} {res['files_before'][k]} → {res['files_after'][k]}" for k in res["files_before"])
+          + ", ".join(f"{k} {res.files_before[k]} → {res.files_after[k]}" for k in res.files_before)
           + f"; {size / 2**20:.0f} MiB on disk")
     run_queries(root, args.repeat, f"after compact ({du(root)[0]} files)")
     return 0

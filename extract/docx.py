@@ -62,9 +62,6 @@ def read_document(path: Path, settings: ExtractSettings | None = None, data: byt
     return RawDocument(path=path, format="docx", text="\n".join(lines), tables=tables, hints=hints)
 
 
-def extract_tables(path: Path, settings: ExtractSettings | None = None) -> list[RawTable]:
-    return read_document(path, settings).tables
-
 
 def _check_zip(path: Path, data: bytes, settings: ExtractSettings) -> None:
     try:

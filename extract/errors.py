@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-
-class XxgkError(Exception):
-    """Root of every error xxgk raises on purpose."""
+from common.errors import XxgkError
 
 
 class ExtractError(XxgkError):

@@ -46,9 +46,6 @@ def read_document(path: Path, settings: ExtractSettings | None = None, data: byt
     return RawDocument(path=path, format="html", text=text, tables=raw_tables, pages=None, hints=hints)
 
 
-def extract_tables(path: Path, settings: ExtractSettings | None = None) -> list[RawTable]:
-    return read_document(path, settings).tables
-
 
 def _check_depth(path: Path, root, parser, limit: int) -> None:
     """Refuse pages nested deeper than `limit`. libxml2 itself stops at 256 levels and

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from . import docx as docx_extractor
 from .errors import DocumentUnreadable, UnsupportedDocument
-from .models import ExtractSettings, RawDocument, RawTable
+from .models import ExtractSettings, RawDocument
 
 CONVERT_TIMEOUT_S = 120
 
@@ -48,5 +48,3 @@ def read_document(path: Path, settings: ExtractSettings | None = None, data: byt
     return doc
 
 
-def extract_tables(path: Path, settings: ExtractSettings | None = None) -> list[RawTable]:
-    return read_document(path, settings).tables

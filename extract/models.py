@@ -13,8 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-PARSER_VERSION = "0.3.2"
-"""Bumped whenever a change to extract/ or transform/ can change extracted values."""
+from common import PARSER_VERSION  # noqa: F401  (re-exported: `from extract import PARSER_VERSION`)
 
 
 @dataclass(slots=True)
@@ -74,7 +73,7 @@ class ExtractSettings:
     """HTML nested deeper than this is refused (the HTML parser itself stops at 256)."""
     max_seconds: float = 120.0
     """Time to read one document. PDFs check it after every page; a document read in an
-    isolated reader process (`transform.sandbox`, what runs use) is stopped when it runs over."""
+    isolated reader process (`flows.sandbox`, what runs use) is stopped when it runs over."""
     max_memory_mb: int = 2048
     """Memory one document may take on top of the reader process's own (isolated readers
     only; enforced as an address-space limit on Linux)."""

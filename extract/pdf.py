@@ -27,8 +27,8 @@ from pdfminer.pdftypes import resolve1
 from pdfminer.psparser import PSException
 
 from .errors import DocumentUnreadable, LimitExceeded, NoTextLayer, UnsupportedDocument
-from .pdfstream import FastPDFPageInterpreter
 from .models import ExtractSettings, RawCell, RawDocument, RawRow, RawTable
+from .pdfstream import FastPDFPageInterpreter
 
 logger = logging.getLogger(__name__)
 
@@ -98,9 +98,6 @@ def read_document(path: Path, settings: ExtractSettings | None = None, data: byt
     return RawDocument(path=path, format="pdf", text="\n\f".join(page_texts), tables=tables, pages=pageno)
 
 
-def extract_tables(path: Path, settings: ExtractSettings | None = None) -> list[RawTable]:
-    return read_document(path, settings).tables
-
 
 # --- page objects → chars and ruling segments -------------------------------------------
 
@@ -151,7 +148,7 @@ def page_to_rows(chars: list[Char], hsegs, vsegs, pageno: int) -> list[RawRow]:
             continue
         lo, hi = bottom + 1.0, top - 1.0
         xs = _snap([x for x, y0, y1 in vsegs if y0 <= lo + 0.5 and y1 >= hi - 0.5])
-        # the band must be closed left and right by horizontal rulings reaching across it
+        # the band must be closed left and right by vertical rulings reaching across it
         if len(xs) >= 2:
             bands.append((bottom, top, xs))
     band_bottoms = [b[0] for b in bands]

@@ -18,9 +18,6 @@ def read_document(path: Path, settings: ExtractSettings | None = None, data: byt
     return RawDocument(path=path, format="text", text=text, tables=[lines_to_table(text)])
 
 
-def extract_tables(path: Path, settings: ExtractSettings | None = None) -> list[RawTable]:
-    return read_document(path, settings).tables
-
 
 def lines_to_table(text: str) -> RawTable:
     """Every non-empty line is a row; tab-separated lines give one cell per field.

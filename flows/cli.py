@@ -6,16 +6,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+if TYPE_CHECKING:  # (imported where used: `xxgk query` must not import the readers or Prefect)
+    from extract import ExtractSettings
+    from load.reads import StoredDocument
+
+    from .items import CrawlSummary, LoadSummary
 
 app = typer.Typer(
     name="xxgk",
@@ -59,19 +66,19 @@ def extract(
     is installed, otherwise reported `unsupported`. A bad document never stops the batch: it gets
     status `failed` with a reason, and the exit code stays 0.
     """
-    from transform.sandbox import process_isolated
     from transform.serialize import result_to_json
 
     from .discover import discover_files
+    from .sandbox import process_isolated
 
-    limits = _limits(limit)
+    settings = _settings(limit)
     files = discover_files(paths)
     if not files:
         err.print("[red]no files found[/red]")
         raise typer.Exit(2)
     rows = []
     for f in files:
-        res = result_to_json(process_isolated(f, limits))
+        res = result_to_json(process_isolated(f, settings))
         if as_json:
             sys.stdout.write(json.dumps(res, ensure_ascii=False) + "\n")
             sys.stdout.flush()
@@ -86,41 +93,46 @@ def extract(
         out.print(t)
 
 
-def _print_summary(summary: dict, warehouse: Path) -> None:
+def _print_summary(summary: LoadSummary, warehouse: Path) -> None:
     keys = ("documents", "unchanged", "ok", "partial", "failed", "unsupported", "facts_loaded")
     t = Table(*(k.replace("_", " ") for k in keys), title=f"run → {warehouse}")
-    t.add_row(*(str(summary.get(k, 0)) for k in keys))
+    t.add_row(*(str(getattr(summary, k)) for k in keys))
     out.print(t)
-    for p in summary["problems"]:
-        out.print(f"  [yellow]{p['status']}[/yellow] {p['source']}: {p['reason']}")
+    for p in summary.problems:
+        out.print(f"  [yellow]{p.status}[/yellow] {p.source}: {p.reason}")
 
 
-def _flow(name: str, kwargs: dict, total: int | None = None, label: str = "running", workers: int | None = None,
-          address: str | None = None) -> dict:
-    """Run one of flows/run.py's flows with a progress bar, on the chosen task runner."""
+@contextlib.contextmanager
+def _progress(total: int | None = None, label: str = "running"):
+    """A progress bar the flows advance (it says "starting Prefect" until the first
+    document: import the flow inside the block). A busy warehouse ends the command with
+    exit code 3."""
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err, transient=True) as progress:
         task = progress.add_task("starting Prefect", total=total)
-        from . import run as flows_run
-        from .progress import set_hook
-        from .runners import cli_settings, shared_api, with_runner
-
-        def hook(n: int) -> None:
-            progress.update(task, description=label, advance=n)
-
-        set_hook(hook)
         from load import WarehouseBusy
 
+        from .progress import set_hook
+
+        set_hook(lambda n: progress.update(task, description=label, advance=n))
         try:
-            fn = with_runner(getattr(flows_run, name), workers, address)  # before the API: overlaps start-ups
-            with shared_api(bool(workers and workers > 1) or bool(address)), cli_settings():
-                return fn(**kwargs)
+            yield
         except WarehouseBusy as exc:
             progress.stop()
             err.print(f"[red]{exc}[/red] (another xxgk run is writing to it; nothing was written)")
             raise typer.Exit(3)
         finally:
             set_hook(None)
+
+
+def _call(flow_fn, workers: int | None = None, address: str | None = None, **params):
+    """Call a flow on the chosen task runner (one shared Prefect API when its tasks run in
+    other processes)."""
+    from .runners import cli_settings, shared_api, with_runner
+
+    fn = with_runner(flow_fn, workers, address)  # before the API: overlaps start-ups
+    with shared_api(bool(workers and workers > 1) or bool(address)), cli_settings():
+        return fn(**params)
 
 
 def _open(warehouse: Path):
@@ -141,16 +153,19 @@ def _parallelism(workers: int | None, address: str | None) -> int:
 
 
 def _run(paths: list[Path], warehouse: Path, batch_size: int, workers: int | None = None,
-         address: str | None = None, force: bool = False, limits: dict | None = None, stale: bool = False) -> dict:
+         address: str | None = None, force: bool = False, settings: ExtractSettings | None = None,
+         stale: bool = False) -> LoadSummary:
     from .discover import discover_files
 
     n = None if stale else len(discover_files(paths))  # stale documents: counted by the flow
     if n == 0:
         err.print(f"[yellow]no documents found in {', '.join(map(str, paths))} (hidden files are skipped)[/]")
-    return _flow("run_flow", {"paths": [str(p) for p in paths], "warehouse": str(warehouse),
-                              "batch_size": batch_size, "force": force, "parallelism": _parallelism(workers, address),
-                              "limits": limits, "stale": stale},
-                 total=n, label="extracting", workers=workers, address=address)
+    with _progress(n, "extracting"):
+        from .run import DEFAULT_SETTINGS, run_flow
+
+        return _call(run_flow, workers, address, paths=[str(p) for p in paths], warehouse=str(warehouse),
+                     batch_size=batch_size, force=force, parallelism=_parallelism(workers, address),
+                     settings=settings or DEFAULT_SETTINGS, stale=stale).load
 
 
 LimitOpt = Annotated[Optional[list[str]], typer.Option(
@@ -160,15 +175,14 @@ LimitOpt = Annotated[Optional[list[str]], typer.Option(
          "levels. A document over a limit is quarantined with the limit named.")]
 
 
-def _limits(specs: Optional[list[str]]) -> dict | None:
-    """--limit NAME=VALUE options → ExtractSettings keyword arguments, or a clear error."""
-    if not specs:
-        return None
+def _settings(specs: Optional[list[str]]) -> ExtractSettings:
+    """--limit NAME=VALUE options → the run's ExtractSettings (resolved here, once), or a
+    clear error."""
     from extract import ExtractSettings
 
     fields = ExtractSettings.__dataclass_fields__
     limits: dict = {}
-    for spec in specs:
+    for spec in specs or ():
         name, _, value = spec.partition("=")
         name = name.strip().replace("-", "_")
         if name not in fields or not value.strip():
@@ -183,7 +197,7 @@ def _limits(specs: Optional[list[str]]) -> dict | None:
         if limits[name] <= 0:
             err.print(f"[red]--limit {spec}: must be positive[/red]")
             raise typer.Exit(2)
-    return limits
+    return ExtractSettings(**limits)
 
 
 BatchOpt = Annotated[int, typer.Option(help="Documents per batch (0: automatic: about 4 batches in-process, 2 per worker on a cluster, at least 25 documents each).")]
@@ -209,22 +223,23 @@ def run(
     changed ones replaces their rows. Bad documents are recorded in `documents` with their reason
     (and a copy in the raw store); the run goes on and exits 0.
     """
-    limits = _limits(limit)
+    settings = _settings(limit)
     paths = list(paths or [])
     if not paths and not stale:
         err.print("nothing to do: give files or directories (or --stale)")
         raise typer.Exit(2)
-    summary = _run(paths, warehouse, batch_size, workers, dask_address, force, limits, stale)
+    summary = _run(paths, warehouse, batch_size, workers, dask_address, force, settings, stale)
     _print_summary(summary, warehouse)
 
 
-def _print_crawl(crawl: dict, verbose: bool = False) -> None:
-    c = crawl["counts"]
-    out.print(f"crawl of {len(crawl['sources'])} source(s), {crawl.get('requests', 0)} requests: "
+def _print_crawl(crawl: CrawlSummary, items: list, verbose: bool = False) -> None:
+    """The crawl's counts, then those of `items` skipped or failed (all of them if `verbose`)."""
+    c = crawl.counts
+    out.print(f"crawl of {len(crawl.sources)} source(s), {crawl.requests} requests: "
               + ", ".join(f"{k} {v}" for k, v in sorted(c.items())) if c else "crawl: nothing found")
-    for it in crawl.get("items", []):
-        if it["status"] in ("skipped", "failed") or verbose:
-            out.print(f"  [yellow]{it['status']}[/yellow] {it['url']}" + (f": {it['reason']}" if it["reason"] else ""))
+    for it in items:
+        if it.status in ("skipped", "failed") or verbose:
+            out.print(f"  [yellow]{it.status}[/yellow] {it.url}" + (f": {it.reason}" if it.reason else ""))
 
 
 @app.command()
@@ -242,13 +257,16 @@ def crawl(
     304), allowed domains only (redirects and attachment links included).
 
     Crawling does not extract; `xxgk nightly` crawls and then loads what is new or changed."""
-    res = _flow("crawl_flow", {"registry": str(sources_file), "warehouse": str(warehouse), "sources": source,
-                               "years": _years(years), "dry_run": dry_run}, label="fetching")
+    with _progress(label="fetching"):
+        from .run import crawl_flow
+
+        res = _call(crawl_flow, registry=str(sources_file), warehouse=str(warehouse), sources=source,
+                    years=_years(years), dry_run=dry_run)
     if dry_run:
-        for it in res["items"]:
-            if it["kind"] != "list":
-                out.print(f"  {it['status']:8} {it['year'] or '':4} {it['url']}  {it['title'] or ''}")
-    _print_crawl(res, verbose and not dry_run)
+        for it in res.items:
+            if it.kind != "list":
+                out.print(f"  {it.status:8} {it.year or '':4} {it.url}  {it.title or ''}")
+    _print_crawl(res, res.items, verbose and not dry_run)
 
 
 def _years(spec: Optional[str]) -> Optional[list[int]]:
@@ -277,12 +295,14 @@ def nightly(
     """The nightly job: crawl every source, then load what is new or changed (or fetched but not yet loaded).
 
     Also re-extracts what an older parser version handled. Keeps a run summary in the `runs` view."""
-    res = _flow("nightly_flow", {"registry": str(sources_file), "warehouse": str(warehouse),
-                                 "batch_size": batch_size, "parallelism": _parallelism(workers, dask_address),
-                                 "limits": _limits(limit)},
-                label="working", workers=workers, address=dask_address)
-    _print_crawl({**res["crawl"], "items": res["skipped"]})
-    _print_summary(res, warehouse)
+    settings = _settings(limit)
+    with _progress(label="working"):
+        from .run import nightly_flow
+
+        res = _call(nightly_flow, workers, dask_address, registry=str(sources_file), warehouse=str(warehouse),
+                    batch_size=batch_size, parallelism=_parallelism(workers, dask_address), settings=settings)
+    _print_crawl(res.crawl, res.crawl.skipped)
+    _print_summary(res.load, warehouse)
 
 
 @app.command()
@@ -302,14 +322,16 @@ def backfill(
     Without --reparse the chosen sources/years are crawled and what is missing is loaded; with
     --reparse what the warehouse already has is re-extracted, nothing is fetched (after a parser
     upgrade)."""
-    res = _flow("backfill_flow", {"registry": str(sources_file) if not reparse else None,
-                                  "warehouse": str(warehouse), "years": _years(years), "sources": source,
-                                  "reparse": reparse, "batch_size": batch_size,
-                                  "parallelism": _parallelism(workers, dask_address), "limits": _limits(limit)},
-                label="extracting", workers=workers, address=dask_address)
-    if "crawl" in res:
-        _print_crawl({**res["crawl"], "items": []})
-    _print_summary(res, warehouse)
+    settings = _settings(limit)
+    with _progress(label="extracting"):
+        from .run import backfill_flow
+
+        res = _call(backfill_flow, workers, dask_address, registry=str(sources_file) if not reparse else None,
+                    warehouse=str(warehouse), years=_years(years), sources=source, reparse=reparse,
+                    batch_size=batch_size, parallelism=_parallelism(workers, dask_address), settings=settings)
+    if res.crawl is not None:
+        _print_crawl(res.crawl, [])
+    _print_summary(res.load, warehouse)
 
 
 @app.command()
@@ -331,8 +353,9 @@ def serve(
     from .run import nightly_flow
 
     params = {"registry": str(sources_file.resolve()), "warehouse": str(warehouse.resolve())}
-    if limit:
-        params["limits"] = _limits(limit)
+    if limit:  # deployment parameters are JSON: the flow reads them back into ExtractSettings
+        settings = _settings(limit)
+        params["settings"] = {name: getattr(settings, name) for name in settings.__dataclass_fields__}
     if print_only:
         dep = nightly_flow.to_deployment(name="xxgk-nightly", schedules=[Cron(cron, timezone=timezone)],
                                          parameters=params)
@@ -353,40 +376,45 @@ def quarantine(
 
     Quarantined documents have status failed or unsupported; their bytes are kept (raw store or
     their source file)."""
-    con = _open(warehouse)
+    from load.reads import quarantined
+
     try:
-        rows = con.execute("SELECT source, status, reason, format, raw_path, ingested_at, origin, fetched_at, "
-                           "link_text, link_year FROM documents "
-                           "WHERE status IN ('failed', 'unsupported') ORDER BY status, reason, source").fetchall()
-    finally:
-        con.close()
+        docs = quarantined(warehouse)
+    except FileNotFoundError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1)
     if retry:
-        if not rows:
-            out.print("nothing in quarantine")
-            return
-        items = []
-        for source, _, _, _, raw_path, _, origin, fetched_at, link_text, link_year in rows:
-            path = warehouse / raw_path if raw_path else Path(source)
-            if path.exists():  # recorded again under its source, with what the crawl knew of it
-                items.append({"path": str(path), "source": source, "raw_path": raw_path, "origin": origin,
-                              "fetched_at": fetched_at.isoformat() if fetched_at else None,
-                              "link_text": link_text, "link_year": link_year})
-            else:
-                err.print(f"[yellow]{source}: its bytes are gone (no raw copy, no source file)[/]")
-        res = _flow("run_flow", {"items": items, "warehouse": str(warehouse), "force": True,
-                                 "limits": _limits(limit)}, total=len(items),
-                    label="re-extracting")
-        _print_summary(res, warehouse)
+        _retry(docs, warehouse, _settings(limit))
         return
     if fmt is Fmt.json:
-        for r in rows:
-            sys.stdout.write(json.dumps(dict(zip(("source", "status", "reason", "format", "raw_path", "ingested_at"),
-                                                 r[:6])), ensure_ascii=False, default=str) + "\n")
+        for d in docs:
+            row = {k: getattr(d, k) for k in ("source", "status", "reason", "format", "raw_path", "ingested_at")}
+            sys.stdout.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
         return
-    t = Table("status", "reason", "source", "kept at", title=f"quarantine: {len(rows)} document(s)")
-    for source, status, reason, _, raw_path, *_ in rows:
-        t.add_row(status, reason or "", source, raw_path or source)
+    t = Table("status", "reason", "source", "kept at", title=f"quarantine: {len(docs)} document(s)")
+    for d in docs:
+        t.add_row(d.status, d.reason or "", d.source, d.raw_path or d.source)
     out.print(t)
+
+
+def _retry(docs: list[StoredDocument], warehouse: Path, settings: ExtractSettings) -> None:
+    """Re-extract quarantined documents from their kept bytes."""
+    if not docs:
+        out.print("nothing in quarantine")
+        return
+    from .items import WorkItem
+
+    work = []
+    for d in docs:
+        if d.bytes_at(warehouse).exists():
+            work.append(WorkItem.of_stored(d, warehouse))
+        else:
+            err.print(f"[yellow]{d.source}: its bytes are gone (no raw copy, no source file)[/]")
+    with _progress(len(work), "re-extracting"):
+        from .run import run_flow
+
+        res = _call(run_flow, items=work, warehouse=str(warehouse), force=True, settings=settings)
+    _print_summary(res.load, warehouse)
 
 
 @app.command()
@@ -398,13 +426,15 @@ def compact(warehouse: WarehouseOpt = Path("warehouse")) -> None:
     from load import compact_warehouse
 
     res = compact_warehouse(warehouse)
-    b, a = res["files_before"], res["files_after"]
+    b, a = res.files_before, res.files_after
     out.print("files per table: " + ", ".join(f"{t} {b[t]} → {a[t]}" for t in b))
 
 
 @app.command()
 def query(
-    sql: Annotated[str, typer.Argument(help="SQL over the views: documents, reports, facts, checks, t3_wide, report_metrics, failed_checks, cross_year_checks, late_reports, duplicates, bodies, stale_documents.")],
+    sql: Annotated[str, typer.Argument(help="SQL over the views: documents, reports, facts, checks, t3_wide, "
+                                            "report_metrics, failed_checks, cross_year_checks, late_reports, "
+                                            "duplicates, bodies, stale_documents.")],
     warehouse: WarehouseOpt = Path("warehouse"),
     fmt: Annotated[Fmt, typer.Option("--format", "-f", help="Output format (parquet needs --output).")] = Fmt.table,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the result to this file instead of the terminal.")] = None,
@@ -464,21 +494,13 @@ def _check_read_only(con, sql: str) -> None:
 
 
 def _write_result(con, sql: str, path: Path, fmt: str) -> int:
-    """Write a query's result to `path` as csv, json (lines), parquet or xlsx; returns rows."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    n = con.execute(f"SELECT count(*) FROM ({sql})").fetchall()[0][0]
-    if fmt == "xlsx":
-        if n > 1_048_575:
-            raise typer.BadParameter(f"{n} rows do not fit an Excel sheet (1,048,575); filter or use csv/parquet")
-        df = con.execute(sql).df()
-        for col in df.columns:  # Excel has no time zones
-            if hasattr(df[col], "dt") and getattr(df[col].dt, "tz", None) is not None:
-                df[col] = df[col].dt.tz_localize(None)
-        df.to_excel(path, index=False, sheet_name="xxgk")
-        return n
-    options = {"csv": "FORMAT csv, HEADER true", "json": "FORMAT json", "parquet": "FORMAT parquet, COMPRESSION zstd"}[fmt]
-    con.execute(f"COPY ({sql}) TO '{str(path.resolve())}' ({options})")
-    return n
+    """load.reads.write_result, with a result too large for the format as a usage error."""
+    from load.reads import ResultTooLarge, write_result
+
+    try:
+        return write_result(con, sql, path, fmt)
+    except ResultTooLarge as exc:
+        raise typer.BadParameter(str(exc)) from exc
 
 
 def _province_prefix(name: str) -> str:
@@ -507,27 +529,15 @@ def export(
     """Export a view (filtered by province, year or body) to Excel, CSV or Parquet."""
     import duckdb
 
-    if not view.replace("_", "").isalnum():
-        raise typer.BadParameter(f"not a view name: {view!r}")
+    from load.reads import BadFilter, export_sql
+
+    prefix = _province_prefix(province) if province else None
     con = _open(warehouse)
     try:
-        cols = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {view}").fetchall()}
-        conds, report_conds = [], []
-        if year is not None:
-            (conds if "year" in cols else report_conds).append(f"year = {int(year)}")
-        if province:
-            prefix = _province_prefix(province)
-            (conds if "region_code" in cols else report_conds).append(f"starts_with(region_code, '{prefix}')")
-        if body:
-            safe = body.replace("'", "''")
-            (conds if "agency" in cols else report_conds).append(f"agency LIKE '%{safe}%'")
-        if report_conds:
-            if "report_id" not in cols:
-                raise typer.BadParameter(f"view {view} has no report_id to filter by province/year/body")
-            conds.append(f"report_id IN (SELECT report_id FROM reports WHERE {' AND '.join(report_conds)})")
-        if where:
-            conds.append(f"({where})")
-        sql = f"SELECT * FROM {view}" + (f" WHERE {' AND '.join(conds)}" if conds else "")
+        try:
+            sql = export_sql(con, view, year, prefix, body, where)
+        except BadFilter as exc:
+            raise typer.BadParameter(str(exc)) from exc
         _check_read_only(con, sql)
         path = output or Path(f"{view}.{to.value}")
         n = _write_result(con, sql, path, to.value)
@@ -539,32 +549,18 @@ def export(
     out.print(f"wrote {n} rows of {view} to {path}")
 
 
-DEMO_QUERIES = {
-    "Facts per data year": "SELECT year, count(*) AS facts FROM facts GROUP BY 1 ORDER BY 1",
-    "Reports": "SELECT agency, year, template, format, status FROM reports ORDER BY year, agency",
-    "Disclosure rates": "SELECT agency, year, applications_received, round(disclosure_rate, 3) AS disclosure_rate "
-                        "FROM report_metrics WHERE applications_received > 0 ORDER BY applications_received DESC",
-    "Failed identities": "SELECT agency, year, rule, scope, lhs, rhs, difference FROM failed_checks ORDER BY agency, rule LIMIT 10",
-}
-
-
 @app.command()
 def demo(warehouse: WarehouseOpt = Path("warehouse")) -> None:
     """Run the main job on the bundled sample (data/sample/) into ./warehouse and show example queries."""
     summary = _run([SAMPLE_DIR], warehouse, 0)
     _print_summary(summary, warehouse)
-    from load import connect_readonly
+    from load.reads import example_results
 
-    con = connect_readonly(warehouse)
-    try:
-        for title, sql in DEMO_QUERIES.items():
-            rel = con.sql(sql)
-            t = Table(*rel.columns, title=title)
-            for row in rel.fetchall():
-                t.add_row(*("" if v is None else str(v) for v in row))
-            out.print(t)
-    finally:
-        con.close()
+    for res in example_results(warehouse):
+        t = Table(*res.columns, title=res.title)
+        for row in res.rows:
+            t.add_row(*("" if v is None else str(v) for v in row))
+        out.print(t)
     out.print(f"Query it yourself: uv run xxgk query \"SELECT * FROM report_metrics\" --warehouse {warehouse}")
 
 

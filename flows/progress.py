@@ -1,5 +1,6 @@
-"""A progress hook the CLI sets and tasks call (in-process task runners only; on a Dask
-cluster the workers have no terminal and the CLI shows a spinner instead)."""
+"""A progress hook the CLI sets and the flows call with the number of documents done.
+In-process, tasks advance it document by document; on a Dask cluster (whose workers have
+no terminal) the flow advances it by a whole batch as each batch finishes."""
 
 from __future__ import annotations
 

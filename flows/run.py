@@ -26,22 +26,31 @@ from pathlib import Path  # noqa: E402
 from prefect import flow, get_run_logger, task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 
-from extract import PARSER_VERSION, ExtractSettings  # noqa: E402
-from extract.faults import kill_point  # noqa: E402
+from extract import ExtractSettings  # noqa: E402
 from extract.crawl import CrawlReport, RawStore, Source, crawl_source, load_sources  # noqa: E402
-from load import (clean_temporaries, commit, connect_readonly, new_batch_id, raw_root, write_lock,  # noqa: E402
-                  write_part, write_run_summary)
+from load import (  # noqa: E402
+    Part,
+    clean_temporaries,
+    commit,
+    new_batch_id,
+    raw_root,
+    write_lock,
+    write_part,
+    write_run_summary,
+)
+from load.reads import QUARANTINE, StoredDocument, documents_for, known_documents, stale_documents  # noqa: E402
 from transform.pipeline import process_file  # noqa: E402
-from transform.sandbox import default_sandbox, process_isolated  # noqa: E402
 from transform.records import ExtractionResult, RunSummary, SourceContext  # noqa: E402
 
 from .discover import discover_files  # noqa: E402
+from .items import BatchOutcome, CrawlSummary, FlowSummary, LoadSummary, WorkItem  # noqa: E402
 from .progress import advance  # noqa: E402
+from .sandbox import default_sandbox, process_isolated  # noqa: E402
 
 DEFAULT_BATCH = 0
 """0: automatic (see batch_size_for)."""
 MIN_BATCH = 25
-QUARANTINE = ("failed", "unsupported")
+DEFAULT_SETTINGS = ExtractSettings()
 
 
 def _now() -> dt.datetime:
@@ -52,55 +61,40 @@ def _now() -> dt.datetime:
 
 
 @task(name="discover", retries=2, retry_delay_seconds=[1, 5], cache_policy=NO_CACHE)
-def discover_task(paths: list[str]) -> list[dict]:
-    return [{"path": str(p), "source": str(p)} for p in discover_files(paths)]
+def discover_task(paths: list[str]) -> list[WorkItem]:
+    return [WorkItem.of_file(p) for p in discover_files(paths)]
 
 
-def known_documents(warehouse: str) -> dict[str, str]:
-    """source → sha256 of the documents the warehouse holds from the current parser."""
-    try:
-        con = connect_readonly(Path(warehouse))
-    except FileNotFoundError:
-        return {}
-    try:
-        rows = con.execute("SELECT source, doc_sha256 FROM documents WHERE parser_version = ?",
-                           [PARSER_VERSION]).fetchall()
-    finally:
-        con.close()
-    return dict(rows)
-
-
-def extract_items(items: list[dict], known: dict[str, str], warehouse: str, limits: dict | None = None,
+def extract_items(items: list[WorkItem], known: dict[str, str], warehouse: str,
+                  settings: ExtractSettings = DEFAULT_SETTINGS,
                   isolate: bool = True) -> tuple[list[ExtractionResult], int]:
     """Extract a batch (no Prefect here: the benchmark calls it directly). Returns
     (results, documents skipped as unchanged). `isolate`: read each document in this
-    process's reader process, under the memory and time limits (transform/sandbox.py)."""
-    settings = ExtractSettings.resolve(limits)
+    process's reader process, under the memory and time limits (flows/sandbox.py)."""
     read = process_isolated if isolate else process_file
     results, unchanged = [], 0
     store = RawStore(raw_root(Path(warehouse)))
     for item in items:
-        path = Path(item["path"])
+        path = Path(item.path)
         sha = _sha_of(path)
-        if sha is not None and known.get(item["source"]) == sha:
+        if sha is not None and known.get(item.source) == sha:
             unchanged += 1
             advance(1)
             continue
-        context = SourceContext(item.get("link_text"), item.get("link_year"))
-        res = read(path, settings, source=item["source"], context=context)
+        context = SourceContext(item.link_text, item.link_year)
+        res = read(path, settings, source=item.source, context=context)
         doc = res.document
-        if item.get("fetched_at"):
-            doc.fetched_at = dt.datetime.fromisoformat(item["fetched_at"])
-        doc.origin = item.get("origin")
-        doc.link_text, doc.link_year = context.link_text, context.link_year
-        if item.get("raw_path"):
-            doc.raw_path = item["raw_path"]
+        if item.fetched_at:
+            doc.fetched_at = item.fetched_at
+        doc.origin = item.origin
+        doc.link_text, doc.link_year = item.link_text, item.link_year
+        if item.raw_path:
+            doc.raw_path = item.raw_path
         elif res.status in QUARANTINE and sha is not None:
             # quarantine is a status, not a lost file: keep the bytes in the raw store
             _, stored, _ = store.put_file(path, sha)
             doc.raw_path = str(stored.relative_to(Path(warehouse)))
         results.append(res)
-        kill_point("extract")
         advance(1)
     return results, unchanged
 
@@ -130,38 +124,35 @@ class Opaque:
         self.value = value
 
 
-def extract_part(items: list[dict], known: dict[str, str], warehouse: str, batch_id: str, part: int | None,
-                 limits: dict | None = None) -> dict:
+def extract_part(items: list[WorkItem], known: dict[str, str], warehouse: str, batch_id: str, part: int | None,
+                 settings: ExtractSettings = DEFAULT_SETTINGS) -> BatchOutcome:
     """Extract a batch. With a `part` number (on a cluster), write it as one uncommitted part
     of the load on whichever worker runs it, so that only the small document records travel
     back; without one (in-process), return the results for the caller to write at once."""
-    results, unchanged = extract_items(items, known, warehouse, limits)
-    info = write_part(Path(warehouse), results, batch_id, part) if part is not None else None
-    return {"part": info, "results": results if part is None else None, "unchanged": unchanged,
-            "statuses": Counter(r.status for r in results),
-            "problems": [{"source": r.document.source, "status": r.status, "reason": r.report.reason}
-                         for r in results if r.status != "ok"]}
+    results, unchanged = extract_items(items, known, warehouse, settings)
+    written = write_part(Path(warehouse), results, batch_id, part) if part is not None else None
+    return BatchOutcome.of(results, unchanged, written)
 
 
 @task(name="extract-batch", retries=1, retry_delay_seconds=[5], cache_policy=NO_CACHE,
       task_run_name="extract-{first}")
 def extract_batch(items: Opaque, known: Opaque, warehouse: str, batch_id: str, part: int | None,
-                  first: str = "", limits: dict | None = None) -> Opaque:
+                  first: str = "", settings: ExtractSettings = DEFAULT_SETTINGS) -> Opaque:
     """`extract_part` as a Prefect task (in-process runs, and task runners other than Dask)."""
-    return Opaque(extract_part(items.value, known.value, warehouse, batch_id, part, limits))
+    return Opaque(extract_part(items.value, known.value, warehouse, batch_id, part, settings))
 
 
-def _on_dask(batches: list[list[dict]], known: dict, warehouse: str, batch_id: str, limits: dict | None,
-             client) -> list[dict]:
+def _on_dask(batches: list[list[WorkItem]], known: dict[str, str], warehouse: str, batch_id: str,
+             settings: ExtractSettings, client) -> list[BatchOutcome]:
     """Fan the batches out as plain Dask tasks on the flow's own cluster (prefect-dask's
     client): workers then make no Prefect API calls at all (a task run costs a worker
     ~0.25 s of CPU), and the progress bar advances as batches finish."""
     from distributed import as_completed
 
     known_f = client.scatter(known, broadcast=True) if known else {}
-    futures = {client.submit(extract_part, b, known_f, warehouse, batch_id, k, limits, pure=False, retries=1,
+    futures = {client.submit(extract_part, b, known_f, warehouse, batch_id, k, settings, pure=False, retries=1,
                              key=f"extract-{batch_id}-{k}"): (k, len(b)) for k, b in enumerate(batches)}
-    outs: list[dict | None] = [None] * len(batches)
+    outs: list[BatchOutcome | None] = [None] * len(batches)
     for fut in as_completed(futures, loop=client.loop):
         k, n = futures[fut]
         outs[k] = fut.result()
@@ -179,31 +170,16 @@ def crawl_task(source: Source, warehouse: str, years: list[int] | None, dry_run:
 # ---------------------------------------------------------------- flows
 
 
-def _summary(outs: list[dict], facts: int) -> dict:
-    counts: Counter = Counter()
-    for o in outs:
-        counts.update(o["statuses"])
-    unchanged = sum(o["unchanged"] for o in outs)
-    return {
-        "documents": sum(counts.values()) + unchanged,
-        "unchanged": unchanged,
-        **{s: counts.get(s, 0) for s in ("ok", "partial", "failed", "unsupported")},
-        "quarantined": counts.get("failed", 0) + counts.get("unsupported", 0),
-        "facts_loaded": facts,
-        "problems": [p for o in outs for p in o["problems"]],
-    }
-
-
-def _record(warehouse: str, flow_name: str, started: dt.datetime, run: dict | None, crawl: dict | None) -> str:
-    run, crawl = run or {}, (crawl or {}).get("counts", {})
+def _record(warehouse: str, flow_name: str, started: dt.datetime, load: LoadSummary | None,
+            crawl: CrawlSummary | None) -> str:
+    load, counts = load or LoadSummary(), (crawl.counts if crawl else {})
     summary = RunSummary(
         run_id=f"{started:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}", flow=flow_name, started_at=started,
-        finished_at=_now(), fetched_new=crawl.get("new", 0), fetched_changed=crawl.get("changed", 0),
-        fetched_unchanged=crawl.get("unchanged", 0), fetch_skipped=crawl.get("skipped", 0),
-        fetch_failed=crawl.get("failed", 0), documents=run.get("documents", 0), unchanged=run.get("unchanged", 0),
-        ok=run.get("ok", 0), partial=run.get("partial", 0), failed=run.get("failed", 0),
-        unsupported=run.get("unsupported", 0), quarantined=run.get("quarantined", 0),
-        facts_loaded=run.get("facts_loaded", 0))
+        finished_at=_now(), fetched_new=counts.get("new", 0), fetched_changed=counts.get("changed", 0),
+        fetched_unchanged=counts.get("unchanged", 0), fetch_skipped=counts.get("skipped", 0),
+        fetch_failed=counts.get("failed", 0), documents=load.documents, unchanged=load.unchanged,
+        ok=load.ok, partial=load.partial, failed=load.failed, unsupported=load.unsupported,
+        quarantined=load.quarantined, facts_loaded=load.facts_loaded)
     write_run_summary(Path(warehouse), summary)
     return summary.run_id
 
@@ -228,18 +204,17 @@ def _prestart(parallelism: int) -> None:
 def _dask_client():
     """The Dask client of the running flow's task runner, or None if it is not a Dask runner."""
     from prefect.context import FlowRunContext
-
     from prefect_dask import DaskTaskRunner
 
     runner = getattr(FlowRunContext.get(), "task_runner", None)
     return runner.client if isinstance(runner, DaskTaskRunner) else None
 
 
-def _process(items: list[dict], warehouse: str, batch_size: int, force: bool, parallelism: int = 1,
-             limits: dict | None = None) -> dict:
+def _process(items: list[WorkItem], warehouse: str, batch_size: int, force: bool, parallelism: int,
+             settings: ExtractSettings) -> LoadSummary:
     """Extract `items` in batches (each written as a part of one load) and commit the load.
     The writer lock is held for the whole load: a second run waits, then refuses."""
-    known = {} if force else known_documents(warehouse)
+    known = {} if force else known_documents(Path(warehouse))
     size = batch_size_for(len(items), batch_size, parallelism)
     batches = [items[i : i + size] for i in range(0, len(items), size)]
     root = Path(warehouse)
@@ -252,27 +227,27 @@ def _process(items: list[dict], warehouse: str, batch_size: int, force: bool, pa
             # one worker: batches one after the other (threads would only fight for the GIL),
             # written as a single part
             outs = [extract_batch(Opaque(b), Opaque(known), warehouse, batch_id, None,
-                                  first=Path(b[0]["path"]).name, limits=limits).value for b in batches]
-            results = [r for o in outs for r in o["results"]]
-            parts = [write_part(root, results, batch_id, 0)] if results else []
+                                  first=Path(b[0].path).name, settings=settings).value for b in batches]
+            results = [r for o in outs for r in o.results]
+            parts: list[Part] = [write_part(root, results, batch_id, 0)] if results else []
         else:
             client = _dask_client()
             if client is not None:
-                outs = _on_dask(batches, known, warehouse, batch_id, limits, client)
+                outs = _on_dask(batches, known, warehouse, batch_id, settings, client)
             else:
                 futures = [extract_batch.submit(Opaque(b), Opaque(known), warehouse, batch_id, k,
-                                                first=Path(b[0]["path"]).name, limits=limits)
+                                                first=Path(b[0].path).name, settings=settings)
                            for k, b in enumerate(batches)]
                 outs = [f.result().value for f in futures]
-            parts = [o["part"] for o in outs]
+            parts = [o.part for o in outs]
         n = commit(root, batch_id, parts) if parts else 0
-    return _summary(outs, n)
+    return LoadSummary.of(outs, n)
 
 
 @flow(name="xxgk-run", log_prints=False)
 def run_flow(paths: list[str] | None = None, warehouse: str = "warehouse", batch_size: int = DEFAULT_BATCH,
-             items: list[dict] | None = None, force: bool = False, record: bool = True,
-             parallelism: int = 1, limits: dict | None = None, stale: bool = False) -> dict:
+             items: list[WorkItem] | None = None, force: bool = False, record: bool = True,
+             parallelism: int = 1, settings: ExtractSettings = DEFAULT_SETTINGS, stale: bool = False) -> FlowSummary:
     """Extract → transform → check → load files/directories (or crawled `items`); `stale`:
     also every document an older parser version handled (from the raw store, else its
     source file)."""
@@ -282,16 +257,14 @@ def run_flow(paths: list[str] | None = None, warehouse: str = "warehouse", batch
     if paths:
         work += discover_task(paths)
     if stale:
-        work += _stale_items(warehouse)
-    summary = _process(work, warehouse, batch_size, force, parallelism, limits)
-    get_run_logger().info("run: %s", {k: v for k, v in summary.items() if k != "problems"})
-    if record:
-        summary["run_id"] = _record(warehouse, "run", started, summary, None)
-    return summary
+        work += _existing(stale_documents(Path(warehouse)), warehouse)
+    load = _process(work, warehouse, batch_size, force, parallelism, settings)
+    get_run_logger().info("run: %s", {k: getattr(load, k) for k in load.__dataclass_fields__ if k != "problems"})
+    return FlowSummary(load, run_id=_record(warehouse, "run", started, load, None) if record else None)
 
 
 def _crawl(registry: str, warehouse: str, sources: list[str] | None, years: list[int] | None,
-           dry_run: bool) -> dict:
+           dry_run: bool) -> CrawlSummary:
     chosen = load_sources(Path(registry))
     if sources:
         unknown = set(sources) - {s.slug for s in chosen}
@@ -300,123 +273,63 @@ def _crawl(registry: str, warehouse: str, sources: list[str] | None, years: list
         chosen = [s for s in chosen if s.slug in sources]
     futures = [crawl_task.submit(s, warehouse, years, dry_run) for s in chosen]
     reports = [f.result() for f in futures]
-    counts = Counter()
+    counts: Counter = Counter()
     for r in reports:
         counts.update(r.counts())
-    items = [it.as_dict() for r in reports for it in r.items]
-    return {"sources": [r.source for r in reports], "counts": dict(counts), "items": items,
-            "requests": sum(r.requests for r in reports)}
+    return CrawlSummary([r.source for r in reports], dict(counts), [it for r in reports for it in r.items],
+                        sum(r.requests for r in reports))
 
 
-def _work_items(crawl: dict, warehouse: str, statuses=("new", "changed", "unchanged")) -> list[dict]:
-    root = Path(warehouse)
-    out = []
-    for it in crawl["items"]:
-        if it["kind"] == "list" or not it["document"] or it["status"] not in statuses or not it["path"]:
-            continue
-        p = Path(it["path"])
-        out.append({"path": str(p), "source": it["url"], "fetched_at": it["fetched_at"], "origin": it["source"],
-                    "raw_path": str(p.relative_to(root)) if p.is_relative_to(root) else str(p),
-                    "link_text": it.get("title"), "link_year": it.get("year")})
-    return out
+def _work_items(crawl: CrawlSummary, warehouse: str, statuses=("new", "changed", "unchanged")) -> list[WorkItem]:
+    return [WorkItem.of_crawl(it, Path(warehouse)) for it in crawl.items
+            if it.kind != "list" and it.document and it.status in statuses and it.path]
+
+
+def _existing(docs: list[StoredDocument], warehouse: str) -> list[WorkItem]:
+    """Work items re-extracting stored documents whose bytes are still there."""
+    items = [WorkItem.of_stored(d, Path(warehouse)) for d in docs]
+    return [it for it in items if Path(it.path).exists()]
 
 
 @flow(name="xxgk-crawl", log_prints=False)
 def crawl_flow(registry: str, warehouse: str = "warehouse", sources: list[str] | None = None,
-               years: list[int] | None = None, dry_run: bool = False, record: bool = True) -> dict:
+               years: list[int] | None = None, dry_run: bool = False, record: bool = True) -> CrawlSummary:
     """Fetch what is new or changed from the registry's sources into the raw store."""
     started = _now()
     out = _crawl(registry, warehouse, sources, years, dry_run)
     if record and not dry_run:
-        out["run_id"] = _record(warehouse, "crawl", started, None, out)
-    return out
-
-
-def _stale_items(warehouse: str) -> list[dict]:
-    try:
-        con = connect_readonly(Path(warehouse))
-    except FileNotFoundError:
-        return []
-    try:
-        rows = con.execute(f"SELECT {_REPARSE_COLUMNS} FROM documents d "
-                           "SEMI JOIN stale_documents s ON s.doc_sha256 = d.doc_sha256").fetchall()
-    finally:
-        con.close()
-    return _reparse_rows(rows, warehouse)
-
-
-_REPARSE_COLUMNS = "d.source, d.raw_path, d.origin, d.fetched_at, d.link_text, d.link_year"
-"""What a re-extraction needs of a documents row (`_reparse_rows`): where its bytes are and
-what the crawl knew of it (its link's text and year: the year fallback)."""
-
-
-def _reparse_rows(rows, warehouse: str) -> list[dict]:
-    """Work items from documents rows (`_REPARSE_COLUMNS`) whose bytes are still there."""
-    out = []
-    for source, raw_path, origin, fetched_at, link_text, link_year in rows:
-        path = Path(warehouse) / raw_path if raw_path else Path(source)
-        if path.exists():
-            out.append({"path": str(path), "source": source, "origin": origin, "raw_path": raw_path,
-                        "fetched_at": fetched_at.isoformat() if fetched_at else None,
-                        "link_text": link_text, "link_year": link_year})
+        out.run_id = _record(warehouse, "crawl", started, None, out)
     return out
 
 
 @flow(name="xxgk-nightly", log_prints=False)
 def nightly_flow(registry: str, warehouse: str = "warehouse", batch_size: int = DEFAULT_BATCH,
-                 parallelism: int = 1, limits: dict | None = None) -> dict:
+                 parallelism: int = 1, settings: ExtractSettings = DEFAULT_SETTINGS) -> FlowSummary:
     """Crawl every source, then extract and load what is new or changed (and whatever an
     older parser version handled)."""
     started = _now()
     _prestart(parallelism)
     crawl = _crawl(registry, warehouse, None, None, False)
-    items = _work_items(crawl, warehouse) + _stale_items(warehouse)
-    summary = _process(items, warehouse, batch_size, force=False, parallelism=parallelism, limits=limits)
-    summary["crawl"] = {k: v for k, v in crawl.items() if k != "items"}
-    summary["skipped"] = [i for i in crawl["items"] if i["status"] in ("skipped", "failed")]
-    summary["run_id"] = _record(warehouse, "nightly", started, summary, crawl)
-    return summary
+    items = _work_items(crawl, warehouse) + _existing(stale_documents(Path(warehouse)), warehouse)
+    load = _process(items, warehouse, batch_size, False, parallelism, settings)
+    return FlowSummary(load, crawl, _record(warehouse, "nightly", started, load, crawl))
 
 
 @flow(name="xxgk-backfill", log_prints=False)
 def backfill_flow(registry: str | None = None, warehouse: str = "warehouse", years: list[int] | None = None,
-                  sources: list[str] | None = None, reparse: bool = False,
-                  batch_size: int = DEFAULT_BATCH, parallelism: int = 1, limits: dict | None = None) -> dict:
+                  sources: list[str] | None = None, reparse: bool = False, batch_size: int = DEFAULT_BATCH,
+                  parallelism: int = 1, settings: ExtractSettings = DEFAULT_SETTINGS) -> FlowSummary:
     """Years and/or sources by hand. `reparse`: re-extract from the raw store (and the
     files ingested from disk) without fetching anything."""
     started = _now()
     _prestart(parallelism)
     crawl = None
     if reparse:
-        items = _reparse_rows(_documents_for(warehouse, years, sources), warehouse)
+        items = _existing(documents_for(Path(warehouse), years, sources), warehouse)
     else:
         if registry is None:
             raise ValueError("backfill without --reparse crawls: it needs the source registry (--sources-file)")
         crawl = _crawl(registry, warehouse, sources, years, False)
-        items = _work_items(crawl, warehouse, statuses=("new", "changed", "unchanged"))
-    summary = _process(items, warehouse, batch_size, force=reparse, parallelism=parallelism, limits=limits)
-    if crawl:
-        summary["crawl"] = {k: v for k, v in crawl.items() if k != "items"}
-    summary["run_id"] = _record(warehouse, "backfill", started, summary, crawl)
-    return summary
-
-
-def _documents_for(warehouse: str, years: list[int] | None, sources: list[str] | None) -> list:
-    try:
-        con = connect_readonly(Path(warehouse))
-    except FileNotFoundError:
-        return []
-    conds, params = [], []
-    if years:
-        conds.append(f"r.year IN ({', '.join('?' * len(years))})")
-        params += list(years)
-    if sources:
-        conds.append(f"d.origin IN ({', '.join('?' * len(sources))})")
-        params += list(sources)
-    sql = (f"SELECT {_REPARSE_COLUMNS} FROM documents d "
-           "LEFT JOIN reports r ON r.doc_sha256 = d.doc_sha256"
-           + (f" WHERE {' AND '.join(conds)}" if conds else ""))
-    try:
-        return con.execute(sql, params).fetchall()
-    finally:
-        con.close()
+        items = _work_items(crawl, warehouse)
+    load = _process(items, warehouse, batch_size, reparse, parallelism, settings)
+    return FlowSummary(load, crawl, _record(warehouse, "backfill", started, load, crawl))

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import glob
-import os
-import uuid
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
-from extract import PARSER_VERSION
+from common import PARSER_VERSION, atomic_write
 from transform.records import SCHEMAS
 
 from .errors import NotReadOnly
@@ -224,9 +222,11 @@ def refresh_views(root: Path) -> Path:
 
     The file is built under a temporary name and renamed over the old one: analysts'
     open connections (which lock the file) neither block a run nor see a half-built file."""
-    path = db_path(root)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
+    return atomic_write(db_path(root), lambda tmp: _build_views(root, tmp))
+
+
+def _build_views(root: Path, tmp: Path) -> None:
+    """Every view, in a new DuckDB file at `tmp`."""
     con = duckdb.connect(str(tmp))
     try:
         for table in BASE_VIEWS:
@@ -237,13 +237,9 @@ def refresh_views(root: Path) -> Path:
         for name, sql in DERIVED_VIEWS.items():
             con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql.replace('{PARSER_VERSION}', PARSER_VERSION)}")
         con.execute("CHECKPOINT")
-        con.close()
-        os.replace(tmp, path)
     finally:
         con.close()
-        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
-            leftover.unlink(missing_ok=True)
-    return path
+        tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
 
 
 READ_ONLY_STATEMENTS = ("SELECT", "EXPLAIN")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from extract.errors import XxgkError
+from common.errors import XxgkError
 
 
 class LoadError(XxgkError):

@@ -1,19 +1,17 @@
 """Atomic, schema-checked Parquet writes: a file is written under a temporary name in
-its final directory, fsynced, then renamed over the target, so a reader (or a crash)
-only ever sees the old file or the new one."""
+its final directory, fsynced, then renamed over the target (`common.atomic_write`), so a
+reader (or a crash) only ever sees the old file or the new one."""
 
 from __future__ import annotations
 
 import dataclasses
-import os
 import time
-import uuid
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from extract.faults import kill_point
+from common import atomic_write
 from transform.records import SCHEMAS
 
 from .errors import SchemaMismatch
@@ -45,19 +43,14 @@ def to_arrow(table: str, records: list, extra: dict | None = None) -> pa.Table:
 
 
 def write_atomic(path: Path, data: pa.Table, metadata: dict[str, str] | None = None) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
     if metadata:
         data = data.replace_schema_metadata({**(data.schema.metadata or {}), **metadata})
-    try:
-        pq.write_table(data, tmp, compression="zstd")
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        kill_point("write")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    atomic_write(path, lambda tmp: write_parquet(data, tmp))
+
+
+def write_parquet(data: pa.Table, path: Path) -> None:
+    """One Parquet file as the warehouse stores them (zstd); `write_atomic` gives it its name."""
+    pq.write_table(data, path, compression="zstd")
 
 
 def clean_temporaries(root: Path, raw_age_seconds: float = 3600.0) -> int:

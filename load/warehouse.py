@@ -27,18 +27,18 @@ import fcntl
 import os
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from extract.faults import kill_point
-from transform.records import SCHEMAS, ExtractionResult
+from transform.records import SCHEMAS, Document, ExtractionResult, report_id_for
 
 from .duckdb import refresh_views
 from .errors import WarehouseBusy
-from .layout import PARTITIONED, TABLES, new_batch_id, part_path, run_path, table_files
+from .layout import LOCK_NAME, TABLES, new_batch_id, part_path, run_path, table_files
 from .parquet import clean_temporaries, to_arrow, write_atomic
 
 DEFAULT_WAREHOUSE = Path("warehouse")
@@ -46,12 +46,34 @@ LOADED = ("ok", "partial")
 """Statuses whose report, facts and checks are stored (failed documents are `documents` rows only)."""
 
 
+@dataclass(slots=True)
+class Part:
+    """One written, uncommitted part of a load (see `write_part`)."""
+
+    name: str
+    """`<batch_id>-p<n>`: the name of its files."""
+    documents: list[Document]
+    facts: int
+    reports: dict[str, str]
+    """Document SHA-256 → the data-year partition (`2020`, `0` if unknown) holding its report."""
+
+
+@dataclass(slots=True)
+class Compaction:
+    """What `compact` did: the batch it re-committed every current row under, and the files
+    per table before and after."""
+
+    batch_id: str
+    files_before: dict[str, int]
+    files_after: dict[str, int]
+
+
 @contextlib.contextmanager
 def write_lock(root: Path, wait_seconds: float = 600.0):
     """Exclusive writer lock on the warehouse; waits up to `wait_seconds`, then refuses."""
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
-    fh = open(root / ".lock", "a+")
+    fh = open(root / LOCK_NAME, "a+")
     deadline = time.monotonic() + wait_seconds
     try:
         while True:
@@ -73,7 +95,7 @@ def write_lock(root: Path, wait_seconds: float = 600.0):
         fh.close()
 
 
-def write_part(root: Path, results: list[ExtractionResult], batch_id: str, part: int) -> dict:
+def write_part(root: Path, results: list[ExtractionResult], batch_id: str, part: int) -> Part:
     """Write one part of a load (facts, checks and reports of `results`, per data year) as
     files `<batch_id>-p<part>.parquet`, without committing. Parts of one batch may be written
     by different processes (Dask workers) while the coordinator holds the writer lock;
@@ -100,36 +122,35 @@ def write_part(root: Path, results: list[ExtractionResult], batch_id: str, part:
         write_atomic(part_path(root, "checks", year, name), to_arrow("checks", [c for r in rs for c in r.checks], extra))
         write_atomic(part_path(root, "reports", year, name),
                      to_arrow("reports", [r.report for r in rs], {"batch_id": batch_id}))
-    return {"documents": [r.document for r in latest.values()], "facts": n_facts,
-            "reports": {sha: f"{r.report.year or 0}" for sha, r in by_content.items()}, "part": name}
+    return Part(name, [r.document for r in latest.values()], n_facts,
+                {sha: f"{r.report.year or 0}" for sha, r in by_content.items()})
 
 
-def commit(root: Path, batch_id: str, parts: list[dict]) -> int:
+def commit(root: Path, batch_id: str, parts: list[Part]) -> int:
     """Make a batch written by `write_part` visible: write its documents file (the commit),
     then vacuum and refresh the views. Call under the writer lock. Returns facts loaded."""
     root = Path(root)
     seen: dict[str, str] = {}
     for part in parts:  # the same bytes in two parts: keep the first part's report
-        dup = [sha for sha in part["reports"] if sha in seen]
+        dup = [sha for sha in part.reports if sha in seen]
         if dup:
-            ids = {sha[:16] for sha in dup}
+            ids = {report_id_for(sha) for sha in dup}
             for sha in dup:
-                year_dir = f"data_year={part['reports'][sha]}"
+                year_dir = f"data_year={part.reports[sha]}"
                 for table in ("facts", "checks", "reports"):
-                    path = root / table / year_dir / f"{part['part']}.parquet"
+                    path = root / table / year_dir / f"{part.name}.parquet"
                     if path.exists():
                         t = _read(path)
                         write_atomic(path, t.filter(pc.invert(pc.is_in(t.column("report_id"), pa.array(list(ids))))))
-        for sha in part["reports"]:
-            seen.setdefault(sha, part["part"])
-    documents = {d.source: d for part in parts for d in part["documents"]}
+        for sha in part.reports:
+            seen.setdefault(sha, part.name)
+    documents = {d.source: d for part in parts for d in part.documents}
     if documents:
         write_atomic(part_path(root, "documents", None, batch_id),
                      to_arrow("documents", list(documents.values()), {"batch_id": batch_id}))
-        kill_point("commit")
     vacuum(root)
     refresh_views(root)
-    return sum(p["facts"] for p in parts)
+    return sum(p.facts for p in parts)
 
 
 def _read(path: Path, columns: list[str] | None = None) -> pa.Table:
@@ -150,7 +171,7 @@ def current_batches(root: Path) -> tuple[dict[str, str], dict[str, str]]:
                 by_source[src] = (batch, sha)
     by_report: dict[str, str] = {}
     for batch, sha in by_source.values():
-        rid = sha[:16]
+        rid = report_id_for(sha)
         if batch > by_report.get(rid, ""):
             by_report[rid] = batch
     return {src: batch for src, (batch, _) in by_source.items()}, by_report
@@ -207,7 +228,7 @@ def _rebatch(parts: list[pa.Table], table: str, batch_id: str) -> pa.Table:
                              pa.array([batch_id] * merged.num_rows, pa.string()))
 
 
-def compact(root: Path) -> dict:
+def compact(root: Path) -> Compaction:
     """Re-commit every current row under one new batch (a file per table and year), then
     vacuum the old files. Safe to interrupt: until its documents file is written the new
     files are invisible; after it, the old ones are."""
@@ -236,7 +257,7 @@ def compact(root: Path) -> dict:
         write_atomic(part_path(root, "documents", None, batch_id), _rebatch(parts, "documents", batch_id))  # the commit
     vacuum(root)
     after = {t: len(table_files(root, t)) for t in TABLES}
-    return {"batch_id": batch_id, "files_before": before, "files_after": after}
+    return Compaction(batch_id, before, after)
 
 
 def load_results(root: Path, results: list[ExtractionResult], lock: bool = True,
@@ -259,7 +280,7 @@ def write_run_summary(root: Path, summary) -> Path:
     return path
 
 
-def compact_warehouse(root: Path) -> dict:
+def compact_warehouse(root: Path) -> Compaction:
     """`compact` under the writer lock, then refresh the views."""
     with write_lock(root):
         clean_temporaries(root)

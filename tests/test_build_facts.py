@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import SEED
 
+from conftest import SEED
 from extract.models import RawCell, RawDocument, RawRow, RawTable
 from transform.match import Located, locate, split_row
 from transform.pipeline import (

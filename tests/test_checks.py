@@ -4,7 +4,6 @@ and the steps that evaluate them (transform/checks.py)."""
 from __future__ import annotations
 
 from conftest import SEED
-
 from transform.checks import (
     compare,
     facts_to_checks,

@@ -27,6 +27,7 @@ def truth_values(doc):
 
 def test_gbk_page_without_charset_declaration_reads_the_same(tmp_path):
     html = PINGTAN.read_text(encoding="utf-8").replace('<meta charset="utf-8">', "")
+    assert "charset" not in html.lower()  # the page declares no encoding at all
     page = tmp_path / "pingtan-gbk.html"
     page.write_bytes(html.encode("gbk"))
     got = result_to_json(process_file(page))
@@ -112,7 +113,9 @@ def test_pdf_rows_carry_page_numbers():
 def test_table4_row_that_lost_cells_is_flagged_not_guessed(tmp_path):
     from conftest import SEED
 
-    text = SEED.read_text(encoding="utf-8").replace("\t\t\t\t\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0", "1\t0\t0\t1\t0\t0\t0\t0\t0\t0")
+    original = SEED.read_text(encoding="utf-8")
+    text = original.replace("\t\t\t\t\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0", "1\t0\t0\t1\t0\t0\t0\t0\t0\t0")
+    assert text != original  # the mutation happened
     p = tmp_path / "short-t4.txt"
     p.write_text(text, encoding="utf-8")
     got = result_to_json(process_file(p))
@@ -158,9 +161,11 @@ def test_columns_printed_in_another_order_are_read_by_their_header_not_their_pos
         cells[1], cells[3] = cells[3], cells[1]
         return "<tr>" + "".join(cells) + "</tr>"
 
+    swapped, n = re.subn(r"<tr>.*?</tr>", swap, html[start:end], flags=re.S)
+    assert n == 3 and swapped.index("现行有效件数") < swapped.index("本年制发件数")  # the mutation happened
+    assert swapped.index(">312<") < swapped.index(">30<")
     doc = tmp_path / "swapped.html"
-    doc.write_text(html[:start] + re.sub(r"<tr>.*?</tr>", swap, html[start:end], flags=re.S) + html[end:],
-                   encoding="utf-8")
+    doc.write_text(html[:start] + swapped + html[end:], encoding="utf-8")
     got = {(f.item, f.column): f.value for f in process_file(doc).facts if f.table == "t2"}
     want = {(f.item, f.column): f.value for f in process_file(src).facts if f.table == "t2"}
     assert got[("normative_docs", "issued")] == 30 and got[("normative_docs", "in_force")] == 312
@@ -280,6 +285,7 @@ def test_t4_numbers_whose_row_cannot_be_named_make_the_report_partial(tmp_path):
     src = Path(__file__).resolve().parent.parent / "data" / "sample" / "gen-2026-00011-2019.txt"
     text = src.read_text(encoding="utf-8").replace("行政诉讼（复议后起诉）\t", "行政诉讼\t", 1)
     text = text.replace("行政诉讼\t-\t2\t0\t-\t2\n", "行政诉讼\t-\t2\t0\t-\t2\n（复议后起诉）\n", 1)
+    assert "行政诉讼\t-\t2\t0\t-\t2\n（复议后起诉）\n" in text  # the mutation happened
     doc = tmp_path / "split.txt"
     doc.write_text(text, encoding="utf-8")
     res = process_file(doc)
@@ -297,6 +303,8 @@ def test_t4_row_of_15_with_a_label_of_its_own_is_read(tmp_path):
     rows = re.findall(r"<tr>.*?</tr>", html[start:end], re.S)
     rows[0] = rows[0].replace("<tr>", '<tr><td rowspan="3">项目</td>', 1)
     rows[3] = rows[3].replace("<tr>", "<tr><td>件数</td>", 1)
+    assert len(rows) == 4 and "项目" in rows[0] and "件数" in rows[3]  # the mutation happened
+    assert len(re.findall(r"<td", rows[3])) == 16  # a label of its own in front of the 15 numbers
     doc = tmp_path / "labelled.html"
     doc.write_text(html[:start] + '<table border="1">' + "".join(rows) + "</table>" + html[end:], encoding="utf-8")
     got = process_file(doc)

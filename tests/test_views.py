@@ -191,6 +191,7 @@ def test_a_load_killed_mid_write_leaves_the_previous_data_and_a_rerun_completes_
     wh = tmp_path / "wh"
     load_results(wh, [process_file(SEED)])
     before = rows(wh, "select count(*), sum(value) from facts")
+    files_before = set(wh.rglob("*.parquet"))
     marker = tmp_path / "ready"
     script = KILLER.format(root=str(ROOT), marker=str(marker), wh=str(wh), docs=[str(p) for p in REAL])
     proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT)
@@ -204,7 +205,8 @@ def test_a_load_killed_mid_write_leaves_the_previous_data_and_a_rerun_completes_
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert list((wh / "facts").rglob("*.parquet"))  # the killed load left files behind…
+    left = {p.relative_to(wh).parts[0] for p in set(wh.rglob("*.parquet")) - files_before}
+    assert left == {"facts", "checks", "reports"}  # the killed load left its files behind (no documents file)…
     assert rows(wh, "select count(*), sum(value) from facts") == before  # …that nobody sees
     assert rows(wh, "select count(*) from documents") == [(1,)]
     load_results(wh, [process_file(p) for p in REAL])  # re-running completes it
@@ -216,10 +218,10 @@ def test_a_load_killed_mid_write_leaves_the_previous_data_and_a_rerun_completes_
 def test_quarantine_lists_failed_documents_with_reason_and_where_they_are_kept(tmp_path):
     bad = tmp_path / "broken.pdf"
     bad.write_bytes(b"%PDF-1.4 garbage")
+    from flows.items import WorkItem
     from flows.run import extract_items
 
-    results, _ = extract_items([{"path": str(bad), "source": str(bad)}, {"path": str(SEED), "source": str(SEED)}],
-                               {}, str(tmp_path / "wh"))
+    results, _ = extract_items([WorkItem.of_file(bad), WorkItem.of_file(SEED)], {}, str(tmp_path / "wh"))
     load_results(tmp_path / "wh", results)
     res = CliRunner().invoke(app, ["quarantine", "-w", str(tmp_path / "wh"), "-f", "json"])
     assert res.exit_code == 0, res.output

@@ -23,9 +23,8 @@ from .missing import REASON as MISSING_REASON
 from .missing import flag_missing, unknown_checks
 from .place import place_short_rows
 from .pre2019 import pre_2019_reason
-from .records import CheckResult, Document, ExtractionResult, Fact, Report, SourceContext
+from .records import CheckResult, Document, ExtractionResult, Fact, Report, SourceContext, report_id_for
 from .region import Region, RegionDataMissing
-from .region import resolve as resolve_region
 from .t4 import t4_slots
 from .templates import Identity, TableSpec, Templates, load_templates
 from .tidy import Slot, slot_to_fact, slots_for_item
@@ -33,10 +32,6 @@ from .tidy import Slot, slot_to_fact, slots_for_item
 logger = logging.getLogger(__name__)
 
 TABLE_NAMES = {"t2": "表二", "t3": "表三", "t4": "表四"}
-
-
-def report_id_for(sha256: str) -> str:
-    return sha256[:16]
 
 
 def _now() -> dt.datetime:

@@ -10,8 +10,10 @@ import typing
 from dataclasses import dataclass, field
 
 
-STATUSES = ("ok", "partial", "failed", "unsupported")
-FACT_FLAGS = ("blank", "derived", "unreadable", "not_found", "unit_assumed", "ambiguous", "missing")
+def report_id_for(sha256: str) -> str:
+    """A report's id: the first 16 hex digits of its document's SHA-256 (the warehouse views
+    join on the same rule, `left(doc_sha256, 16)`, in load/duckdb.py)."""
+    return sha256[:16]
 
 
 @dataclass(slots=True)

@@ -14,7 +14,6 @@ from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
 import lxml.html
 
-from ..faults import kill_point
 from ..detect import decode_text
 from .fetch import Fetcher
 from .registry import Source
@@ -285,7 +284,6 @@ def _fetch_into(fetcher: Fetcher, store: RawStore, cache: dict, slug: str, url: 
     if res.content_type and res.content_type.split(";")[0].strip() == "text/plain":
         hint = "document.txt"  # the server says plain text, whatever the URL's suffix
     sha, path, _ = store.put(res.content, hint)
-    kill_point("fetch")
     status = "unchanged" if prev.get("sha256") == sha else ("changed" if prev else "new")
     cache[url] = {**prev, "etag": res.etag, "last_modified": res.last_modified, "sha256": sha,
                   "fetched_at": now if status != "unchanged" else prev.get("fetched_at", now)}

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import shutil
-import uuid
 from pathlib import Path
+
+from common import atomic_write
 
 from ..detect import sniff_format
 
@@ -54,17 +54,7 @@ class RawStore:
         existing = self.find(sha)
         if existing is not None:
             return sha, existing, False
-        path = self.path_for(sha, extension())
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
-        try:
-            fill(tmp)
-            with open(tmp, "rb+") as fh:
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
+        path = atomic_write(self.path_for(sha, extension()), fill)
         return sha, path, True
 
     # -- conditional-GET validators per source ---------------------------------------------
@@ -82,11 +72,8 @@ class RawStore:
             return {}  # a damaged cache only costs full downloads
 
     def save_cache(self, slug: str, cache: dict[str, dict]) -> None:
-        p = self._cache_path(slug)
-        p.parent.mkdir(parents=True, exist_ok=True)
-        tmp = p.parent / f".{p.name}.{uuid.uuid4().hex}.tmp"
-        tmp.write_text(json.dumps(cache, ensure_ascii=False, indent=0, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, p)
+        text = json.dumps(cache, ensure_ascii=False, indent=0, sort_keys=True)
+        atomic_write(self._cache_path(slug), lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def _extension(name_hint: str, head: bytes) -> str:

@@ -2,7 +2,7 @@
 
 A hostile document (a PDF whose content stream inflates to gigabytes, a page that takes
 minutes) must not take the run down with it. `Sandbox.process` sends the document to a
-long-lived child process (`python -m transform.sandbox`) that reads it under
+long-lived child process (`python -m flows.sandbox`) that reads it under
 
 - an address-space limit of `max_memory_mb` on top of its own baseline (Linux
   `RLIMIT_AS`; a document that needs more fails with a `MemoryError` → reason names
@@ -32,9 +32,8 @@ import time
 from pathlib import Path
 
 from extract import ExtractSettings, sniff_format
-
-from .pipeline import failed_result, process_file
-from .records import ExtractionResult, SourceContext
+from transform.pipeline import failed_result, process_file
+from transform.records import ExtractionResult, SourceContext
 
 _HEADER = struct.Struct(">Q")
 GRACE_SECONDS = 2.0
@@ -78,8 +77,6 @@ class Sandbox:
         self._proc: subprocess.Popen | None = None
         self._ready = False
         self._lock = threading.Lock()
-        self.peak_rss_mb = 0
-        """Largest resident size any child reported (MB)."""
 
     # -- child lifecycle
 
@@ -93,7 +90,7 @@ class Sandbox:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_ROOT), env.get("PYTHONPATH")) if p)
         env.setdefault("PYTHONUNBUFFERED", "1")
-        self._proc = subprocess.Popen([sys.executable, "-m", "transform.sandbox"], stdin=subprocess.PIPE,
+        self._proc = subprocess.Popen([sys.executable, "-m", "flows.sandbox"], stdin=subprocess.PIPE,
                                       stdout=subprocess.PIPE, env=env, cwd=str(_ROOT))
         self._ready = False
 
@@ -146,24 +143,19 @@ class Sandbox:
         with self._lock:
             try:
                 self._ensure_ready()
-                _write_frame(self._proc.stdin, (str(path), _settings_dict(settings), source, data, context))
+                _write_frame(self._proc.stdin, (str(path), settings, source, data, context))
                 ready = select.select([self._proc.stdout], [], [], settings.max_seconds + GRACE_SECONDS)[0]
                 if not ready:
                     self._kill()
                     return _failed(path, data, source, "failed", f"still reading after max_seconds={settings.max_seconds:g} s: "
                                                          "stopped (time limit)")
-                kind, value, rss_mb = _read_frame(self._proc.stdout)
+                kind, value = _read_frame(self._proc.stdout)
             except (EOFError, BrokenPipeError, ConnectionError, ReaderDied, pickle.UnpicklingError) as exc:
                 code = self._kill()
                 return _failed(path, data, source, "failed", _death_reason(code, exc))
-            self.peak_rss_mb = max(self.peak_rss_mb, rss_mb)
             if kind == "restart":  # the child ran out of memory: start a fresh one next time
                 self._kill()
             return value
-
-
-def _settings_dict(settings: ExtractSettings) -> dict:
-    return {name: getattr(settings, name) for name in settings.__dataclass_fields__}
 
 
 def _failed(path: Path, data: bytes | None, source: str | None, status: str, reason: str) -> ExtractionResult:
@@ -235,12 +227,6 @@ def _limit_memory(max_mb: int | None) -> None:
         return  # no /proc, or a platform that refuses the limit (macOS): the time limit still holds
 
 
-def _rss_mb() -> int:
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
-
-
 def child_main() -> None:
     try:
         _serve()
@@ -253,17 +239,17 @@ def _serve() -> None:
     os.dup2(2, 1)  # stray prints of libraries go to stderr, not into the protocol
     sys.stdout = sys.stderr
     proto_in = sys.stdin.buffer
-    from .templates import load_templates
+    from transform.templates import load_templates
 
     load_templates()  # warm: the first document should not pay for it
-    _write_frame(proto_out, ("ready", None, _rss_mb()))
+    _write_frame(proto_out, ("ready", None))
     while True:
         try:
             path, settings, source, data, context = _read_frame(proto_in)
         except EOFError:
             return
         kind = "ok"
-        _limit_memory(settings.get("max_memory_mb"))
+        _limit_memory(settings.max_memory_mb)
         started = time.monotonic()
         try:
             result = process_file(Path(path), settings, source, data, context)
@@ -274,9 +260,9 @@ def _serve() -> None:
         if result is None or (result.report.reason or "").startswith("ran out of memory"):
             kind = "restart"
             result = _failed(Path(path), data, source, "failed",
-                             f"needed more than max_memory_mb={settings.get('max_memory_mb')} MB of memory "
+                             f"needed more than max_memory_mb={settings.max_memory_mb} MB of memory "
                              f"(memory limit; stopped after {time.monotonic() - started:.1f} s)")
-        _write_frame(proto_out, (kind, result, _rss_mb()))
+        _write_frame(proto_out, (kind, result))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,94 @@
+"""Crash points for the crash-safety tests, kept out of production code:
+
+    python tests/killer.py POINT[:N] -- ARGS...
+
+runs `xxgk ARGS...` in this process with one function wrapped so that the process kills
+itself with SIGKILL the N-th time (default: the first) it passes POINT:
+
+    fetch     a fetched file was stored in the raw store (`RawStore.put` returned)
+    extract   a document was read (the reader `flows.run` calls returned its result)
+    write     a Parquet file was written under its temporary name, not yet renamed
+              (`load.parquet.write_parquet` returned)
+    commit    a load's documents file (its commit) was written, old rows not yet vacuumed
+              (`write_atomic` of a `documents/` file in load/warehouse.py returned)
+
+The wrapped functions are the real ones: everything else runs exactly as `xxgk` does.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+class Countdown:
+    """SIGKILL this process on the `at`-th call of `tick`."""
+
+    def __init__(self, at: int) -> None:
+        self.at, self.seen = at, 0
+        self._lock = threading.Lock()  # fetches and extract tasks may run in threads
+
+    def tick(self) -> None:
+        with self._lock:
+            self.seen += 1
+            if self.seen == self.at:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _after(owner, name: str, countdown: Countdown, when=lambda *a, **k: True) -> None:
+    """Wrap `owner.name` so that each call for which `when(*args)` holds ticks `countdown`
+    once the real function has returned."""
+    real = getattr(owner, name)
+
+    def wrapped(*args, **kwargs):
+        out = real(*args, **kwargs)
+        if when(*args, **kwargs):
+            countdown.tick()
+        return out
+
+    setattr(owner, name, wrapped)
+
+
+def arm(point: str, at: int) -> None:
+    countdown = Countdown(at)
+    if point == "fetch":
+        from extract.crawl.store import RawStore
+
+        _after(RawStore, "put", countdown)
+    elif point == "extract":
+        import flows.run
+
+        _after(flows.run, "process_isolated", countdown)
+    elif point == "write":
+        import load.parquet
+
+        _after(load.parquet, "write_parquet", countdown)
+    elif point == "commit":
+        import load.warehouse
+
+        def is_commit(path, *args, **kwargs) -> bool:
+            return Path(path).parent.name == "documents"
+
+        _after(load.warehouse, "write_atomic", countdown, when=is_commit)
+    else:
+        raise SystemExit(f"unknown crash point {point!r}: fetch, extract, write or commit")
+
+
+def main(argv: list[str]) -> None:
+    if len(argv) < 2 or argv[1] != "--":
+        raise SystemExit(__doc__)
+    name, _, n = argv[0].partition(":")
+    arm(name, int(n or 1))
+    from flows.cli import main as xxgk
+
+    sys.argv = ["xxgk", *argv[2:]]
+    xxgk()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
