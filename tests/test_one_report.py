@@ -184,25 +184,28 @@ def test_the_documents_view_reads_parquet_files_written_before_link_text_and_yea
 def test_a_failed_crawled_document_is_known_by_its_url_until_its_bytes_change(tmp_path):
     """What makes a nightly skip a failed document: `known_documents` maps its URL (not a
     raw-store path) to its bytes, so only new bytes (or a new parser) read it again."""
-    from flows.run import extract_items, known_documents
+    import datetime as dt
+
+    from flows.items import WorkItem
+    from flows.run import extract_items
     from load import load_results
+    from load.reads import known_documents
 
     wh = tmp_path / "wh"
     raw = wh / "raw" / "ab" / "broken.pdf"
     raw.parent.mkdir(parents=True)
     raw.write_bytes(b"%PDF-1.4 truncated")
     url = "http://a.gov.cn/files/2020.pdf"
-    item = {"path": str(raw), "source": url, "raw_path": "raw/ab/broken.pdf", "origin": "a",
-            "fetched_at": "2026-01-02T03:04:05+00:00", "link_text": "某区2020年政府信息公开工作年度报告",
-            "link_year": 2020}
+    item = WorkItem(str(raw), url, dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc), "a", "raw/ab/broken.pdf",
+                    "某区2020年政府信息公开工作年度报告", 2020)
     results, unchanged = extract_items([item], {}, str(wh), isolate=False)
     (res,) = results
     assert res.status == "failed" and unchanged == 0
     doc = res.document
-    assert (doc.source, doc.raw_path, doc.link_text, doc.link_year) == (url, "raw/ab/broken.pdf", item["link_text"],
+    assert (doc.source, doc.raw_path, doc.link_text, doc.link_year) == (url, "raw/ab/broken.pdf", item.link_text,
                                                                         2020)
     load_results(wh, results)
-    known = known_documents(str(wh))
+    known = known_documents(wh)
     assert known == {url: doc.doc_sha256}
     assert extract_items([item], known, str(wh), isolate=False) == ([], 1)  # the same bytes: skipped
     raw.write_bytes(b"%PDF-1.4 truncated differently")
