@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -197,7 +198,21 @@ def _settings(specs: Optional[list[str]]) -> ExtractSettings:
         if limits[name] <= 0:
             err.print(f"[red]--limit {spec}: must be positive[/red]")
             raise typer.Exit(2)
+    _check_reference_data()
     return ExtractSettings(**limits)
+
+
+def _check_reference_data() -> None:
+    """Templates and body registry validated before anything is read or written: a mistake
+    in data/ is one line and exit 2, not every document failed."""
+    from transform.errors import TransformError
+    from transform.pipeline import load_reference_data
+
+    try:
+        load_reference_data()
+    except TransformError as exc:
+        err.print(f"[red]{escape(str(exc))}[/red] (nothing was read or written)")
+        raise typer.Exit(2)
 
 
 BatchOpt = Annotated[int, typer.Option(help="Documents per batch (0: automatic: about 4 batches in-process, 2 per worker on a cluster, at least 25 documents each).")]

@@ -39,7 +39,7 @@ from load import (  # noqa: E402
     write_run_summary,
 )
 from load.reads import QUARANTINE, StoredDocument, documents_for, known_documents, stale_documents  # noqa: E402
-from transform.pipeline import process_file  # noqa: E402
+from transform.pipeline import load_reference_data, process_file  # noqa: E402
 from transform.records import ExtractionResult, RunSummary, SourceContext  # noqa: E402
 
 from .discover import discover_files  # noqa: E402
@@ -214,6 +214,7 @@ def _process(items: list[WorkItem], warehouse: str, batch_size: int, force: bool
              settings: ExtractSettings) -> LoadSummary:
     """Extract `items` in batches (each written as a part of one load) and commit the load.
     The writer lock is held for the whole load: a second run waits, then refuses."""
+    load_reference_data()  # a mistake in data/ fails the flow here, before anything is written
     known = {} if force else known_documents(Path(warehouse))
     size = batch_size_for(len(items), batch_size, parallelism)
     batches = [items[i : i + size] for i in range(0, len(items), size)]

@@ -42,9 +42,32 @@ DERIVED_VIEWS: dict[str, str] = {
           max(value) FILTER (WHERE item = 'carried_forward') AS carried_forward
         FROM facts f JOIN reports r ON r.report_id = f.report_id AND r.canonical
         WHERE f."table" = 't3' GROUP BY ALL""",
+    # reports that are not canonical: the canonical one they duplicate, and whether every
+    # cell agrees with it (blank = 0; a cell only one of them has disagrees)
+    "duplicates": """
+        WITH pairs AS (SELECT report_id, duplicate_of FROM reports WHERE duplicate_of IS NOT NULL),
+        v AS (SELECT report_id, "table", item, "column", CASE WHEN blank THEN 0 ELSE value END AS value
+              FROM facts WHERE report_id IN (SELECT report_id FROM pairs UNION SELECT duplicate_of FROM pairs)),
+        dv AS (SELECT p.report_id, v."table", v.item, v."column", v.value FROM pairs p JOIN v USING (report_id)),
+        cv AS (SELECT p.report_id, v."table", v.item, v."column", v.value
+               FROM pairs p JOIN v ON v.report_id = p.duplicate_of),
+        agree AS (
+          SELECT coalesce(dv.report_id, cv.report_id) AS report_id,
+                 bool_and(dv.report_id IS NOT NULL AND cv.report_id IS NOT NULL
+                          AND dv.value IS NOT DISTINCT FROM cv.value) AS values_agree
+          FROM dv FULL JOIN cv ON dv.report_id = cv.report_id AND dv."table" = cv."table"
+                              AND dv.item = cv.item AND dv."column" = cv."column"
+          GROUP BY 1)
+        SELECT r.report_id, r.duplicate_of, r.body_id, r.year, r.agency, r.status, r.format, r.source, r.published,
+               c.status AS canonical_status, c.source AS canonical_source, c.published AS canonical_published,
+               coalesce(a.values_agree, false) AS values_agree
+        FROM reports r JOIN reports c ON c.report_id = r.duplicate_of
+        LEFT JOIN agree a ON a.report_id = r.report_id""",
     "report_metrics": """
         SELECT r.report_id, r.agency, r.body_id, r.region_name, r.region_code, r.level, r.body_type, r.year,
           r.template, r.status,
+          -- another copy of this report (same body and year) prints different numbers
+          r.report_id IN (SELECT duplicate_of FROM duplicates WHERE NOT values_agree) AS disputed,
           w.new_received AS applications_received,
           w.total_processed,
           (coalesce(w.granted, 0) + coalesce(w.partially_granted, 0)) / nullif(w.total_processed, 0) AS disclosure_rate,
@@ -75,27 +98,6 @@ DERIVED_VIEWS: dict[str, str] = {
     "failed_checks": """
         SELECT r.body_id, r.agency, c.* EXCLUDE (data_year, batch_id)
         FROM checks c JOIN reports r USING (report_id) WHERE c.passed = false AND r.canonical""",
-    # reports that are not canonical: the canonical one they duplicate, and whether every
-    # cell agrees with it (blank = 0; a cell only one of them has disagrees)
-    "duplicates": """
-        WITH pairs AS (SELECT report_id, duplicate_of FROM reports WHERE duplicate_of IS NOT NULL),
-        v AS (SELECT report_id, "table", item, "column", CASE WHEN blank THEN 0 ELSE value END AS value
-              FROM facts WHERE report_id IN (SELECT report_id FROM pairs UNION SELECT duplicate_of FROM pairs)),
-        dv AS (SELECT p.report_id, v."table", v.item, v."column", v.value FROM pairs p JOIN v USING (report_id)),
-        cv AS (SELECT p.report_id, v."table", v.item, v."column", v.value
-               FROM pairs p JOIN v ON v.report_id = p.duplicate_of),
-        agree AS (
-          SELECT coalesce(dv.report_id, cv.report_id) AS report_id,
-                 bool_and(dv.report_id IS NOT NULL AND cv.report_id IS NOT NULL
-                          AND dv.value IS NOT DISTINCT FROM cv.value) AS values_agree
-          FROM dv FULL JOIN cv ON dv.report_id = cv.report_id AND dv."table" = cv."table"
-                              AND dv.item = cv.item AND dv."column" = cv."column"
-          GROUP BY 1)
-        SELECT r.report_id, r.duplicate_of, r.body_id, r.year, r.agency, r.status, r.format, r.source, r.published,
-               c.status AS canonical_status, c.source AS canonical_source, c.published AS canonical_published,
-               coalesce(a.values_agree, false) AS values_agree
-        FROM reports r JOIN reports c ON c.report_id = r.duplicate_of
-        LEFT JOIN agree a ON a.report_id = r.report_id""",
     # every issuing body: the names it printed, its division, the years it has a canonical report for
     "bodies": """
         SELECT body_id, list_sort(list(DISTINCT agency)) AS names, any_value(region_name) AS region,

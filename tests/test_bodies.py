@@ -105,6 +105,7 @@ def test_the_bundled_registry_loads_and_places_pingtan():
     ({"body": [{"name": "某区", "region": "某", "region_code": "350128", "level": "区级", "kind": "government"}]},
      "level must be"),
     ({"bodys": []}, "unknown section"),
+    ({"alias": [{"canonical": "甲局", "names": ["甲局"]}]}, "its own canonical name"),
 ])
 def test_a_malformed_registry_is_refused_naming_the_entry(raw, message):
     with pytest.raises(BodyRegistryError, match=message):
@@ -115,3 +116,22 @@ def test_an_empty_registry_resolves_names_by_the_division_table_alone():
     ref = resolve_body("淮安市洪泽区财政局", Registry())
     assert (ref.body_id, ref.region.code, ref.region.body_type) == ("320813-洪泽区财政局", "320813", "department")
     assert resolve_body(None, Registry()).body_id is None
+
+
+@pytest.mark.parametrize("printed", [
+    "朝阳区人民政府",      # in Beijing and in Changchun
+    "鼓楼区财政局",        # 鼓楼区: in Nanjing, Fuzhou, Xuzhou, Kaifeng
+    "城关镇人民政府",      # hundreds of 城关镇
+    "]财政局",             # a fragment left by markup in a title
+    "drop--",
+])
+def test_a_name_that_names_no_one_body_gets_no_body_id_rather_than_one_two_bodies_would_share(printed):
+    assert resolve_body(printed, Registry()).body_id is None
+
+
+@pytest.mark.parametrize("printed, expected", [
+    ("国家卫生健康委员会", "000000-国家卫生健康委员会"),   # a central body: unique without a division
+    ("北京市朝阳区人民政府", "110105-朝阳区人民政府"),     # the same name with its parent is placed
+])
+def test_unique_names_keep_a_body_id(printed, expected):
+    assert resolve_body(printed, Registry()).body_id == expected

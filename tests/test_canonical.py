@@ -112,6 +112,9 @@ def test_a_corrected_report_published_later_replaces_the_earlier_one(wh):
                      using ("table", item, "column") where c.report_id = '{canon[0]}' and d.report_id = '{dup[0]}'
                      and c.value is distinct from d.value""")
     assert diff == [("t2", item, column, 1.0)]
+    # the canonical report's numbers are disputed by its other copy: report_metrics says so
+    assert q(wh, "select disputed from report_metrics where year = 2021") == [(True,)]
+    assert q(wh, "select count(*) from report_metrics where disputed and year <> 2021") == [(0,)]
 
 
 @pytest.mark.slow

@@ -168,3 +168,12 @@ def test_a_good_report_is_still_ok(tmp_path, fmt):
     res = process_file(path)
     assert (res.status, res.report.year, res.report.body_id) == ("ok", 2023, "320813-洪泽区财政局")
     assert not any("missing" in f.flags for f in res.facts)
+
+
+def test_a_report_whose_body_names_no_one_body_is_partial_with_the_reason():
+    from transform.pipeline import identity_problems
+
+    assert identity_problems("淮安市洪泽区财政局", 2021, "2021", "320813-洪泽区财政局") == []
+    (problem,) = identity_problems("朝阳区人民政府", 2021, "2021", None)
+    assert problem.startswith("issuing body not placed: '朝阳区人民政府'") and "data/bodies.toml" in problem
+    assert identity_problems("]财政局", 2021, "2021", None) == ["issuing body name not readable: ']财政局'"]

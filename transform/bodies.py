@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import TransformError
-from .region import Region, division_names
+from .region import Region, division_names, needs_parent
 from .region import resolve as resolve_region
 
 REGISTRY_PATH = Path(__file__).resolve().parent.parent / "data" / "bodies.toml"
@@ -132,8 +132,20 @@ def resolve_body(agency: str | None, registry: Registry | None = None) -> BodyRe
     registry = registry if registry is not None else load_registry()
     canonical = canonical_name(agency, registry)
     region = registered_region(canonical, registry) or resolve_region(canonical)
+    if region.code is None and (not plausible_name(canonical) or needs_parent(canonical)):
+        # no id rather than one that two bodies would share (two 朝阳区人民政府 as one report)
+        return BodyRef(None, canonical, region)
     ancestors, own = division_names(region.code) if region.code else ([], "")
     return BodyRef(body_id(region.code, canonical, ancestors, own), canonical, region)
+
+
+_PLAUSIBLE = re.compile(r"[\u3400-\u9fff][\u3400-\u9fff()·]*")
+
+
+def plausible_name(name: str | None) -> bool:
+    """A body's name is Chinese characters (and brackets, ·) beginning with a character: a
+    fragment left by markup or a broken title (`]财政局`, `)财政局`) is no body's name."""
+    return bool(name) and _PLAUSIBLE.fullmatch(name) is not None
 
 
 # ---------------------------------------------------------------- the registry file
@@ -167,8 +179,10 @@ def parse_registry(raw: dict, path: Path = REGISTRY_PATH) -> Registry:
                 or not all(isinstance(n, str) and n.strip() for n in e["names"]):
             raise BodyRegistryError(f"{path.name}: {where} needs a canonical name and a non-empty list of names")
         for n in map(normalise_name, e["names"]):
-            if n == canonical or aliases.get(n, canonical) != canonical:
-                raise BodyRegistryError(f"{path.name}: {where}: {n!r} is already an alias of {aliases.get(n, n)!r}")
+            if n == canonical:
+                raise BodyRegistryError(f"{path.name}: {where}: {n!r} is its own canonical name (not an alias)")
+            if aliases.get(n, canonical) != canonical:
+                raise BodyRegistryError(f"{path.name}: {where}: {n!r} is already an alias of {aliases[n]!r}")
             aliases[n] = canonical
     chained = sorted(set(aliases) & set(aliases.values()))
     if chained:

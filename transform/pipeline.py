@@ -16,7 +16,7 @@ from extract import PARSER_VERSION, ExtractError, ExtractSettings, RawDocument, 
 from extract.metadata import metadata_from_document
 from extract.models import RawCell
 
-from .bodies import BodyRef, resolve_body
+from .bodies import BodyRef, load_registry, normalise_name, plausible_name, resolve_body
 from .checks import facts_to_checks
 from .match import Located, iter_rows, locate
 from .missing import REASON as MISSING_REASON
@@ -140,6 +140,14 @@ def _body(agency: str | None, source: str) -> BodyRef:
         return BodyRef(None, agency, Region(None, None, None, None))
 
 
+def load_reference_data() -> None:
+    """Load and validate the template specs and the body registry (data/), raising
+    `TemplateSpecError` / `BodyRegistryError` naming the file and the entry: a mistake in
+    them stops a run before it reads any document, never fails every document one by one."""
+    load_templates()
+    load_registry()
+
+
 def report_year(stated: int | None, context: SourceContext | None) -> int | None:
     """The year the document states, else the one the crawl saw in its link text or URL."""
     if stated is not None:
@@ -171,11 +179,19 @@ def table_problems(facts: list[Fact], checks: list[CheckResult], found: set[str]
     return problems
 
 
-def identity_problems(agency: str | None, year: int | None, template: str | None) -> list[str]:
-    """`ok` needs to know who reported, on which year, in which format."""
+def identity_problems(agency: str | None, year: int | None, template: str | None,
+                      body_id: str | None) -> list[str]:
+    """`ok` needs to know who reported, on which year, in which format. A printed name that
+    names no one body (`body_id` None: 朝阳区人民政府 without its city, a fragment) is not
+    enough: two bodies would pass as one report."""
     problems = []
     if not agency:
         problems.append("issuing body not found")
+    elif body_id is None and not plausible_name(normalise_name(agency)):
+        problems.append(f"issuing body name not readable: {agency!r}")
+    elif body_id is None:
+        problems.append(f"issuing body not placed: {agency!r} names no one body without its parent division "
+                        "(a body the division table cannot place goes into data/bodies.toml)")
     if year is None:
         problems.append("report year not found (not in the document, nor in the crawl's link)")
     if not template:
@@ -204,7 +220,7 @@ def build_result(doc: RawDocument, sha256: str, source: str, size: int, template
             facts, gone = flag_missing(facts)
             checks = unknown_checks(facts_to_checks(facts, templates, rid), gone)
             template = t2v
-            problems += identity_problems(meta.agency, year, template) + table_problems(facts, checks, found, gone)
+            problems += identity_problems(meta.agency, year, template, body.body_id) + table_problems(facts, checks, found, gone)
             status, reason = ("partial", "; ".join(problems)) if problems else ("ok", None)
     region = body.region
     report = Report(

@@ -143,6 +143,17 @@ def resolve(agency: str | None) -> Region:
     return Region(_full_name(t, code), code, level, _kind(rest))
 
 
+def needs_parent(agency: str | None) -> bool:
+    """Whether a name begins with a division name that several divisions share (朝阳区 is in
+    Beijing and in Changchun) or with a township's (城关镇: hundreds of them): a local body
+    that cannot be told from others of its name without its parent division."""
+    if not agency:
+        return False
+    text = re.sub(r"\s+", "", agency)
+    _, _, ambiguous = _longest_child(_table(), text, None, level_codes=False)
+    return ambiguous or bool(_TOWN.match(text))
+
+
 def _full_name(t: _Table, code: str) -> str:
     parts = [t.names.get(code[:2] + "0000")]
     city = code[:4] + "00"
