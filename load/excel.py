@@ -141,3 +141,46 @@ def labelled_sql(sql: str, columns: list[str], labels: str | None) -> str:
         return sql
     cols = ", ".join(f'"{c}" AS "{header(c, labels)}"' for c in columns)
     return f"SELECT {cols} FROM ({sql})"
+
+
+def write_printed(path: Path, report) -> None:
+    """A `load.show.PrintedReport` as three sheets (表二, 表三, 表四) laid out as printed:
+    a title row, the header, the rows; a cell a failed identity names is filled red, an
+    unread one holds its flags as text, a cell the form does not have holds —."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    red = PatternFill("solid", fgColor="FFC7CE")
+    wb = Workbook()
+    wb.remove(wb.active)
+    for table in report.tables:
+        ws = wb.create_sheet({"t2": "表二", "t3": "表三", "t4": "表四"}[table.code])
+        ws.append([f"{report.agency or ''} {report.year or ''}年 {table.title}"])
+        ws["A1"].font = Font(bold=True)
+        ws.append(list(table.header))
+        for cell in ws[2]:
+            cell.font = Font(bold=True)
+        for row in table.rows:
+            ws.append([row.label] + [printed_value(c) for c in row.cells])
+            if row.heading:
+                ws.cell(row=ws.max_row, column=1).font = Font(bold=True)
+            for i, c in enumerate(row.cells):
+                if c.failed:
+                    ws.cell(row=ws.max_row, column=i + 2).fill = red
+        ws.column_dimensions["A"].width = min(60, max(_width(r.label) for r in table.rows) + 2)
+        for i, h in enumerate(table.header[1:]):
+            ws.column_dimensions[get_column_letter(i + 2)].width = max(10, _width(h) + 2)
+        ws.freeze_panes = "B3"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+
+
+def printed_value(cell):
+    """What a printed cell shows: its number (whole as int), blank as empty, — where the
+    form has no cell, the flags of a cell that could not be read (never a guess)."""
+    if cell.absent:
+        return "—"
+    if cell.value is None:
+        return None if cell.blank else ("?" + ",".join(cell.flags) if cell.flags else None)
+    return cell_value(cell.value)
