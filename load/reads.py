@@ -168,6 +168,10 @@ EXAMPLE_QUERIES = {
     "Disclosure rates": "SELECT agency, year, applications_received, round(disclosure_rate, 3) AS disclosure_rate "
                         "FROM report_metrics WHERE applications_received > 0 ORDER BY applications_received DESC",
     "Failed identities": "SELECT agency, year, rule, scope, lhs, rhs, difference FROM failed_checks ORDER BY agency, rule LIMIT 10",
+    "One body over the years": "SELECT agency, year, applications_received, round(disclosure_rate, 3) AS disclosure_rate "
+                               "FROM report_metrics WHERE body_id IN (SELECT body_id FROM bodies "
+                               "WHERE len(years_reported) > 1) ORDER BY body_id, year",
+    "Cross-year checks that fail": "SELECT agency, year, rule, scope, lhs, rhs, difference FROM cross_year_checks WHERE NOT passed",
 }
 
 
