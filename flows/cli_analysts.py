@@ -103,3 +103,22 @@ def _print_report(rep) -> None:
 def _text(cell, value) -> str:
     text = "" if value is None else str(value)
     return f"[red]{text} ✗[/red]" if cell.failed else text
+
+
+@app.command()
+def report(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Directory to write the report to.")] = Path("report"),
+    warehouse: WarehouseOpt = Path("warehouse"),
+) -> None:
+    """Write a static HTML report in Chinese that works offline (open DIR/index.html): coverage,
+    applications over the years, outcome mix, disclosure rates by level, remedy correction
+    rates, late reports, failing bodies; a page per province and per body (its years side by
+    side, its tables as printed). Charts are Plotly, its JS written beside the pages."""
+    from load.htmlreport import write_report
+
+    con = _open(warehouse)
+    try:
+        pages = write_report(con, output)
+    finally:
+        con.close()
+    out.print(f"wrote {len(pages)} pages to {output} (open {output / 'index.html'})")
