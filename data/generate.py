@@ -541,14 +541,51 @@ NARRATIVE = {
 }
 
 
+@dataclass
+class Series:
+    """One year of a body's consecutive reports: `build` takes its body, year and
+    publication date, and chains its values to the previous year's (`carry`: 表三
+    carried_forward per applicant; `in_force`: 表二 现行有效件数 per item), so cross-year
+    checks have something to compare. `carry_shift` misreports 自然人's carry-over by that
+    much (the report stays internally consistent; only the cross-year check fails)."""
+
+    body: Body
+    year: int
+    published: dt.date
+    carry: dict[str, int] | None = None
+    in_force: dict[str, int] | None = None
+    carry_shift: int = 0
+
+
+def chain(v2: dict, v3: dict, s: Series) -> None:
+    """Values of a series year made to follow the previous year's (identities 1–3 kept)."""
+    if s.carry is not None:
+        for col in APPLICANTS:
+            over = max(0, s.carry[col] + (s.carry_shift if col == "natural_person" else 0))
+            new = v3["total_processed"][col] + v3["carried_forward"][col] - over
+            if new < 0:
+                v3["carried_forward"][col] -= new
+                new = 0
+            v3["carried_over"][col], v3["new_received"][col] = over, new
+        for r in ("carried_over", "new_received", "carried_forward"):
+            v3[r]["total"] = sum(v3[r][c] for c in APPLICANTS)
+    for item, prev in (s.in_force or {}).items():
+        v = v2.get(item, {})
+        if "in_force" in v:
+            v["repealed"] = min(v["repealed"], prev + v["issued"])
+            v["in_force"] = prev + v["issued"] - v["repealed"]
+
+
 def build(seed: int, index: int, fmt: str | None = None, broken_share: float = 0.0,
-          bodies: Bodies | None = None) -> Spec:
+          bodies: Bodies | None = None, series: Series | None = None) -> Spec:
     rng = random.Random(f"xxgk-sample:{seed}:{index}")
     fmt = fmt or rng.choice(FORMATS)
     year = rng.randint(2019, 2025)
-    template = "2019" if year <= 2020 else "2021"
     body = (bodies or Bodies()).pick(rng)
     published = dt.date(year + 1, 1, 5) + dt.timedelta(days=rng.randint(0, 25) if rng.random() < 0.85 else rng.randint(27, 85))
+    if series:  # (after the draws above: documents without a series are unchanged)
+        body, year, published = series.body, series.year, series.published
+    template = "2019" if year <= 2020 else "2021"
     st = _style(rng, fmt, template)
     printer = Printer(st, rng)
 
@@ -557,6 +594,8 @@ def build(seed: int, index: int, fmt: str | None = None, broken_share: float = 0
     v2 = t2_values(rng, template)
     v3 = t3_values(rng, rows)
     v4 = t4_values(rng)
+    if series:
+        chain(v2, v3, series)
 
     broken: list[str] = []
     if broken_share and rng.random() < broken_share:
@@ -1092,6 +1131,45 @@ def generate(out: Path, count: int, seed: int = 7, broken_share: float = 0.0,
     return paths
 
 
+def _carry(spec: Spec) -> tuple[dict[str, int], dict[str, int]]:
+    """A spec's 表三 carried_forward per applicant and 表二 in_force per item (as printed)."""
+    facts = spec.facts
+    carry = {f["column"]: int(f["value"] or 0) for f in facts if f["table"] == "t3" and f["item"] == "carried_forward"}
+    in_force = {f["item"]: int(f["value"] or 0) for f in facts if f["table"] == "t2" and f["column"] == "in_force"}
+    return carry, in_force
+
+
+SERIES_PLAN = (
+    # (documents' first index, years, formats, publication (month, day) per year, carry shift per year)
+    (200, (2021, 2022, 2023), ("html", "docx", "pdf"), ((1, 20), (1, 18), (4, 15)), (0, 0, 0)),
+    (210, (2019, 2020, 2021), ("text", "html", "docx"), ((1, 22), (1, 25), (1, 28)), (0, 0, 3)),
+)
+"""The demo's bodies with consecutive years: the first publishes its 2023 report late; the
+second misreports its 2021 carry-over (a failed cross-year check) and re-publishes its
+2020 report with other numbers (a duplicate whose values differ: `_CORRECTION`)."""
+_CORRECTION = (220, 210, 2020, "pdf", (3, 10))  # (index, series, year, format, publication)
+
+
+def build_series(seed: int, bodies: Bodies | None = None) -> list[Spec]:
+    """The specs of SERIES_PLAN (and the re-published correction) for `seed`."""
+    bodies = bodies or Bodies()
+    specs: list[Spec] = []
+    for first, years, fmts, dates, shifts in SERIES_PLAN:
+        body = bodies.pick(random.Random(f"xxgk-series:{seed}:{first}"))
+        carry = in_force = None
+        for k, year in enumerate(years):
+            s = Series(body, year, dt.date(year + 1, *dates[k]), carry, in_force, shifts[k])
+            spec = build(seed, first + k, fmts[k], 0.0, bodies, s)
+            specs.append(spec)
+            idx, of, cyear, cfmt, cdate = _CORRECTION
+            if of == first and cyear == year:
+                s.published = dt.date(year + 1, *cdate)
+                spec = build(seed, idx, cfmt, 0.0, bodies, s)  # the later copy is canonical: chain from it
+                specs.append(spec)
+            carry, in_force = _carry(spec)
+    return specs
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("out", type=Path)
@@ -1102,7 +1180,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--start", type=int, default=0)
     ap.add_argument("--pdf-engine", choices=("reportlab", "libreoffice"), default="reportlab")
     ap.add_argument("--jobs", type=int, default=1, help="worker processes (documents are independent)")
+    ap.add_argument("--series", action="store_true",
+                    help="write the demo's bodies with consecutive years (SERIES_PLAN) instead")
     args = ap.parse_args(argv)
+    if args.series:
+        args.out.mkdir(parents=True, exist_ok=True)
+        paths = [write(spec, args.out, args.pdf_engine) for spec in build_series(args.seed)]
+        print(f"wrote {len(paths)} documents to {args.out}", file=sys.stderr)
+        return 0
     paths = generate(args.out, args.count, args.seed, args.broken, tuple(args.formats.split(",")), args.start,
                      pdf_engine=args.pdf_engine, jobs=args.jobs)
     print(f"wrote {len(paths)} documents to {args.out}", file=sys.stderr)

@@ -48,6 +48,10 @@ class Fmt(str, Enum):
     parquet = "parquet"
 
 
+class Labels(str, Enum):
+    zh = "zh"
+
+
 class ExportFmt(str, Enum):
     xlsx = "xlsx"
     csv = "csv"
@@ -508,12 +512,12 @@ def _check_read_only(con, sql: str) -> None:
         raise typer.Exit(2)
 
 
-def _write_result(con, sql: str, path: Path, fmt: str) -> int:
+def _write_result(con, sql: str, path: Path, fmt: str, labels: str | None = None, bom: bool = True) -> int:
     """load.reads.write_result, with a result too large for the format as a usage error."""
     from load.reads import ResultTooLarge, write_result
 
     try:
-        return write_result(con, sql, path, fmt)
+        return write_result(con, sql, path, fmt, labels, bom)
     except ResultTooLarge as exc:
         raise typer.BadParameter(str(exc)) from exc
 
@@ -539,9 +543,14 @@ def export(
     year: Annotated[Optional[int], typer.Option(help="Only this data year.")] = None,
     body: Annotated[Optional[str], typer.Option(help="Only bodies whose name contains this text.")] = None,
     where: Annotated[Optional[str], typer.Option(help="Extra SQL condition on the view's own columns.")] = None,
+    labels: Annotated[Optional[Labels], typer.Option(help="Column headers in Chinese (zh) in xlsx and csv.")] = None,
+    bom: Annotated[bool, typer.Option(help="CSV starts with a UTF-8 BOM (what Excel needs to read it as UTF-8).")] = True,
     warehouse: WarehouseOpt = Path("warehouse"),
 ) -> None:
-    """Export a view (filtered by province, year or body) to Excel, CSV or Parquet."""
+    """Export a view (filtered by province, year or body) to Excel, CSV or Parquet.
+
+    xlsx has column widths, a frozen header, an autofilter, integers as integers, rates as
+    percentages and dates as dates; CSV starts with a UTF-8 BOM unless --no-bom."""
     import duckdb
 
     from load.reads import BadFilter, export_sql
@@ -555,7 +564,7 @@ def export(
             raise typer.BadParameter(str(exc)) from exc
         _check_read_only(con, sql)
         path = output or Path(f"{view}.{to.value}")
-        n = _write_result(con, sql, path, to.value)
+        n = _write_result(con, sql, path, to.value, labels.value if labels else None, bom)
     except duckdb.Error as exc:
         err.print(f"[red]export failed:[/red] {exc}")
         raise typer.Exit(1)
@@ -611,6 +620,9 @@ def sample(
         paths = gen.generate(out_dir, count, seed, broken, tuple(f.strip() for f in formats.split(",") if f.strip()),
                              start, progress=lambda n: bar.advance(task, n), pdf_engine=pdf_engine, jobs=jobs)
     out.print(f"wrote {len(paths)} documents with truth files to {out_dir}")
+
+
+from . import cli_analysts  # noqa: E402,F401  (registers dictionary, show, report on `app`)
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ from common import PARSER_VERSION, atomic_write
 from transform.records import SCHEMAS
 
 from .errors import NotReadOnly
+from .labels import dictionary_sql, fact_labels_sql
 from .layout import db_path, table_glob
 
 _DUCK = {
@@ -28,7 +29,7 @@ DERIVED_VIEWS: dict[str, str] = {
     # 表三 wide: one row per canonical report and applicant column, one column per item; the
     # 2021 （六） rows are also summed into `other` so both versions compare.
     "t3_wide": """
-        SELECT f.report_id, r.body_id, f.year, f."column" AS applicant,
+        SELECT f.report_id, r.body_id, r.agency, r.region_name, r.region_code, r.level, f.year, f."column" AS applicant,
           max(value) FILTER (WHERE item = 'new_received') AS new_received,
           max(value) FILTER (WHERE item = 'carried_over') AS carried_over,
           max(value) FILTER (WHERE item = 'granted') AS granted,
@@ -96,7 +97,7 @@ DERIVED_VIEWS: dict[str, str] = {
                ON lt.report_id = r.report_id
         WHERE r.canonical""",
     "failed_checks": """
-        SELECT r.body_id, r.agency, c.* EXCLUDE (data_year, batch_id)
+        SELECT r.body_id, r.agency, r.region_name, r.region_code, r.level, c.* EXCLUDE (data_year, batch_id)
         FROM checks c JOIN reports r USING (report_id) WHERE c.passed = false AND r.canonical""",
     # every issuing body: the names it printed, its division, the years it has a canonical report for
     "bodies": """
@@ -109,18 +110,21 @@ DERIVED_VIEWS: dict[str, str] = {
     # column); 表二 in_force of Y = in_force of Y−1 + issued − repealed (2021 format).
     # Canonical reports only: never a duplicate, a yearless or a pre-2019 report
     "cross_year_checks": """
-        WITH body AS (SELECT report_id, body_id, agency, region_code, year FROM reports WHERE canonical AND year >= 2019),
+        WITH body AS (SELECT report_id, body_id, agency, region_name, region_code, level, year FROM reports
+                      WHERE canonical AND year >= 2019),
         v AS (SELECT f.report_id, f."table", f.item, f."column", coalesce(f.value, 0) AS value FROM facts f
               WHERE (f."table" = 't3' AND f.item IN ('carried_over', 'carried_forward'))
                  OR (f."table" = 't2' AND f.item IN ('rules', 'normative_docs') AND f."column" IN ('issued', 'repealed', 'in_force')))
-        SELECT cur.body_id, cur.agency, cur.region_code, cur.year, 't3_carry_over' AS rule, 't3' AS "table",
+        SELECT cur.body_id, cur.agency, cur.region_name, cur.region_code, cur.level, cur.year,
+               't3_carry_over' AS rule, 't3' AS "table",
                c."column" AS scope, c.value AS lhs, p.value AS rhs, c.value - p.value AS difference,
                c.value = p.value AS passed, cur.report_id, prev.report_id AS prev_report_id
         FROM body cur JOIN body prev ON prev.body_id = cur.body_id AND prev.year = cur.year - 1
         JOIN v c ON c.report_id = cur.report_id AND c."table" = 't3' AND c.item = 'carried_over'
         JOIN v p ON p.report_id = prev.report_id AND p."table" = 't3' AND p.item = 'carried_forward' AND p."column" = c."column"
         UNION ALL
-        SELECT cur.body_id, cur.agency, cur.region_code, cur.year, 't2_in_force' AS rule, 't2' AS "table",
+        SELECT cur.body_id, cur.agency, cur.region_name, cur.region_code, cur.level, cur.year,
+               't2_in_force' AS rule, 't2' AS "table",
                c.item AS scope, c.value AS lhs, p.value + i.value - r.value AS rhs,
                c.value - (p.value + i.value - r.value) AS difference,
                c.value = p.value + i.value - r.value AS passed, cur.report_id, prev.report_id AS prev_report_id
@@ -133,7 +137,7 @@ DERIVED_VIEWS: dict[str, str] = {
     # reports by 31 March of the following year (a body of unknown kind: 31 March, so
     # that only certainly late reports are listed); canonical reports only
     "late_reports": """
-        SELECT report_id, body_id, agency, region_code, level, body_type, year, published,
+        SELECT report_id, body_id, agency, region_name, region_code, level, body_type, year, published,
                make_date(year + 1, CASE WHEN body_type = 'department' THEN 1 ELSE 3 END, 31) AS deadline,
                date_diff('day', make_date(year + 1, CASE WHEN body_type = 'department' THEN 1 ELSE 3 END, 31),
                          published) AS days_late
@@ -147,6 +151,9 @@ DERIVED_VIEWS: dict[str, str] = {
                '{PARSER_VERSION}' AS current_version
         FROM documents d LEFT JOIN reports r ON r.doc_sha256 = d.doc_sha256
         WHERE d.parser_version <> '{PARSER_VERSION}'""",
+    # every table/item/column code with its 中文 label as printed, template versions, unit and
+    # meaning (load/labels.py; docs/data-dictionary.md is the same rows)
+    "dictionary": "{DICTIONARY}",
 }
 
 
@@ -195,10 +202,17 @@ CURRENT = {
         FROM _raw_documents GROUP BY source) GROUP BY 1""",
     # a report with no year is stored under data_year=0: the views show a null year, never 0
     # report_id is the first 16 hex digits of the document's SHA-256: no need to read reports
-    "facts": """SELECT f.* REPLACE (nullif(f.data_year, 0) AS data_year), nullif(f.data_year, 0) AS year
+    # item_label, column_label: as printed in the national form of the report's template
+    # version (load/labels.py; the version matters only where the versions print differently)
+    "facts": """SELECT f.* REPLACE (nullif(f.data_year, 0) AS data_year), nullif(f.data_year, 0) AS year,
+          l.item_label, l.column_label
         FROM _raw_facts f
         SEMI JOIN (SELECT left(doc_sha256, 16) AS report_id, batch_id FROM _current) r
-        ON f.report_id = r.report_id AND f.batch_id = r.batch_id""",
+        ON f.report_id = r.report_id AND f.batch_id = r.batch_id
+        LEFT JOIN (SELECT DISTINCT report_id, batch_id, template FROM _raw_reports) t
+          ON t.report_id = f.report_id AND t.batch_id = f.batch_id
+        LEFT JOIN _fact_labels l ON l."table" = f."table" AND l.item = f.item AND l."column" = f."column"
+          AND (l.version IS NULL OR l.version = t.template)""",
     "checks": """SELECT c.* REPLACE (nullif(c.data_year, 0) AS data_year), nullif(c.data_year, 0) AS year
         FROM _raw_checks c
         SEMI JOIN (SELECT left(doc_sha256, 16) AS report_id, batch_id FROM _current) r
@@ -233,11 +247,14 @@ def _build_views(root: Path, tmp: Path) -> None:
     try:
         for table in BASE_VIEWS:
             con.execute(f"CREATE OR REPLACE VIEW _raw_{table} AS {raw_sql(root, table)}")
+        con.execute(f"CREATE OR REPLACE VIEW _fact_labels AS {fact_labels_sql()}")
         for name, sql in CURRENT.items():
             con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
         con.execute(f"CREATE OR REPLACE VIEW runs AS {raw_sql(root, 'runs')} ORDER BY started_at")
+        dictionary = dictionary_sql()
         for name, sql in DERIVED_VIEWS.items():
-            con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql.replace('{PARSER_VERSION}', PARSER_VERSION)}")
+            sql = sql.replace("{PARSER_VERSION}", PARSER_VERSION).replace("{DICTIONARY}", dictionary)
+            con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
         con.execute("CHECKPOINT")
     finally:
         con.close()

@@ -136,21 +136,29 @@ def export_sql(con: duckdb.DuckDBPyConnection, view: str, year: int | None = Non
 EXCEL_ROWS = 1_048_575
 
 
-def write_result(con: duckdb.DuckDBPyConnection, sql: str, path: Path, fmt: str) -> int:
-    """Write a query's result to `path` as csv, json (lines), parquet or xlsx; returns rows."""
+def write_result(con: duckdb.DuckDBPyConnection, sql: str, path: Path, fmt: str,
+                 labels: str | None = None, bom: bool = True) -> int:
+    """Write a query's result to `path` as csv, json (lines), parquet or xlsx; returns rows.
+    csv and xlsx open right in Excel (load/excel.py): csv with a UTF-8 BOM unless `bom` is
+    false; `labels="zh"` gives csv and xlsx Chinese column headers."""
+    from .excel import Sheet, labelled_sql, prepend_bom, write_xlsx
+
     path.parent.mkdir(parents=True, exist_ok=True)
     n = con.execute(f"SELECT count(*) FROM ({sql})").fetchall()[0][0]
     if fmt == "xlsx":
         if n > EXCEL_ROWS:
             raise ResultTooLarge(f"{n} rows do not fit an Excel sheet ({EXCEL_ROWS:,}); filter or use csv/parquet")
-        df = con.execute(sql).df()
-        for col in df.columns:  # Excel has no time zones
-            if hasattr(df[col], "dt") and getattr(df[col].dt, "tz", None) is not None:
-                df[col] = df[col].dt.tz_localize(None)
-        df.to_excel(path, index=False, sheet_name="xxgk")
+        cur = con.execute(sql)
+        columns = [d[0] for d in cur.description]
+        write_xlsx(path, [Sheet("xxgk", columns, cur.fetchall())], labels)
         return n
+    if fmt == "csv":
+        columns = [d[0] for d in con.execute(f"SELECT * FROM ({sql}) LIMIT 0").description]
+        sql = labelled_sql(sql, columns, labels)
     options = {"csv": "FORMAT csv, HEADER true", "json": "FORMAT json", "parquet": "FORMAT parquet, COMPRESSION zstd"}[fmt]
     con.execute(f"COPY ({sql}) TO '{str(path.resolve())}' ({options})")
+    if fmt == "csv" and bom:
+        prepend_bom(path)
     return n
 
 
@@ -160,6 +168,10 @@ EXAMPLE_QUERIES = {
     "Disclosure rates": "SELECT agency, year, applications_received, round(disclosure_rate, 3) AS disclosure_rate "
                         "FROM report_metrics WHERE applications_received > 0 ORDER BY applications_received DESC",
     "Failed identities": "SELECT agency, year, rule, scope, lhs, rhs, difference FROM failed_checks ORDER BY agency, rule LIMIT 10",
+    "One body over the years": "SELECT agency, year, applications_received, round(disclosure_rate, 3) AS disclosure_rate "
+                               "FROM report_metrics WHERE body_id IN (SELECT body_id FROM bodies "
+                               "WHERE len(years_reported) > 1) ORDER BY body_id, year",
+    "Cross-year checks that fail": "SELECT agency, year, rule, scope, lhs, rhs, difference FROM cross_year_checks WHERE NOT passed",
 }
 
 

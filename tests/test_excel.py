@@ -1,0 +1,79 @@
+"""Files that open right in Excel: CSV with a BOM, xlsx with widths, frozen header,
+autofilter, integers as integers, rates as percentages, dates as dates, Chinese headers."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from flows.cli import app
+from load.excel import Sheet, cell_value, write_xlsx
+from test_labels import build_warehouse
+
+SHEET = Sheet("xxgk", ["agency", "year", "applications_received", "disclosure_rate", "published", "amount"],
+              [("中卫市机关事务服务中心", 2020, 12.0, 0.3840206185567011, dt.date(2021, 1, 21), 506.48),
+               ("洪泽区财政局", 2022, None, None, None, 1.5)])
+
+
+def test_cell_value_keeps_integers_whole_and_drops_time_zones():
+    assert cell_value(12.0) == 12 and isinstance(cell_value(12.0), int)
+    assert cell_value(float("nan")) is None
+    assert cell_value(dt.datetime(2024, 1, 1, 8, tzinfo=dt.timezone(dt.timedelta(hours=8)))) == dt.datetime(2024, 1, 1)
+    assert cell_value(["a", "b"]) == "a, b"
+
+
+def test_xlsx_has_typed_cells_percentages_dates_widths_frozen_header_and_filter(tmp_path):
+    path = tmp_path / "m.xlsx"
+    write_xlsx(path, [SHEET])
+    ws = openpyxl.load_workbook(path)["xxgk"]
+    assert [c.value for c in ws[1]] == SHEET.columns
+    assert ws.freeze_panes == "A2"
+    assert ws.auto_filter.ref == "A1:F3"
+    assert ws["C2"].value == 12 and isinstance(ws["C2"].value, int) and ws["C2"].number_format == "0"
+    assert ws["D2"].value == pytest.approx(0.3840206185567011) and ws["D2"].number_format == "0.0%"
+    assert ws["E2"].is_date and ws["E2"].value == dt.datetime(2021, 1, 21)
+    assert ws["F2"].value == 506.48
+    assert ws.column_dimensions["A"].width >= 2 * len("中卫市机关事务服务中心")
+
+
+def test_xlsx_labels_zh_gives_chinese_headers(tmp_path):
+    path = tmp_path / "m.xlsx"
+    write_xlsx(path, [SHEET], labels="zh")
+    heads = [c.value for c in openpyxl.load_workbook(path)["xxgk"][1]]
+    assert heads[:4] == ["机关名称", "年度", "本年新收申请", "公开率（予以公开+部分公开）"]
+    assert heads[5] == "amount"  # no Chinese header known: the code
+
+
+@pytest.fixture(scope="module")
+def wh(tmp_path_factory):
+    return build_warehouse(tmp_path_factory.mktemp("excel"))
+
+
+def test_export_csv_starts_with_a_bom_unless_no_bom(wh, tmp_path):
+    runner = CliRunner()
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    r = runner.invoke(app, ["export", "report_metrics", "--to", "csv", "-o", str(a), "-w", str(wh)])
+    assert r.exit_code == 0, r.output
+    assert a.read_bytes().startswith(b"\xef\xbb\xbfreport_id,agency,")
+    r = runner.invoke(app, ["export", "report_metrics", "--to", "csv", "-o", str(b), "--no-bom", "--labels", "zh",
+                            "-w", str(wh)])
+    assert r.exit_code == 0, r.output
+    assert b.read_bytes().startswith("报告ID,机关名称,".encode())
+    assert len(b.read_text(encoding="utf-8").splitlines()) == 4
+
+
+def test_export_xlsx_of_report_metrics_opens_with_rates_as_percentages(wh, tmp_path):
+    path = tmp_path / "m.xlsx"
+    r = CliRunner().invoke(app, ["export", "report_metrics", "-o", str(path), "-w", str(wh), "--labels", "zh"])
+    assert r.exit_code == 0, r.output
+    ws = openpyxl.load_workbook(path)["xxgk"]
+    heads = [c.value for c in ws[1]]
+    rate = heads.index("公开率（予以公开+部分公开）") + 1
+    received = heads.index("本年新收申请") + 1
+    rows = [r for r in ws.iter_rows(min_row=2) if r[received - 1].value]
+    assert rows and all(isinstance(r[received - 1].value, int) for r in rows)
+    assert all(r[rate - 1].number_format == "0.0%" for r in rows if r[rate - 1].value is not None)
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref
