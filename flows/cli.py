@@ -37,7 +37,8 @@ out = Console(soft_wrap=True)
 err = Console(stderr=True)
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"
-WarehouseOpt = Annotated[Path, typer.Option("--warehouse", "-w", help="Warehouse directory (Parquet + xxgk.duckdb).")]
+WarehouseOpt = Annotated[Path, typer.Option("--warehouse", "-w", envvar="XXGK_WAREHOUSE",
+                                            help="Warehouse directory (Parquet + xxgk.duckdb).")]
 
 
 class Fmt(str, Enum):
@@ -135,12 +136,13 @@ def _call(flow_fn, workers: int | None = None, address: str | None = None, **par
         return fn(**params)
 
 
-def _open(warehouse: Path):
-    """A read-only connection to the warehouse's views, or a clear error and exit 1."""
+def _open(warehouse: Path, *writable: Path):
+    """A read-only connection to the warehouse's views (that may write only `writable`), or
+    a clear error and exit 1."""
     from load import connect_readonly
 
     try:
-        return connect_readonly(warehouse)
+        return connect_readonly(warehouse, writable)
     except FileNotFoundError as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(1)
@@ -445,7 +447,7 @@ def query(
     if fmt is Fmt.parquet and output is None:
         err.print("[red]--format parquet needs --output FILE[/]")
         raise typer.Exit(2)
-    con = _open(warehouse)
+    con = _open(warehouse, *([output] if output is not None else []))
     _check_read_only(con, sql)
     if output is not None:
         try:
@@ -532,14 +534,14 @@ def export(
     from load.reads import BadFilter, export_sql
 
     prefix = _province_prefix(province) if province else None
-    con = _open(warehouse)
+    path = output or Path(f"{view}.{to.value}")
+    con = _open(warehouse, path)
     try:
         try:
             sql = export_sql(con, view, year, prefix, body, where)
         except BadFilter as exc:
             raise typer.BadParameter(str(exc)) from exc
         _check_read_only(con, sql)
-        path = output or Path(f"{view}.{to.value}")
         n = _write_result(con, sql, path, to.value)
     except duckdb.Error as exc:
         err.print(f"[red]export failed:[/red] {exc}")

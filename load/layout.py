@@ -56,12 +56,16 @@ def table_files(root: Path, table: str) -> list[Path]:
     return sorted(base.glob(pattern))
 
 
-def table_glob(root: Path, table: str) -> str:
-    if table == "runs":
-        return str(Path(root).resolve() / "runs" / "*.parquet")
-    if table == "documents":
-        return str(Path(root).resolve() / "documents" / "*.parquet")
-    return str(Path(root).resolve() / table / "data_year=*" / "*.parquet")
+def table_glob(table: str) -> str:
+    """The table's files as a glob relative to the warehouse directory."""
+    if table in ("runs", "documents"):
+        return f"{table}/*.parquet"
+    return f"{table}/data_year=*/*.parquet"
+
+
+def glob_escape(path: str) -> str:
+    """`path` as a DuckDB glob matching only itself (`[`, `*`, `?` in a directory name)."""
+    return "".join(f"[{c}]" if c in "[*?" else c for c in path)
 
 
 def run_path(root: Path, run_id: str) -> Path:

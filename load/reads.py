@@ -12,7 +12,7 @@ import duckdb
 
 from common import PARSER_VERSION
 
-from .duckdb import connect_readonly
+from .duckdb import connect_readonly, sql_string
 from .errors import LoadError
 
 QUARANTINE = ("failed", "unsupported")
@@ -137,7 +137,8 @@ EXCEL_ROWS = 1_048_575
 
 
 def write_result(con: duckdb.DuckDBPyConnection, sql: str, path: Path, fmt: str) -> int:
-    """Write a query's result to `path` as csv, json (lines), parquet or xlsx; returns rows."""
+    """Write a query's result to `path` as csv, json (lines), parquet or xlsx; returns rows.
+    `con` must allow writing `path` (`connect_readonly(root, writable=(path,))`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     n = con.execute(f"SELECT count(*) FROM ({sql})").fetchall()[0][0]
     if fmt == "xlsx":
@@ -150,7 +151,7 @@ def write_result(con: duckdb.DuckDBPyConnection, sql: str, path: Path, fmt: str)
         df.to_excel(path, index=False, sheet_name="xxgk")
         return n
     options = {"csv": "FORMAT csv, HEADER true", "json": "FORMAT json", "parquet": "FORMAT parquet, COMPRESSION zstd"}[fmt]
-    con.execute(f"COPY ({sql}) TO '{str(path.resolve())}' ({options})")
+    con.execute(f"COPY ({sql}) TO {sql_string(str(path.resolve()))} ({options})")
     return n
 
 
