@@ -420,14 +420,18 @@ def _retry(docs: list[StoredDocument], warehouse: Path, settings: ExtractSetting
 
 
 @app.command()
-def compact(warehouse: WarehouseOpt = Path("warehouse")) -> None:
+def compact(
+    warehouse: WarehouseOpt = Path("warehouse"),
+    grace: Annotated[float, typer.Option("--grace", help="Seconds the replaced files stay for queries already "
+                                                           "running before they are deleted.")] = 300.0,
+) -> None:
     """Merge the warehouse's load files into one file per table and data year.
 
     Safe to interrupt (nothing is visible until the merged files are committed) and to run at
     any time; nightly runs add a few files each, so compact weekly or monthly."""
     from load import compact_warehouse
 
-    res = compact_warehouse(warehouse)
+    res = compact_warehouse(warehouse, grace)
     b, a = res.files_before, res.files_after
     out.print("files per table: " + ", ".join(f"{t} {b[t]} → {a[t]}" for t in b))
 

@@ -233,7 +233,7 @@ def _process(items: list[WorkItem], warehouse: str, batch_size: int, force: bool
     root = Path(warehouse)
     with write_lock(root):
         clean_temporaries(root)
-        batch_id = new_batch_id()
+        batch_id = new_batch_id(root=root)
         # Opaque: Prefect would otherwise walk every element of these collections looking
         # for futures (a large cost for thousands of documents)
         if parallelism <= 1:
