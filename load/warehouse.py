@@ -12,9 +12,9 @@ How rows stay current without ever rewriting data in place (a small MVCC):
 * So re-running a document replaces exactly its rows (the new batch wins), and a load
   killed at any point leaves the previous data visible and intact: its uncommitted
   files are ignored, and the next run removes them.
-* `vacuum` deletes what is no longer current (rewriting a file without those rows, each
-  file atomically), which only saves space: visibility never depends on it. A file left
-  with no current row is not deleted at once but after a grace period (`DELETE_GRACE`,
+* `vacuum` deletes files with no current row, which only saves space: visibility never
+  depends on it. A file is never rewritten in place (a reader may have read its footer
+  already; `compact` writes new files instead), and a file with no current row is not deleted at once but after a grace period (`DELETE_GRACE`,
   listed in `.pending-delete.json` meanwhile): an analyst's query that listed the files
   before the vacuum still finds every file it listed.
 * `compact` re-commits every current row under one new batch (one file per table and
@@ -264,19 +264,16 @@ def _save_pending(root: Path, pending: dict[str, float]) -> None:
 
 
 def _filter_file(path: Path, key: str, current: dict[str, str], gone: list[Path]) -> int:
-    """Rewrite `path` without its rows that are not current; a file with none left is
-    added to `gone` (deleted after the grace period)."""
+    """Add `path` to `gone` (deleted after the grace period) when none of its rows is
+    current. A file with some current rows is left as it is: its other rows are invisible
+    already, and rewriting it in place could hand a reader that read its footer before the
+    rewrite the data pages of the new file (compact rewrites into new files instead)."""
     if not path.exists():
         return 0
-    t = _read(path)
-    mask = _current_mask(t, key, current)
-    kept = t.filter(mask)
-    if kept.num_rows == 0:
-        gone.append(path)
-        return 1
-    if kept.num_rows == t.num_rows:
+    t = _read(path, [key, "batch_id"])
+    if t.num_rows and pc.any(_current_mask(t, key, current)).as_py():
         return 0
-    write_atomic(path, kept)
+    gone.append(path)
     return 1
 
 
