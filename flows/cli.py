@@ -556,6 +556,50 @@ def export(
 
 
 @app.command()
+def verify(warehouse: WarehouseOpt = Path("warehouse")) -> None:
+    """Check every warehouse file against what its load recorded (size, rows, SHA-256) and
+    every raw file against its hash. Exit 1 when something is damaged (then `xxgk repair`)."""
+    from load.verify import verify as check
+
+    res = check(warehouse)
+    for d in res.damage:
+        out.print(f"damaged: {d.path}: {d.reason}")
+    out.print(f"checked {res.files} table files and {res.raw_files} raw files: "
+              + (f"{len(res.damage)} damaged; run `xxgk repair -w {warehouse}`" if res.damage else "all intact"))
+    if res.damage:
+        raise typer.Exit(1)
+
+
+@app.command()
+def repair(warehouse: WarehouseOpt = Path("warehouse")) -> None:
+    """Set damaged files aside (under damaged/) and re-extract the documents they held from
+    the raw store (or their source files), so the tables equal an undamaged warehouse."""
+    from load.verify import set_aside
+    from load.verify import verify as check
+
+    found = check(warehouse)
+    if not found.damage:
+        out.print("nothing damaged")
+        return
+    docs = set_aside(warehouse, found)
+    for d in found.damage:
+        out.print(f"set aside: {d.path} ({d.reason})")
+    if not docs:
+        return
+    from .items import WorkItem
+
+    work = [WorkItem.of_stored(d, warehouse) for d in docs if d.bytes_at(warehouse).exists()]
+    for d in docs:
+        if not d.bytes_at(warehouse).exists():
+            err.print(f"[yellow]{d.source}: its bytes are gone (no raw copy, no source file): not reloaded[/]")
+    with _progress(len(work), "re-extracting"):
+        from .run import run_flow
+
+        res = _call(run_flow, items=work, warehouse=str(warehouse), force=True)
+    _print_summary(res.load, warehouse)
+
+
+@app.command()
 def demo(warehouse: WarehouseOpt = Path("warehouse")) -> None:
     """Run the main job on the bundled sample (data/sample/) into ./warehouse and show example queries."""
     summary = _run([SAMPLE_DIR], warehouse, 0)

@@ -45,7 +45,7 @@ from transform.records import SCHEMAS, Document, ExtractionResult, report_id_for
 from .duckdb import refresh_views
 from .errors import WarehouseBusy
 from .layout import LOCK_NAME, TABLES, new_batch_id, part_path, run_path, table_files
-from .parquet import clean_temporaries, to_arrow, write_atomic
+from .parquet import clean_temporaries, record_path, to_arrow, write_atomic
 
 log = logging.getLogger("xxgk.load")
 DEFAULT_WAREHOUSE = Path("warehouse")
@@ -236,6 +236,7 @@ def vacuum(root: Path, grace_seconds: float = DELETE_GRACE) -> int:
         since = pending.get(rel, now)
         if now - since >= grace_seconds:
             path.unlink(missing_ok=True)
+            record_path(path).unlink(missing_ok=True)
         else:
             keep[rel] = since
     _save_pending(root, keep)
