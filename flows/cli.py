@@ -139,11 +139,11 @@ def _call(flow_fn, workers: int | None = None, address: str | None = None, **par
 def _open(warehouse: Path, *writable: Path):
     """A read-only connection to the warehouse's views (that may write only `writable`), or
     a clear error and exit 1."""
-    from load import connect_readonly
+    from load import LoadError, connect_readonly
 
     try:
         return connect_readonly(warehouse, writable)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, LoadError) as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(1)
 

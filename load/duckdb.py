@@ -13,7 +13,7 @@ import pyarrow as pa
 from common import PARSER_VERSION, atomic_write
 from transform.records import SCHEMAS
 
-from .errors import NotReadOnly
+from .errors import DamagedWarehouse, NotReadOnly
 from .layout import db_path, glob_escape, table_glob
 
 _DUCK = {
@@ -308,6 +308,10 @@ def connect_readonly(root: Path, writable: tuple[Path, ...] = ()) -> duckdb.Duck
         try:
             _create_views(build, root, glob_escape(str(root)) + "/")
             build.execute("CHECKPOINT")
+        except duckdb.Error as exc:
+            raise DamagedWarehouse(f"cannot read the warehouse at {root}: {str(exc).splitlines()[0]} — "
+                                   f"run `xxgk verify -w {root}` to list damaged files and `xxgk repair -w {root}` "
+                                   "to set them aside and reload their documents") from exc
         finally:
             build.close()
         con = duckdb.connect(str(views), read_only=True)
