@@ -38,7 +38,8 @@ out = Console(soft_wrap=True)
 err = Console(stderr=True)
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"
-WarehouseOpt = Annotated[Path, typer.Option("--warehouse", "-w", help="Warehouse directory (Parquet + xxgk.duckdb).")]
+WarehouseOpt = Annotated[Path, typer.Option("--warehouse", "-w", envvar="XXGK_WAREHOUSE",
+                                            help="Warehouse directory (Parquet + xxgk.duckdb).")]
 
 
 class Fmt(str, Enum):
@@ -140,13 +141,14 @@ def _call(flow_fn, workers: int | None = None, address: str | None = None, **par
         return fn(**params)
 
 
-def _open(warehouse: Path):
-    """A read-only connection to the warehouse's views, or a clear error and exit 1."""
-    from load import connect_readonly
+def _open(warehouse: Path, *writable: Path):
+    """A read-only connection to the warehouse's views (that may write only `writable`), or
+    a clear error and exit 1."""
+    from load import LoadError, connect_readonly
 
     try:
-        return connect_readonly(warehouse)
-    except FileNotFoundError as exc:
+        return connect_readonly(warehouse, writable)
+    except (FileNotFoundError, LoadError) as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(1)
 
@@ -437,14 +439,18 @@ def _retry(docs: list[StoredDocument], warehouse: Path, settings: ExtractSetting
 
 
 @app.command()
-def compact(warehouse: WarehouseOpt = Path("warehouse")) -> None:
+def compact(
+    warehouse: WarehouseOpt = Path("warehouse"),
+    grace: Annotated[float, typer.Option("--grace", help="Seconds the replaced files stay for queries already "
+                                                           "running before they are deleted.")] = 300.0,
+) -> None:
     """Merge the warehouse's load files into one file per table and data year.
 
     Safe to interrupt (nothing is visible until the merged files are committed) and to run at
     any time; nightly runs add a few files each, so compact weekly or monthly."""
     from load import compact_warehouse
 
-    res = compact_warehouse(warehouse)
+    res = compact_warehouse(warehouse, grace)
     b, a = res.files_before, res.files_after
     out.print("files per table: " + ", ".join(f"{t} {b[t]} → {a[t]}" for t in b))
 
@@ -464,7 +470,7 @@ def query(
     if fmt is Fmt.parquet and output is None:
         err.print("[red]--format parquet needs --output FILE[/]")
         raise typer.Exit(2)
-    con = _open(warehouse)
+    con = _open(warehouse, *([output] if output is not None else []))
     _check_read_only(con, sql)
     if output is not None:
         try:
@@ -556,14 +562,14 @@ def export(
     from load.reads import BadFilter, export_sql
 
     prefix = _province_prefix(province) if province else None
-    con = _open(warehouse)
+    path = output or Path(f"{view}.{to.value}")
+    con = _open(warehouse, path)
     try:
         try:
             sql = export_sql(con, view, year, prefix, body, where)
         except BadFilter as exc:
             raise typer.BadParameter(str(exc)) from exc
         _check_read_only(con, sql)
-        path = output or Path(f"{view}.{to.value}")
         n = _write_result(con, sql, path, to.value, labels.value if labels else None, bom)
     except duckdb.Error as exc:
         err.print(f"[red]export failed:[/red] {exc}")
@@ -571,6 +577,50 @@ def export(
     finally:
         con.close()
     out.print(f"wrote {n} rows of {view} to {path}")
+
+
+@app.command()
+def verify(warehouse: WarehouseOpt = Path("warehouse")) -> None:
+    """Check every warehouse file against what its load recorded (size, rows, SHA-256) and
+    every raw file against its hash. Exit 1 when something is damaged (then `xxgk repair`)."""
+    from load.verify import verify as check
+
+    res = check(warehouse)
+    for d in res.damage:
+        out.print(f"damaged: {d.path}: {d.reason}")
+    out.print(f"checked {res.files} table files and {res.raw_files} raw files: "
+              + (f"{len(res.damage)} damaged; run `xxgk repair -w {warehouse}`" if res.damage else "all intact"))
+    if res.damage:
+        raise typer.Exit(1)
+
+
+@app.command()
+def repair(warehouse: WarehouseOpt = Path("warehouse")) -> None:
+    """Set damaged files aside (under damaged/) and re-extract the documents they held from
+    the raw store (or their source files), so the tables equal an undamaged warehouse."""
+    from load.verify import set_aside
+    from load.verify import verify as check
+
+    found = check(warehouse)
+    if not found.damage:
+        out.print("nothing damaged")
+        return
+    docs = set_aside(warehouse, found)
+    for d in found.damage:
+        out.print(f"set aside: {d.path} ({d.reason})")
+    if not docs:
+        return
+    from .items import WorkItem
+
+    work = [WorkItem.of_stored(d, warehouse) for d in docs if d.bytes_at(warehouse).exists()]
+    for d in docs:
+        if not d.bytes_at(warehouse).exists():
+            err.print(f"[yellow]{d.source}: its bytes are gone (no raw copy, no source file): not reloaded[/]")
+    with _progress(len(work), "re-extracting"):
+        from .run import run_flow
+
+        res = _call(run_flow, items=work, warehouse=str(warehouse), force=True)
+    _print_summary(res.load, warehouse)
 
 
 @app.command()

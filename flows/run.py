@@ -19,6 +19,7 @@ os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")  # Dask's start-up
 
 import datetime as dt  # noqa: E402
 import hashlib  # noqa: E402
+import logging  # noqa: E402
 import uuid  # noqa: E402
 from collections import Counter  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -28,6 +29,7 @@ from prefect.cache_policies import NO_CACHE  # noqa: E402
 
 from extract import ExtractSettings  # noqa: E402
 from extract.crawl import CrawlReport, RawStore, Source, crawl_source, load_sources  # noqa: E402
+from extract.crawl.store import read_once  # noqa: E402
 from load import (  # noqa: E402
     Part,
     clean_temporaries,
@@ -39,13 +41,15 @@ from load import (  # noqa: E402
     write_run_summary,
 )
 from load.reads import QUARANTINE, StoredDocument, documents_for, known_documents, stale_documents  # noqa: E402
-from transform.pipeline import load_reference_data, process_file  # noqa: E402
+from transform.pipeline import failed_result, load_reference_data, process_file  # noqa: E402
 from transform.records import ExtractionResult, RunSummary, SourceContext  # noqa: E402
 
 from .discover import discover_files  # noqa: E402
 from .items import BatchOutcome, CrawlSummary, FlowSummary, LoadSummary, WorkItem  # noqa: E402
 from .progress import advance  # noqa: E402
 from .sandbox import default_sandbox, process_isolated  # noqa: E402
+
+log = logging.getLogger("xxgk.run")
 
 DEFAULT_BATCH = 0
 """0: automatic (see batch_size_for)."""
@@ -76,13 +80,19 @@ def extract_items(items: list[WorkItem], known: dict[str, str], warehouse: str,
     store = RawStore(raw_root(Path(warehouse)))
     for item in items:
         path = Path(item.path)
-        sha = _sha_of(path)
+        got = read_once(path, settings.max_bytes)  # read once: what is hashed is what is read and stored
+        sha = got.sha256 if got is not None else _sha_of(path)
         if sha is not None and known.get(item.source) == sha:
             unchanged += 1
             advance(1)
             continue
+        if got is not None and got.refused:
+            results.append(failed_result(path, hashlib.sha256(str(path).encode()).hexdigest(), 0, "unknown",
+                                         "failed", got.refused, item.source))
+            advance(1)
+            continue
         context = SourceContext(item.link_text, item.link_year)
-        res = read(path, settings, source=item.source, context=context)
+        res = read(path, settings, source=item.source, context=context, data=got.data if got else None)
         doc = res.document
         if item.fetched_at:
             doc.fetched_at = item.fetched_at
@@ -92,8 +102,11 @@ def extract_items(items: list[WorkItem], known: dict[str, str], warehouse: str,
             doc.raw_path = item.raw_path
         elif res.status in QUARANTINE and sha is not None:
             # quarantine is a status, not a lost file: keep the bytes in the raw store
-            _, stored, _ = store.put_file(path, sha)
-            doc.raw_path = str(stored.relative_to(Path(warehouse)))
+            try:
+                _, stored, _ = store.put(got.data, path.name, got.mode) if got else store.put_file(path, sha)
+                doc.raw_path = str(stored.relative_to(Path(warehouse)))
+            except OSError as exc:  # the document row still says why it failed
+                log.warning("raw copy of %s not kept: %s", path, exc)
         results.append(res)
         advance(1)
     return results, unchanged
@@ -221,7 +234,7 @@ def _process(items: list[WorkItem], warehouse: str, batch_size: int, force: bool
     root = Path(warehouse)
     with write_lock(root):
         clean_temporaries(root)
-        batch_id = new_batch_id()
+        batch_id = new_batch_id(root=root)
         # Opaque: Prefect would otherwise walk every element of these collections looking
         # for futures (a large cost for thousands of documents)
         if parallelism <= 1:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-import glob
+import re
+import tempfile
+import uuid
 from pathlib import Path
 
 import duckdb
@@ -11,9 +13,9 @@ import pyarrow as pa
 from common import PARSER_VERSION, atomic_write
 from transform.records import SCHEMAS
 
-from .errors import NotReadOnly
+from .errors import DamagedWarehouse, NotReadOnly
 from .labels import dictionary_sql, fact_labels_sql
-from .layout import db_path, table_glob
+from .layout import db_path, glob_escape, table_glob
 
 _DUCK = {
     pa.string(): "VARCHAR", pa.int64(): "BIGINT", pa.int32(): "INTEGER", pa.float64(): "DOUBLE",
@@ -164,19 +166,26 @@ def _empty_select(table: str) -> str:
     return f"SELECT {cols} WHERE false"
 
 
-def raw_sql(root: Path, table: str) -> str:
-    """Every stored row of a table, current or not (the base views filter)."""
-    pattern = table_glob(root, table)
-    if not glob.glob(pattern):
+def sql_string(text: str) -> str:
+    """`text` as an SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def raw_sql(root: Path, table: str, base: str = "") -> str:
+    """Every stored row of a table, current or not (the base views filter). `base` prefixes
+    the table's relative glob: empty in xxgk.duckdb (nothing absolute in a warehouse), the
+    glob-escaped absolute directory in a connection built at open."""
+    if not any(Path(root).glob(table_glob(table))):
         return _empty_select(table)
+    pattern = sql_string(base + table_glob(table))
     if table == "documents":
         # files written before a column was added lack it: union with the empty table of the
         # current schema, so every column exists (null in the older rows) even before any
         # file has it
-        return f"{_empty_select(table)} UNION ALL BY NAME SELECT * FROM read_parquet('{pattern}', union_by_name = true)"
+        return f"{_empty_select(table)} UNION ALL BY NAME SELECT * FROM read_parquet({pattern}, union_by_name = true)"
     if table == "runs":
-        return f"SELECT * FROM read_parquet('{pattern}', union_by_name = true)"
-    sql = (f"SELECT * FROM read_parquet('{pattern}', hive_partitioning = true, union_by_name = true, "
+        return f"SELECT * FROM read_parquet({pattern}, union_by_name = true)"
+    sql = (f"SELECT * FROM read_parquet({pattern}, hive_partitioning = true, union_by_name = true, "
            "hive_types = {'data_year': INTEGER})")
     if table == "reports":
         # files written before a column was added (body_id, cells_read) read it as null
@@ -236,38 +245,49 @@ CURRENT = {
 def refresh_views(root: Path) -> Path:
     """(Re)create every view in the warehouse's DuckDB file. Returns its path.
 
-    The file is built under a temporary name and renamed over the old one: analysts'
-    open connections (which lock the file) neither block a run nor see a half-built file."""
-    return atomic_write(db_path(root), lambda tmp: _build_views(root, tmp))
+    Its views read the tables by paths relative to the warehouse directory, so a copied or
+    moved warehouse reads itself (open it from inside the directory, or `SET
+    file_search_path`); xxgk's own connections build their views at open
+    (`connect_readonly`). The file is built under a temporary name and renamed over the old
+    one: analysts' open connections neither block a run nor see a half-built file."""
+    def build(tmp: Path) -> None:
+        con = duckdb.connect(str(tmp))
+        try:
+            con.execute(f"SET file_search_path = {sql_string(str(Path(root).resolve()))}")
+            _create_views(con, root, "")
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+            tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
+
+    return atomic_write(db_path(root), build)
 
 
-def _build_views(root: Path, tmp: Path) -> None:
-    """Every view, in a new DuckDB file at `tmp`."""
-    con = duckdb.connect(str(tmp))
-    try:
-        for table in BASE_VIEWS:
-            con.execute(f"CREATE OR REPLACE VIEW _raw_{table} AS {raw_sql(root, table)}")
-        con.execute(f"CREATE OR REPLACE VIEW _fact_labels AS {fact_labels_sql()}")
-        for name, sql in CURRENT.items():
-            con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
-        con.execute(f"CREATE OR REPLACE VIEW runs AS {raw_sql(root, 'runs')} ORDER BY started_at")
-        dictionary = dictionary_sql()
-        for name, sql in DERIVED_VIEWS.items():
-            sql = sql.replace("{PARSER_VERSION}", PARSER_VERSION).replace("{DICTIONARY}", dictionary)
-            con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
-        con.execute("CHECKPOINT")
-    finally:
-        con.close()
-        tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
+def _create_views(con: duckdb.DuckDBPyConnection, root: Path, base: str) -> None:
+    """Every view on `con`, reading the tables at `base` (see `raw_sql`)."""
+    for table in BASE_VIEWS:
+        con.execute(f"CREATE OR REPLACE VIEW _raw_{table} AS {raw_sql(root, table, base)}")
+    con.execute(f"CREATE OR REPLACE VIEW _fact_labels AS {fact_labels_sql()}")
+    for name, sql in CURRENT.items():
+        con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
+    con.execute(f"CREATE OR REPLACE VIEW runs AS {raw_sql(root, 'runs', base)} ORDER BY started_at")
+    dictionary = dictionary_sql()
+    for name, sql in DERIVED_VIEWS.items():
+        sql = sql.replace("{PARSER_VERSION}", PARSER_VERSION).replace("{DICTIONARY}", dictionary)
+        con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
 
 
 READ_ONLY_STATEMENTS = ("SELECT", "EXPLAIN")
+_EXPLAIN = re.compile(r"\s*EXPLAIN\s+(ANALY[SZ]E\b|\([^()]*\))?", re.IGNORECASE)
+_COMMENTS = re.compile(r"(--[^\n]*(\n|$)|/\*.*?\*/|\s)+", re.DOTALL)
 
 
 def read_only_sql(con: duckdb.DuckDBPyConnection, sql: str) -> str:
     """`sql` if it is one read-only statement (SELECT, WITH, DESCRIBE, SHOW, SUMMARIZE,
-    EXPLAIN); else `NotReadOnly`. A read-only database still lets COPY … TO, EXPORT or
-    ATTACH write files elsewhere, so the query path accepts nothing else."""
+    EXPLAIN of one of those); else `NotReadOnly`. A read-only database still lets COPY … TO,
+    EXPORT or ATTACH write files elsewhere, and EXPLAIN ANALYZE runs the statement it
+    explains, so the query path accepts nothing else (the sandbox of `connect_readonly`
+    is the second wall)."""
     try:
         statements = con.extract_statements(sql)
     except duckdb.Error as exc:
@@ -275,14 +295,58 @@ def read_only_sql(con: duckdb.DuckDBPyConnection, sql: str) -> str:
     if len(statements) != 1:
         raise NotReadOnly(f"expected one statement, got {len(statements)}")
     kind = statements[0].type.name
+    if kind == "EXPLAIN":
+        text = statements[0].query
+        lead = _COMMENTS.match(text)
+        m = _EXPLAIN.match(text, lead.end() if lead else 0)
+        if not m:
+            raise NotReadOnly("an EXPLAIN this check cannot read is refused: write `EXPLAIN [ANALYZE] SELECT …`")
+        inner = con.extract_statements(text[m.end():])
+        if len(inner) != 1 or inner[0].type.name != "SELECT":
+            raise NotReadOnly("EXPLAIN of a statement other than a query is refused: EXPLAIN ANALYZE runs it")
+        return sql
     if kind not in READ_ONLY_STATEMENTS:
         raise NotReadOnly(f"{kind} statements are not allowed here: the query path is read-only "
                           "(SELECT, WITH, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN; use -o to write a result)")
     return sql
 
 
-def connect_readonly(root: Path) -> duckdb.DuckDBPyConnection:
+def connect_readonly(root: Path, writable: tuple[Path, ...] = ()) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the warehouse's views, built at open (in a private
+    temporary file) from where the warehouse is now (a copied or moved warehouse reads
+    itself; a notebook holding xxgk.duckdb read-write blocks nothing) and confined by DuckDB's own settings: files
+    are read only inside the warehouse, written only at `writable` (an export's output),
+    no extension is installed or loaded, and no statement can change that."""
+    root = Path(root).resolve()
     path = db_path(root)
     if not path.exists():
         raise FileNotFoundError(f"no warehouse at {root} (no {path.name}); run `xxgk run` or `xxgk demo` first")
-    return duckdb.connect(str(path), read_only=True)
+    views = Path(tempfile.gettempdir()) / f"xxgk-views-{uuid.uuid4().hex}.duckdb"
+    try:
+        build = duckdb.connect(str(views))
+        try:
+            _create_views(build, root, glob_escape(str(root)) + "/")
+            build.execute("CHECKPOINT")
+        except duckdb.Error as exc:
+            raise DamagedWarehouse(f"cannot read the warehouse at {root}: {str(exc).splitlines()[0]} — "
+                                   f"run `xxgk verify -w {root}` to list damaged files and `xxgk repair -w {root}` "
+                                   "to set them aside and reload their documents") from exc
+        finally:
+            build.close()
+        con = duckdb.connect(str(views), read_only=True)
+    finally:
+        views.unlink(missing_ok=True)
+        views.with_name(views.name + ".wal").unlink(missing_ok=True)
+    try:
+        dirs = ", ".join(sql_string(d + "/") for d in (str(root), glob_escape(str(root))))
+        con.execute(f"SET allowed_directories = [{dirs}]")
+        if writable:
+            files = ", ".join(sql_string(str(Path(p).resolve())) for p in writable)
+            con.execute(f"SET allowed_paths = [{files}]")
+        for setting in ("enable_external_access", "autoinstall_known_extensions", "autoload_known_extensions"):
+            con.execute(f"SET {setting} = false")
+        con.execute("SET lock_configuration = true")
+    except BaseException:
+        con.close()
+        raise
+    return con

@@ -19,3 +19,8 @@ class NotReadOnly(LoadError):
 
 class WarehouseBusy(LoadError):
     """Another run holds the warehouse's write lock."""
+
+
+class DamagedWarehouse(LoadError):
+    """A warehouse file that cannot be read (truncated, corrupt): the message names it and
+    says how to repair."""

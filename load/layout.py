@@ -38,10 +38,26 @@ _fields = {f for _, f, _, _ in string.Formatter().parse(LAYOUT) if f}
 assert _fields == {"table", "data_year", "batch_id"}, f"LAYOUT placeholders are {_fields}"
 
 
-def new_batch_id(now: dt.datetime | None = None) -> str:
-    """Sortable by time: `20261126T020304-1a2b3c4d`."""
+def new_batch_id(now: dt.datetime | None = None, root: Path | None = None) -> str:
+    """Sortable by time: `20261126T020304123456-1a2b3c4d`. With `root`, later than every
+    batch committed there whatever the clock says (a load made under a clock set ahead
+    would otherwise hide every later correction)."""
     now = now or dt.datetime.now(dt.timezone.utc)
+    latest = latest_batch(root) if root is not None else None
+    if latest is not None:
+        try:
+            last = dt.datetime.strptime(latest[:21], "%Y%m%dT%H%M%S%f").replace(tzinfo=dt.timezone.utc)
+        except ValueError:
+            last = None
+        if last is not None and now <= last:
+            now = last + dt.timedelta(microseconds=1)
     return f"{now:%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}"
+
+
+def latest_batch(root: Path) -> str | None:
+    """The highest batch id committed in the warehouse (its documents files are named so)."""
+    names = [p.stem for p in (Path(root) / "documents").glob("*.parquet")]
+    return max(names) if names else None
 
 
 def part_path(root: Path, table: str, data_year: int | None, batch_id: str) -> Path:
@@ -56,12 +72,16 @@ def table_files(root: Path, table: str) -> list[Path]:
     return sorted(base.glob(pattern))
 
 
-def table_glob(root: Path, table: str) -> str:
-    if table == "runs":
-        return str(Path(root).resolve() / "runs" / "*.parquet")
-    if table == "documents":
-        return str(Path(root).resolve() / "documents" / "*.parquet")
-    return str(Path(root).resolve() / table / "data_year=*" / "*.parquet")
+def table_glob(table: str) -> str:
+    """The table's files as a glob relative to the warehouse directory."""
+    if table in ("runs", "documents"):
+        return f"{table}/*.parquet"
+    return f"{table}/data_year=*/*.parquet"
+
+
+def glob_escape(path: str) -> str:
+    """`path` as a DuckDB glob matching only itself (`[`, `*`, `?` in a directory name)."""
+    return "".join(f"[{c}]" if c in "[*?" else c for c in path)
 
 
 def run_path(root: Path, run_id: str) -> Path:

@@ -5,6 +5,8 @@ reader (or a crash) only ever sees the old file or the new one."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import time
 from pathlib import Path
 
@@ -43,9 +45,26 @@ def to_arrow(table: str, records: list, extra: dict | None = None) -> pa.Table:
 
 
 def write_atomic(path: Path, data: pa.Table, metadata: dict[str, str] | None = None) -> None:
+    """Write `data` at `path` atomically, and record its size, rows and SHA-256 beside it
+    (`record_path`: what `xxgk verify` checks the file against)."""
     if metadata:
         data = data.replace_schema_metadata({**(data.schema.metadata or {}), **metadata})
-    atomic_write(path, lambda tmp: write_parquet(data, tmp))
+    record = {}
+
+    def fill(tmp: Path) -> None:
+        write_parquet(data, tmp)
+        with open(tmp, "rb") as fh:
+            record.update(size=tmp.stat().st_size, rows=data.num_rows,
+                          sha256=hashlib.file_digest(fh, "sha256").hexdigest())
+
+    atomic_write(path, fill)
+    text = json.dumps(record)
+    atomic_write(record_path(path), lambda tmp: tmp.write_text(text))
+
+
+def record_path(path: Path) -> Path:
+    """Where the size, rows and SHA-256 of a warehouse file written by `write_atomic` are kept."""
+    return path.with_name(f".{path.name}.sum")
 
 
 def write_parquet(data: pa.Table, path: Path) -> None:

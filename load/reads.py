@@ -12,7 +12,7 @@ import duckdb
 
 from common import PARSER_VERSION
 
-from .duckdb import connect_readonly
+from .duckdb import connect_readonly, sql_string
 from .errors import LoadError
 
 QUARANTINE = ("failed", "unsupported")
@@ -139,8 +139,9 @@ EXCEL_ROWS = 1_048_575
 def write_result(con: duckdb.DuckDBPyConnection, sql: str, path: Path, fmt: str,
                  labels: str | None = None, bom: bool = True) -> int:
     """Write a query's result to `path` as csv, json (lines), parquet or xlsx; returns rows.
-    csv and xlsx open right in Excel (load/excel.py): csv with a UTF-8 BOM unless `bom` is
-    false; `labels="zh"` gives csv and xlsx Chinese column headers."""
+    `con` must allow writing `path` (`connect_readonly(root, writable=(path,))`). csv and
+    xlsx open right in Excel (load/excel.py): csv with a UTF-8 BOM unless `bom` is false;
+    `labels="zh"` gives csv and xlsx Chinese column headers."""
     from .excel import Sheet, labelled_sql, prepend_bom, write_xlsx
 
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -156,7 +157,7 @@ def write_result(con: duckdb.DuckDBPyConnection, sql: str, path: Path, fmt: str,
         columns = [d[0] for d in con.execute(f"SELECT * FROM ({sql}) LIMIT 0").description]
         sql = labelled_sql(sql, columns, labels)
     options = {"csv": "FORMAT csv, HEADER true", "json": "FORMAT json", "parquet": "FORMAT parquet, COMPRESSION zstd"}[fmt]
-    con.execute(f"COPY ({sql}) TO '{str(path.resolve())}' ({options})")
+    con.execute(f"COPY ({sql}) TO {sql_string(str(path.resolve()))} ({options})")
     if fmt == "csv" and bom:
         prepend_bom(path)
     return n

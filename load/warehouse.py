@@ -12,8 +12,11 @@ How rows stay current without ever rewriting data in place (a small MVCC):
 * So re-running a document replaces exactly its rows (the new batch wins), and a load
   killed at any point leaves the previous data visible and intact: its uncommitted
   files are ignored, and the next run removes them.
-* `vacuum` deletes what is no longer current (rewriting a file without those rows, each
-  file atomically), which only saves space: visibility never depends on it.
+* `vacuum` deletes files with no current row, which only saves space: visibility never
+  depends on it. A file is never rewritten in place (a reader may have read its footer
+  already; `compact` writes new files instead), and a file with no current row is not deleted at once but after a grace period (`DELETE_GRACE`,
+  listed in `.pending-delete.json` meanwhile): an analyst's query that listed the files
+  before the vacuum still finds every file it listed.
 * `compact` re-commits every current row under one new batch (one file per table and
   year), then vacuums: many small nightly files become few.
 
@@ -24,6 +27,8 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
+import logging
 import os
 import time
 from collections import defaultdict
@@ -34,14 +39,19 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from common import atomic_write
 from transform.records import SCHEMAS, Document, ExtractionResult, report_id_for
 
 from .duckdb import refresh_views
 from .errors import WarehouseBusy
 from .layout import LOCK_NAME, TABLES, new_batch_id, part_path, run_path, table_files
-from .parquet import clean_temporaries, to_arrow, write_atomic
+from .parquet import clean_temporaries, record_path, to_arrow, write_atomic
 
+log = logging.getLogger("xxgk.load")
 DEFAULT_WAREHOUSE = Path("warehouse")
+DELETE_GRACE = 300.0
+"""Seconds a file with no current row stays in place before vacuum deletes it."""
+PENDING = ".pending-delete.json"
 LOADED = ("ok", "partial")
 """Statuses whose report, facts and checks are stored (failed documents are `documents` rows only)."""
 
@@ -148,9 +158,20 @@ def commit(root: Path, batch_id: str, parts: list[Part]) -> int:
     if documents:
         write_atomic(part_path(root, "documents", None, batch_id),
                      to_arrow("documents", list(documents.values()), {"batch_id": batch_id}))
-    vacuum(root)
-    refresh_views(root)
+    after_commit(root)
     return sum(p.facts for p in parts)
+
+
+def after_commit(root: Path) -> None:
+    """Vacuum and refresh the views after a commit: a failure here (disk full, a damaged
+    file) loses nothing (the data is committed, visibility never depends on either), so it
+    is a warning, never a failed load; the next run does both again."""
+    for step in (vacuum, refresh_views):
+        try:
+            step(root)
+        except Exception as exc:  # noqa: BLE001 - whatever it is, the load is committed
+            log.warning("the load is committed, but %s failed: %s: %s (the next run retries it)",
+                        step.__name__, type(exc).__name__, exc)
 
 
 def _read(path: Path, columns: list[str] | None = None) -> pa.Table:
@@ -183,13 +204,17 @@ def _current_mask(t: pa.Table, key: str, current: dict[str, str]) -> pa.Array:
     return pa.array([current.get(i) == b for i, b in zip(ids, batches)], pa.bool_())
 
 
-def vacuum(root: Path) -> int:
-    """Delete rows that are no longer current (and uncommitted leftovers). Returns files changed."""
+def vacuum(root: Path, grace_seconds: float = DELETE_GRACE) -> int:
+    """Delete rows that are no longer current (and uncommitted leftovers). Returns files
+    changed. A file left with no current row is deleted only `grace_seconds` after it was
+    first found so (readers that listed it may still open it)."""
     root = Path(root)
     docs, by_report = current_batches(root)
+    pending = _pending(root)
+    gone: list[Path] = []
     changed = 0
     for path in table_files(root, "documents"):
-        changed += _filter_file(path, "source", docs)
+        changed += _filter_file(path, "source", docs, gone)
     for path in table_files(root, "reports"):
         t = _read(path, ["report_id", "batch_id"])
         mask = _current_mask(t, "report_id", by_report)
@@ -197,28 +222,59 @@ def vacuum(root: Path) -> int:
             continue
         year_dir, name = path.parent.name, path.name
         for table in ("facts", "checks", "reports"):
-            changed += _filter_file(root / table / year_dir / name, "report_id", by_report)
+            changed += _filter_file(root / table / year_dir / name, "report_id", by_report, gone)
     # files of a killed load that never got as far as its reports file
     for table in ("facts", "checks"):
         for path in table_files(root, table):
             if not (root / "reports" / path.parent.name / path.name).exists():
-                path.unlink(missing_ok=True)
+                gone.append(path)
                 changed += 1
+    now = time.time()
+    keep = {}
+    for path in gone:
+        rel = str(path.relative_to(root))
+        since = pending.get(rel, now)
+        if now - since >= grace_seconds:
+            path.unlink(missing_ok=True)
+            record_path(path).unlink(missing_ok=True)
+        else:
+            keep[rel] = since
+    _save_pending(root, keep)
     return changed
 
 
-def _filter_file(path: Path, key: str, current: dict[str, str]) -> int:
+def pending_deletes(root: Path) -> set[Path]:
+    """Files with no current row waiting for their grace period (see `vacuum`)."""
+    return {Path(root) / rel for rel in _pending(Path(root))}
+
+
+def _pending(root: Path) -> dict[str, float]:
+    try:
+        data = json.loads((root / PENDING).read_text())
+        return {str(k): float(v) for k, v in data.items()} if isinstance(data, dict) else {}
+    except (OSError, ValueError, TypeError):
+        return {}
+
+
+def _save_pending(root: Path, pending: dict[str, float]) -> None:
+    if not pending:
+        (root / PENDING).unlink(missing_ok=True)
+        return
+    text = json.dumps(pending, indent=0, sort_keys=True)
+    atomic_write(root / PENDING, lambda tmp: tmp.write_text(text))
+
+
+def _filter_file(path: Path, key: str, current: dict[str, str], gone: list[Path]) -> int:
+    """Add `path` to `gone` (deleted after the grace period) when none of its rows is
+    current. A file with some current rows is left as it is: its other rows are invisible
+    already, and rewriting it in place could hand a reader that read its footer before the
+    rewrite the data pages of the new file (compact rewrites into new files instead)."""
     if not path.exists():
         return 0
-    t = _read(path)
-    mask = _current_mask(t, key, current)
-    kept = t.filter(mask)
-    if kept.num_rows == t.num_rows:
+    t = _read(path, [key, "batch_id"])
+    if t.num_rows and pc.any(_current_mask(t, key, current)).as_py():
         return 0
-    if kept.num_rows == 0:
-        path.unlink(missing_ok=True)
-    else:
-        write_atomic(path, kept)
+    gone.append(path)
     return 1
 
 
@@ -228,14 +284,15 @@ def _rebatch(parts: list[pa.Table], table: str, batch_id: str) -> pa.Table:
                              pa.array([batch_id] * merged.num_rows, pa.string()))
 
 
-def compact(root: Path) -> Compaction:
+def compact(root: Path, grace_seconds: float = DELETE_GRACE) -> Compaction:
     """Re-commit every current row under one new batch (a file per table and year), then
     vacuum the old files. Safe to interrupt: until its documents file is written the new
     files are invisible; after it, the old ones are."""
     root = Path(root)
-    before = {t: len(table_files(root, t)) for t in TABLES}
+    waiting = pending_deletes(root)
+    before = {t: len([p for p in table_files(root, t) if p not in waiting]) for t in TABLES}
     docs, by_report = current_batches(root)
-    batch_id = new_batch_id()
+    batch_id = new_batch_id(root=root)
     years = sorted({p.parent.name for p in table_files(root, "reports")})
     for year_dir in years:
         year = int(year_dir.split("=", 1)[1])
@@ -255,8 +312,9 @@ def compact(root: Path) -> Compaction:
         parts.append(t.filter(_current_mask(t, "source", docs)))
     if parts:
         write_atomic(part_path(root, "documents", None, batch_id), _rebatch(parts, "documents", batch_id))  # the commit
-    vacuum(root)
-    after = {t: len(table_files(root, t)) for t in TABLES}
+    vacuum(root, grace_seconds)
+    waiting = pending_deletes(root)
+    after = {t: len([p for p in table_files(root, t) if p not in waiting]) for t in TABLES}
     return Compaction(batch_id, before, after)
 
 
@@ -268,7 +326,7 @@ def load_results(root: Path, results: list[ExtractionResult], lock: bool = True,
     ctx = write_lock(root, wait_seconds) if lock else contextlib.nullcontext()
     with ctx:
         clean_temporaries(root)
-        batch_id = new_batch_id()
+        batch_id = new_batch_id(root=root)
         return commit(root, batch_id, [write_part(root, results, batch_id, 0)] if results else [])
 
 
@@ -276,14 +334,19 @@ def write_run_summary(root: Path, summary) -> Path:
     """Keep a flow run's summary (the `runs` view)."""
     path = run_path(root, summary.run_id)
     write_atomic(path, to_arrow("runs", [summary]))
-    refresh_views(root)
+    try:  # the views file is built under the writer lock, never beside another writer's
+        with write_lock(root, wait_seconds=60.0):
+            refresh_views(root)
+    except Exception as exc:  # noqa: BLE001 - the summary is kept; the views glob it anyway
+        log.warning("run summary kept, views not refreshed: %s: %s", type(exc).__name__, exc)
     return path
 
 
-def compact_warehouse(root: Path) -> Compaction:
-    """`compact` under the writer lock, then refresh the views."""
+def compact_warehouse(root: Path, grace_seconds: float = DELETE_GRACE) -> Compaction:
+    """`compact` under the writer lock, then refresh the views. The old files are deleted
+    `grace_seconds` later (by a later vacuum: every load runs one)."""
     with write_lock(root):
         clean_temporaries(root)
-        out = compact(root)
+        out = compact(root, grace_seconds)
         refresh_views(root)
     return out

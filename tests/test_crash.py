@@ -10,10 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from govsite import Site
+from load import connect_readonly
 from transform.records import report_id_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,7 +39,7 @@ def _nightly(reg: Path, wh: Path, env: dict, kill_at: str | None = None) -> subp
 def snapshot(wh: Path) -> dict:
     """Every table as analysts see it, without what differs between runs by nature (batch
     ids, timestamps)."""
-    con = duckdb.connect(str(wh / "xxgk.duckdb"), read_only=True)
+    con = connect_readonly(wh)
     try:
         def rows(sql):
             return sorted(con.execute(sql).fetchall(), key=repr)

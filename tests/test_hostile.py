@@ -11,11 +11,11 @@ import sys
 import time
 from pathlib import Path
 
-import duckdb
 import pytest
 
 import hostile
 from conftest import truth_for
+from load import connect_readonly
 from transform.records import report_id_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,7 +46,7 @@ def hostile_run(tmp_path_factory, prefect_env):
     proc = subprocess.run([sys.executable, "-c", MEASURE, *cmd], cwd=ROOT, env=prefect_env,
                           capture_output=True, text=True, timeout=600)
     measured = json.loads(proc.stdout.strip().splitlines()[-1])
-    con = duckdb.connect(str(wh / "xxgk.duckdb"), read_only=True)
+    con = connect_readonly(wh)
     docs = {Path(r[0]).name: dict(zip(("source", "status", "reason", "sha", "raw_path"), r)) for r in con.execute(
         "SELECT source, status, reason, doc_sha256, raw_path FROM documents").fetchall()}
     facts = con.execute("SELECT report_id, \"table\", item, \"column\", value FROM facts").fetchall()

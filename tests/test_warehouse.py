@@ -118,6 +118,7 @@ def test_an_analysts_open_connection_neither_blocks_a_load_nor_sees_a_half_built
     docs = [d for d in docs if not d.name.endswith(".truth.json")]
     load_results(tmp_path, [process_file(docs[0])])
     analyst = duckdb.connect(str(tmp_path / "xxgk.duckdb"), read_only=True)  # a notebook left open
+    analyst.execute(f"SET file_search_path = '{tmp_path}'")  # its views are relative to the warehouse
     try:
         before = analyst.execute("SELECT count(*) FROM reports").fetchone()[0]
         load_results(tmp_path, [process_file(d) for d in docs[1:]])  # must not fail on the file lock
@@ -125,6 +126,7 @@ def test_an_analysts_open_connection_neither_blocks_a_load_nor_sees_a_half_built
     finally:
         analyst.close()
     fresh = duckdb.connect(str(tmp_path / "xxgk.duckdb"), read_only=True)
+    fresh.execute(f"SET file_search_path = '{tmp_path}'")
     assert fresh.execute("SELECT count(*) FROM reports").fetchone()[0] == len(docs)
     fresh.close()
     assert not list(tmp_path.glob(".*.tmp*"))

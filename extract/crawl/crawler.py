@@ -138,41 +138,15 @@ def crawl_source(source: Source, store: RawStore, years: set[int] | None = None,
     `dry_run` lists what would be fetched without fetching report pages or attachments."""
     own = fetcher is None
     fetcher = fetcher or Fetcher(allows=source.allows, rate=source.rate, max_bytes=source.max_bytes,
-                                 timeout=source.timeout)
+                                 timeout=source.timeout, deadline=source.deadline)
     report = CrawlReport(source.slug)
     cache = store.load_cache(source.slug)
     try:
-        links: list[Link] = []
-        seen: set[str] = set()
-        for n, page in enumerate(source.list_pages()):
-            anchors, item = _list_page(fetcher, cache, source.slug, page)
-            if anchors is None:
-                if n == 0 or item.status != "failed" or "404" not in (item.reason or ""):
-                    report.items.append(item)
-                break
-            found = [lk for lk in links_from(anchors, source) if lk.url not in seen]
-            item.reason = f"{len(found)} report links" + (" (list page unchanged)" if item.status == "unchanged"
-                                                          else "")
-            report.items.append(item)
-            if not found:
-                break
-            for lk in found:
-                seen.add(lk.url)
-                links.append(lk)
-        todo = [lk for lk in links if not years or lk.year in years]
-
-        def handle(lk: Link) -> list[CrawlItem]:
-            return _report(source, fetcher, store, cache, lk, dry_run, progress)
-
-        if source.concurrency > 1 and len(todo) > 1:
-            from concurrent.futures import ThreadPoolExecutor
-
-            with ThreadPoolExecutor(max_workers=source.concurrency) as pool:
-                for items in pool.map(handle, todo):
-                    report.items += items
-        else:
-            for lk in todo:
-                report.items += handle(lk)
+        _crawl_into(report, source, store, cache, fetcher, years, dry_run, progress)
+    except Exception as exc:  # MemoryError included: one source's failure never stops the others
+        log.warning("source %s failed: %s: %s", source.slug, type(exc).__name__, exc)
+        report.items.append(CrawlItem(source.slug, source.list_url, "list", "failed",
+                                      reason=f"crawl stopped: {type(exc).__name__}: {exc}"[:500], fetched_at=_now()))
     finally:
         report.requests = fetcher.requests
         if own:
@@ -180,6 +154,47 @@ def crawl_source(source: Source, store: RawStore, years: set[int] | None = None,
         if not dry_run:
             store.save_cache(source.slug, cache)
     return report
+
+
+def _crawl_into(report: CrawlReport, source: Source, store: RawStore, cache: dict, fetcher: Fetcher,
+                years: set[int] | None, dry_run: bool, progress) -> None:
+    """List pages → report links → each report (a failing link is a failed item)."""
+    links: list[Link] = []
+    seen: set[str] = set()
+    for n, page in enumerate(source.list_pages()):
+        anchors, item = _list_page(fetcher, cache, source.slug, page)
+        if anchors is None:
+            if n == 0 or item.status != "failed" or "404" not in (item.reason or ""):
+                report.items.append(item)
+            break
+        found = [lk for lk in links_from(anchors, source) if lk.url not in seen]
+        item.reason = f"{len(found)} report links" + (" (list page unchanged)" if item.status == "unchanged"
+                                                      else "")
+        report.items.append(item)
+        if not found:
+            break
+        for lk in found:
+            seen.add(lk.url)
+            links.append(lk)
+    todo = [lk for lk in links if not years or lk.year in years]
+
+    def handle(lk: Link) -> list[CrawlItem]:
+        try:
+            return _report(source, fetcher, store, cache, lk, dry_run, progress)
+        except Exception as exc:  # MemoryError included: the other links go on
+            log.warning("report %s failed: %s: %s", lk.url, type(exc).__name__, exc)
+            return [CrawlItem(source.slug, lk.url, "report", "failed", reason=f"{type(exc).__name__}: {exc}"[:500],
+                              fetched_at=_now(), year=lk.year, title=lk.title)]
+
+    if source.concurrency > 1 and len(todo) > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=source.concurrency) as pool:
+            for items in pool.map(handle, todo):
+                report.items += items
+    else:
+        for lk in todo:
+            report.items += handle(lk)
 
 
 def _list_page(fetcher: Fetcher, cache: dict, slug: str, url: str) -> tuple[list | None, CrawlItem]:

@@ -14,6 +14,9 @@
     allowed_domains = ["www.hongze.gov.cn"]          # nothing else is fetched, redirects included
     rate = 2.0                                       # requests per second per host
     concurrency = 1
+    timeout = 30.0                                   # seconds to connect and for each read
+    deadline = 300.0                                 # seconds for a whole response
+    max_bytes = 52428800                             # decompressed size cap per response
     attachments = "\\.(pdf|docx?|wps)$"              # optional: attachment links on report pages
 
 Every key is checked on load; a mistake names the file, the source and the key.
@@ -35,7 +38,7 @@ class RegistryError(XxgkError):
 
 
 _KEYS = {"slug", "body", "list_url", "page_url", "page_start", "max_pages", "link_pattern", "year_pattern",
-         "require_year", "allowed_domains", "rate", "concurrency", "attachments", "max_bytes", "timeout"}
+         "require_year", "allowed_domains", "rate", "concurrency", "attachments", "max_bytes", "timeout", "deadline"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +60,8 @@ class Source:
     attachments: str | None = r"\.(?:pdf|docx?|wps)(?:$|\?)"
     max_bytes: int = 50 * 2**20
     timeout: float = 30.0
+    deadline: float = 300.0
+    """Seconds for one whole response (a server dripping bytes is cut off after this)."""
 
     def allows(self, url: str) -> bool:
         host = (urlsplit(url).hostname or "").lower()
@@ -112,7 +117,7 @@ def load_sources(path: Path) -> list[Source]:
         if "page_url" in e and "{n}" not in e["page_url"]:
             _fail(path, where, "`page_url` needs a {n} placeholder for the page number")
         for key, typ in (("rate", (int, float)), ("concurrency", int), ("max_pages", int), ("page_start", int),
-                         ("max_bytes", int), ("timeout", (int, float))):
+                         ("max_bytes", int), ("timeout", (int, float)), ("deadline", (int, float))):
             if key in e and (not isinstance(e[key], typ) or e[key] <= 0 and key != "page_start"):
                 _fail(path, where, f"`{key}` must be a positive number")
         src = Source(**{**e, "allowed_domains": tuple(d.lower() for d in domains)})

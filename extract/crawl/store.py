@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
+import stat
+from dataclasses import dataclass
 from pathlib import Path
 
 from common import atomic_write
@@ -34,19 +37,41 @@ class RawStore:
         hits = sorted(d.glob(f"{sha256}.*")) if d.exists() else []
         return hits[0] if hits else None
 
-    def put(self, data: bytes, name_hint: str = "") -> tuple[str, Path, bool]:
-        """Store `data`; returns (sha256, path, newly stored)."""
+    def put(self, data: bytes, name_hint: str = "", mode: int | None = None) -> tuple[str, Path, bool]:
+        """Store `data`; returns (sha256, path, newly stored). The stored copy is read back
+        and must hash the same (else `OSError`, nothing stored); `mode`: the permission bits
+        of the file the bytes came from (the copy is never more readable)."""
         sha = hashlib.sha256(data).hexdigest()
-        return self._store(sha, lambda: _extension(name_hint, data[:8192]), lambda tmp: tmp.write_bytes(data))
+
+        def fill(tmp: Path) -> None:
+            tmp.write_bytes(data)
+            if mode is not None:
+                os.chmod(tmp, stat.S_IMODE(os.stat(tmp).st_mode) & stat.S_IMODE(mode))
+            with open(tmp, "rb") as fh:
+                if hashlib.file_digest(fh, "sha256").hexdigest() != sha:
+                    raise OSError(f"the stored copy of {sha[:12]} does not hash to its name")
+
+        return self._store(sha, lambda: _extension(name_hint, data[:8192]), fill)
 
     def put_file(self, path: Path, sha256: str | None = None) -> tuple[str, Path, bool]:
         """Store a local file without reading it into memory (it may be huge); `sha256`, when
-        the caller has hashed it already, saves hashing it again."""
+        the caller has hashed it already, saves hashing it again. The copy must hash to its
+        name (a file changing meanwhile: `OSError`, nothing stored) and is never more readable
+        than the file."""
         with open(path, "rb") as fh:
             sha = sha256 or hashlib.file_digest(fh, "sha256").hexdigest()
             fh.seek(0)
             head = fh.read(8192)
-        return self._store(sha, lambda: _extension(path.name, head), lambda tmp: shutil.copyfile(path, tmp))
+            mode = os.fstat(fh.fileno()).st_mode
+
+        def fill(tmp: Path) -> None:
+            shutil.copyfile(path, tmp)
+            os.chmod(tmp, stat.S_IMODE(os.stat(tmp).st_mode) & stat.S_IMODE(mode))
+            with open(tmp, "rb") as fh:
+                if hashlib.file_digest(fh, "sha256").hexdigest() != sha:
+                    raise OSError(f"{path} changed while it was stored: not stored")
+
+        return self._store(sha, lambda: _extension(path.name, head), fill)
 
     def _store(self, sha: str, extension, fill) -> tuple[str, Path, bool]:
         """Write a new content address: `fill(tmp)` writes a temporary file, which is synced
@@ -74,6 +99,39 @@ class RawStore:
     def save_cache(self, slug: str, cache: dict[str, dict]) -> None:
         text = json.dumps(cache, ensure_ascii=False, indent=0, sort_keys=True)
         atomic_write(self._cache_path(slug), lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+@dataclass(frozen=True, slots=True)
+class Input:
+    """A local file read once: its bytes and their hash, or why it was not read."""
+
+    data: bytes | None
+    sha256: str | None
+    mode: int | None = None
+    refused: str | None = None
+    """Set when nothing usable was read (not a regular file, changed while read, …)."""
+
+
+def read_once(path: Path, max_bytes: int) -> Input | None:
+    """Read `path` once and hash exactly the bytes read. Only a regular file is read (it is
+    opened non-blocking, so a FIFO never hangs; a device never fills memory); one that
+    changes while it is read is refused, never stored under a hash of other bytes. None when
+    the file is larger than `max_bytes` (the reader reports it as oversize without reading)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        return Input(None, None, refused=f"cannot read file: {exc.strerror}")
+    with os.fdopen(fd, "rb") as fh:
+        before = os.fstat(fd)
+        if not stat.S_ISREG(before.st_mode):
+            return Input(None, None, refused="not a regular file (FIFO, device or socket): not read")
+        if before.st_size > max_bytes:
+            return None
+        data = fh.read(max_bytes + 1)
+        after = os.fstat(fd)
+    if len(data) != after.st_size or (after.st_mtime_ns, after.st_size) != (before.st_mtime_ns, before.st_size):
+        return Input(None, None, refused="the file changed while it was read: not stored, read it again later")
+    return Input(data, hashlib.sha256(data).hexdigest(), before.st_mode)
 
 
 def _extension(name_hint: str, head: bytes) -> str:
