@@ -202,6 +202,10 @@ as its PDF attachment: the better read copy); then the later fetched (else inges
 then the lowest report_id, so the choice never depends on load order."""
 
 CURRENT = {
+    # Every view reads the documents files (the commits) before the data files: DuckDB lists
+    # a view's files as it binds it, in FROM order, and a load renames its data files before
+    # its commit, so a query that sees a commit also sees its files (listed the other way
+    # round, a query during a load or compact could see the commit but not its facts).
     # the committed version of each document: its row with the highest batch id
     "documents": "SELECT * FROM _raw_documents QUALIFY row_number() OVER (PARTITION BY source ORDER BY batch_id DESC) = 1",
     # (doc_sha256, batch) of current reports: the newest committed row per source, then the
@@ -215,22 +219,20 @@ CURRENT = {
     # version (load/labels.py; the version matters only where the versions print differently)
     "facts": """SELECT f.* REPLACE (nullif(f.data_year, 0) AS data_year), nullif(f.data_year, 0) AS year,
           l.item_label, l.column_label
-        FROM _raw_facts f
-        SEMI JOIN (SELECT left(doc_sha256, 16) AS report_id, batch_id FROM _current) r
-        ON f.report_id = r.report_id AND f.batch_id = r.batch_id
+        FROM (SELECT DISTINCT left(doc_sha256, 16) AS report_id, batch_id FROM _current) r
+        JOIN _raw_facts f ON f.report_id = r.report_id AND f.batch_id = r.batch_id
         LEFT JOIN (SELECT DISTINCT report_id, batch_id, template FROM _raw_reports) t
           ON t.report_id = f.report_id AND t.batch_id = f.batch_id
         LEFT JOIN _fact_labels l ON l."table" = f."table" AND l.item = f.item AND l."column" = f."column"
           AND (l.version IS NULL OR l.version = t.template)""",
     "checks": """SELECT c.* REPLACE (nullif(c.data_year, 0) AS data_year), nullif(c.data_year, 0) AS year
-        FROM _raw_checks c
-        SEMI JOIN (SELECT left(doc_sha256, 16) AS report_id, batch_id FROM _current) r
-        ON c.report_id = r.report_id AND c.batch_id = r.batch_id""",
+        FROM (SELECT DISTINCT left(doc_sha256, 16) AS report_id, batch_id FROM _current) r
+        JOIN _raw_checks c ON c.report_id = r.report_id AND c.batch_id = r.batch_id""",
     # one canonical report per (body_id, year) among reports that know both (CANONICAL_ORDER);
     # the others name it in duplicate_of
     "reports": """WITH cur AS (
-          SELECT r.* REPLACE (nullif(r.data_year, 0) AS data_year) FROM _raw_reports r
-          SEMI JOIN _current d ON r.doc_sha256 = d.doc_sha256 AND r.batch_id = d.batch_id),
+          SELECT r.* REPLACE (nullif(r.data_year, 0) AS data_year) FROM _current d
+          JOIN _raw_reports r ON r.doc_sha256 = d.doc_sha256 AND r.batch_id = d.batch_id),
         seen AS (SELECT doc_sha256, max(coalesce(fetched_at, ingested_at)) AS seen_at FROM documents GROUP BY 1),
         ranked AS (
           SELECT cur.*, CASE WHEN cur.body_id IS NOT NULL AND cur.year IS NOT NULL THEN
