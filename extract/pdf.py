@@ -43,6 +43,13 @@ THIN = 2.5
 def read_document(path: Path, settings: ExtractSettings | None = None, data: bytes | None = None) -> RawDocument:
     settings = ExtractSettings.resolve(settings)
     data = path.read_bytes() if data is None else data
+    if settings.pdf_engine == "pdfium":
+        from . import pdfium
+
+        got = pdfium.read_pages(path, settings, data)
+        if not isinstance(got, str):
+            return got
+        logger.info("%s: read with pdfminer.six: %s", path, got)
     try:
         parser = PDFParser(BytesIO(data))
         document = PDFDocument(parser)
@@ -116,18 +123,23 @@ def _collect(layout) -> tuple[list[Char], list[tuple[float, float, float]], list
             if t.strip():
                 chars.append((obj.x0, obj.x1, obj.y0, obj.y1, t, obj.size))
         elif isinstance(obj, (LTRect, LTLine, LTCurve)):
-            x0, y0, x1, y1 = obj.x0, obj.y0, obj.x1, obj.y1
-            w, h = x1 - x0, y1 - y0
-            if h <= THIN and w > THIN:
-                hsegs.append(((y0 + y1) / 2, x0, x1))
-            elif w <= THIN and h > THIN:
-                vsegs.append(((x0 + x1) / 2, y0, y1))
-            elif isinstance(obj, LTRect) and w > THIN and h > THIN:
-                hsegs += [(y0, x0, x1), (y1, x0, x1)]
-                vsegs += [(x0, y0, y1), (x1, y0, y1)]
+            add_ruling(obj.x0, obj.y0, obj.x1, obj.y1, isinstance(obj, LTRect), hsegs, vsegs)
         elif isinstance(obj, LTFigure):
             stack.extend(obj)
     return chars, hsegs, vsegs
+
+
+def add_ruling(x0: float, y0: float, x1: float, y1: float, is_rect: bool, hsegs: list, vsegs: list) -> None:
+    """A painted path's ruling segments, from its bounding box: a thin path is one ruling,
+    a rectangle (`is_rect`, pdfminer's `LTRect`) its four edges, any other shape none."""
+    w, h = x1 - x0, y1 - y0
+    if h <= THIN and w > THIN:
+        hsegs.append(((y0 + y1) / 2, x0, x1))
+    elif w <= THIN and h > THIN:
+        vsegs.append(((x0 + x1) / 2, y0, y1))
+    elif is_rect and w > THIN and h > THIN:
+        hsegs += [(y0, x0, x1), (y1, x0, x1)]
+        vsegs += [(x0, y0, y1), (x1, y0, y1)]
 
 
 def _snap(values: list[float], tol: float = DEFAULT_SNAP) -> list[float]:
