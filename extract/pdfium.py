@@ -6,8 +6,9 @@
     PDFium path objects → subpaths (end points only, like pdfminer) → ruling segments
 
 Coordinates are put in pdfminer's frame: the page's MediaBox moved to the origin and its
-/Rotate applied. A char's box is PDFium's loose box (advance width × font ascent/descent)
-with pdfminer's height, the font size scaled by the char's matrix.
+/Rotate applied. A char's box is PDFium's loose box (advance width, from the font's
+descent up) with pdfminer's height, the font size scaled by the char's matrix; its size,
+like pdfminer's, the box's height in that frame.
 
 PDFium reads only what it can read exactly like pdfminer. `read_pages` returns a reason
 instead of a document (and the caller reads the file with pdfminer) when PDFium cannot
@@ -137,8 +138,8 @@ def _chars(tp, ctm: Matrix) -> tuple[list[Char] | str, set[int]]:
     buf = (ctypes.c_ushort * (n + 1))()
     got = c.FPDFText_GetText(tp, 0, n, buf)
     text = bytes(buf)[: max(got - 1, 0) * 2].decode("utf-16-le", "replace")
-    rect = c.FS_RECTF()
-    mat = c.FS_MATRIX()
+    rect, mat = c.FS_RECTF(), c.FS_MATRIX()
+    ox, oy = ctypes.c_double(), ctypes.c_double()
     chars: list[Char] = []
     for k in range(min(n, len(text))):
         obj = c.FPDFText_GetTextObject(tp, k)
@@ -149,15 +150,22 @@ def _chars(tp, ctm: Matrix) -> tuple[list[Char] | str, set[int]]:
             continue
         if c.FPDFText_HasUnicodeMapError(tp, k):
             return "a character without a Unicode mapping", seen
-        c.FPDFText_GetLooseCharBox(tp, k, rect)
         c.FPDFText_GetMatrix(tp, k, mat)
-        m = _mult((mat.a, mat.b, mat.c, mat.d, 0, 0), ctm)
-        size = c.FPDFText_GetFontSize(tp, k) * math.hypot(m[2], m[3])
-        xa, ya = _apply(ctm, rect.left, rect.bottom)
-        xb, yb = _apply(ctm, rect.right, rect.top)
-        x0, x1 = min(xa, xb), max(xa, xb)
-        y0 = min(ya, yb)
-        chars.append((x0, x1, y0, y0 + size, t, size))
+        c.FPDFText_GetLooseCharBox(tp, k, rect)
+        size = c.FPDFText_GetFontSize(tp, k) * math.hypot(mat.c, mat.d)
+        if rect.right - rect.left > 1.5 * size + 0.5:
+            # vertical writing: PDFium's loose box leaves the text matrix's scale out; the
+            # origin is the glyph's lower left, as in pdfminer's box
+            c.FPDFText_GetCharOrigin(tp, k, ox, oy)
+            box = (ox.value, oy.value, ox.value + size, oy.value + size)
+        elif abs(mat.b) < 1e-6 and abs(mat.c) < 1e-6:  # upright: pdfminer's height
+            box = (rect.left, rect.bottom, rect.right, rect.bottom + size)
+        else:
+            box = (rect.left, rect.bottom, rect.right, rect.top)
+        xa, ya = _apply(ctm, box[0], box[1])
+        xb, yb = _apply(ctm, box[2], box[3])
+        y0, y1 = min(ya, yb), max(ya, yb)
+        chars.append((min(xa, xb), max(xa, xb), y0, y1, t, y1 - y0))
     return chars, seen
 
 
@@ -174,7 +182,7 @@ def _walk(objects: list, ctm: Matrix, seen: set[int], hsegs: list, vsegs: list) 
         obj, outer = stack.pop()
         kind = c.FPDFPageObj_GetType(obj)
         if kind == _TEXT:
-            if ctypes.cast(obj, ctypes.c_void_p).value not in seen:
+            if ctypes.cast(obj, ctypes.c_void_p).value not in seen and not _blank_glyphs(obj):
                 unseen += 1
             continue
         if kind not in (_PATH, _FORM):
@@ -190,6 +198,17 @@ def _walk(objects: list, ctm: Matrix, seen: set[int], hsegs: list, vsegs: list) 
             ys = [p[1] for p in pts]
             add_ruling(min(xs), min(ys), max(xs), max(ys), is_rect, hsegs, vsegs)
     return unseen
+
+
+def _blank_glyphs(obj) -> bool:
+    """A text object PDFium's text page leaves out because it draws nothing: zero width in a
+    font embedded in the file (a space LibreOffice writes on its own). In a font that is not
+    embedded, zero width means the substituted font lacks the glyph: its text is unknown."""
+    left, bottom, right, top = ctypes.c_float(), ctypes.c_float(), ctypes.c_float(), ctypes.c_float()
+    if not c.FPDFPageObj_GetBounds(obj, left, bottom, right, top) or right.value - left.value > 1e-3:
+        return False
+    font = c.FPDFTextObj_GetFont(obj)
+    return bool(font) and bool(c.FPDFFont_GetIsEmbedded(font))
 
 
 _MOVE, _LINE, _BEZIER = c.FPDF_SEGMENT_MOVETO, c.FPDF_SEGMENT_LINETO, c.FPDF_SEGMENT_BEZIERTO
