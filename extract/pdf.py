@@ -196,15 +196,17 @@ def page_to_rows(chars: list[Char], hsegs, vsegs, pageno: int) -> list[RawRow]:
 def _lines(chars: list[Char]) -> list[list[Char]]:
     """Group chars into text lines by vertical overlap, each sorted left to right."""
     lines: list[list[Char]] = []
+    total = 0.0  # the sum of the last line's centres, added in order (as `sum` would)
     for ch in sorted(chars, key=lambda c: (-(c[2] + c[3]) / 2, c[0])):
         cy = (ch[2] + ch[3]) / 2
         if lines:
             last = lines[-1]
-            ly = sum((c[2] + c[3]) / 2 for c in last) / len(last)
-            if abs(cy - ly) <= max(ch[5], 1.0) * 0.4:
+            if abs(cy - total / len(last)) <= max(ch[5], 1.0) * 0.4:
                 last.append(ch)
+                total += cy
                 continue
         lines.append([ch])
+        total = 0.0 + cy
     for line in lines:
         line.sort(key=lambda c: c[0])
     return lines

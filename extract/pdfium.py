@@ -21,6 +21,7 @@ at one place, which PDFium de-duplicates and pdfminer does not).
 from __future__ import annotations
 
 import ctypes
+import logging
 import math
 import threading
 import time
@@ -33,10 +34,22 @@ from .errors import LimitExceeded
 from .models import ExtractSettings, RawDocument, RawTable
 from .pdf import Char, add_ruling, page_to_rows
 
+logger = logging.getLogger(__name__)
+
 _LOCK = threading.Lock()
 """PDFium is not thread-safe: one document at a time per process."""
 
 Matrix = tuple[float, float, float, float, float, float]
+
+
+def _returning_address(fn, *argtypes):
+    """`fn` declared to return a plain address (an int): the text object of each of a
+    page's characters is compared by address, and a `ctypes.cast` per character costs
+    more than the call."""
+    return ctypes.CFUNCTYPE(ctypes.c_void_p, *argtypes)(ctypes.cast(fn, ctypes.c_void_p).value)
+
+
+_text_object_at = _returning_address(c.FPDFText_GetTextObject, c.FPDF_TEXTPAGE, ctypes.c_int)
 
 
 def read_pages(path: Path, settings: ExtractSettings, data: bytes) -> RawDocument | str:
@@ -48,6 +61,11 @@ def read_pages(path: Path, settings: ExtractSettings, data: bytes) -> RawDocumen
             return f"PDFium cannot open it ({exc})"
         try:
             return _read(path, settings, pdf)
+        except LimitExceeded:
+            raise
+        except Exception as exc:  # a bug here must cost speed, never a document: pdfminer reads it
+            logger.warning("%s: the PDFium reader failed (%s: %s)", path, type(exc).__name__, exc)
+            return f"the PDFium reader failed ({type(exc).__name__})"
         finally:
             pdf.close()
 
@@ -141,24 +159,28 @@ def _chars(tp, ctm: Matrix) -> tuple[list[Char] | str, set[int]]:
     rect, mat = c.FS_RECTF(), c.FS_MATRIX()
     ox, oy = ctypes.c_double(), ctypes.c_double()
     chars: list[Char] = []
+    sizes: dict[int, tuple[float, bool]] = {}  # text object → (size, upright): one font, one matrix
     for k in range(min(n, len(text))):
-        obj = c.FPDFText_GetTextObject(tp, k)
-        if obj:
-            seen.add(ctypes.cast(obj, ctypes.c_void_p).value)
+        obj = _text_object_at(tp, k)
+        seen.add(obj)
         t = text[k]
         if not t.strip() or c.FPDFText_IsGenerated(tp, k):
             continue
         if c.FPDFText_HasUnicodeMapError(tp, k):
             return "a character without a Unicode mapping", seen
-        c.FPDFText_GetMatrix(tp, k, mat)
+        got = sizes.get(obj)
+        if got is None:
+            c.FPDFText_GetMatrix(tp, k, mat)
+            got = sizes[obj] = (c.FPDFText_GetFontSize(tp, k) * math.hypot(mat.c, mat.d),
+                                abs(mat.b) < 1e-6 and abs(mat.c) < 1e-6)
+        size, upright = got
         c.FPDFText_GetLooseCharBox(tp, k, rect)
-        size = c.FPDFText_GetFontSize(tp, k) * math.hypot(mat.c, mat.d)
         if rect.right - rect.left > 1.5 * size + 0.5:
             # vertical writing: PDFium's loose box leaves the text matrix's scale out; the
             # origin is the glyph's lower left, as in pdfminer's box
             c.FPDFText_GetCharOrigin(tp, k, ox, oy)
             box = (ox.value, oy.value, ox.value + size, oy.value + size)
-        elif abs(mat.b) < 1e-6 and abs(mat.c) < 1e-6:  # upright: pdfminer's height
+        elif upright:  # pdfminer's height
             box = (rect.left, rect.bottom, rect.right, rect.bottom + size)
         else:
             box = (rect.left, rect.bottom, rect.right, rect.top)
