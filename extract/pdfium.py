@@ -42,14 +42,28 @@ _LOCK = threading.Lock()
 Matrix = tuple[float, float, float, float, float, float]
 
 
-def _returning_address(fn, *argtypes):
-    """`fn` declared to return a plain address (an int): the text object of each of a
-    page's characters is compared by address, and a `ctypes.cast` per character costs
-    more than the call."""
-    return ctypes.CFUNCTYPE(ctypes.c_void_p, *argtypes)(ctypes.cast(fn, ctypes.c_void_p).value)
+def _by_address(fn, restype, *argtypes):
+    """`fn` with PDFium handles passed and returned as plain addresses (ints): a page's
+    objects and segments are walked by the thousand, and ctypes converts an int faster than
+    a typed pointer (and compares it without a `ctypes.cast`)."""
+    return ctypes.CFUNCTYPE(restype, *argtypes)(ctypes.cast(fn, ctypes.c_void_p).value)
 
 
-_text_object_at = _returning_address(c.FPDFText_GetTextObject, c.FPDF_TEXTPAGE, ctypes.c_int)
+_P, _I, _F = ctypes.c_void_p, ctypes.c_int, ctypes.POINTER(ctypes.c_float)
+_text_object_at = _by_address(c.FPDFText_GetTextObject, _P, c.FPDF_TEXTPAGE, _I)
+_page_object_at = _by_address(c.FPDFPage_GetObject, _P, _P, _I)
+_object_type = _by_address(c.FPDFPageObj_GetType, _I, _P)
+_object_matrix = _by_address(c.FPDFPageObj_GetMatrix, _I, _P, ctypes.POINTER(c.FS_MATRIX))
+_object_bounds = _by_address(c.FPDFPageObj_GetBounds, _I, _P, _F, _F, _F, _F)
+_form_count = _by_address(c.FPDFFormObj_CountObjects, _I, _P)
+_form_object_at = _by_address(c.FPDFFormObj_GetObject, _P, _P, ctypes.c_ulong)
+_segment_count = _by_address(c.FPDFPath_CountSegments, _I, _P)
+_segment_at = _by_address(c.FPDFPath_GetPathSegment, _P, _P, _I)
+_segment_point = _by_address(c.FPDFPathSegment_GetPoint, _I, _P, _F, _F)
+_segment_type = _by_address(c.FPDFPathSegment_GetType, _I, _P)
+_segment_closes = _by_address(c.FPDFPathSegment_GetClose, _I, _P)
+_text_font = _by_address(c.FPDFTextObj_GetFont, _P, _P)
+_font_embedded = _by_address(c.FPDFFont_GetIsEmbedded, _I, _P)
 
 
 def read_pages(path: Path, settings: ExtractSettings, data: bytes) -> RawDocument | str:
@@ -114,7 +128,8 @@ def read_page(page: pdfium.PdfPage):
     hsegs: list[tuple[float, float, float]] = []
     vsegs: list[tuple[float, float, float]] = []
     raw = page.raw
-    objects = [(c.FPDFPage_GetObject(raw, i), None) for i in range(c.FPDFPage_CountObjects(raw))]
+    address = ctypes.cast(raw, ctypes.c_void_p).value
+    objects = [(_page_object_at(address, i), None) for i in range(c.FPDFPage_CountObjects(raw))]
     unseen = _walk(objects, ctm, seen, hsegs, vsegs)
     if unseen:
         return f"{unseen} text object(s) missing from PDFium's text page"
@@ -202,18 +217,18 @@ def _walk(objects: list, ctm: Matrix, seen: set[int], hsegs: list, vsegs: list) 
     stack = list(objects)
     while stack:
         obj, outer = stack.pop()
-        kind = c.FPDFPageObj_GetType(obj)
+        kind = _object_type(obj)
         if kind == _TEXT:
-            if ctypes.cast(obj, ctypes.c_void_p).value not in seen and not _blank_glyphs(obj):
+            if obj not in seen and not _blank_glyphs(obj):
                 unseen += 1
             continue
         if kind not in (_PATH, _FORM):
             continue
-        c.FPDFPageObj_GetMatrix(obj, mat)
+        _object_matrix(obj, mat)
         m = (mat.a, mat.b, mat.c, mat.d, mat.e, mat.f)
         m = _mult(m, outer) if outer is not None else m
         if kind == _FORM:
-            stack += [(c.FPDFFormObj_GetObject(obj, i), m) for i in range(c.FPDFFormObj_CountObjects(obj))]
+            stack += [(_form_object_at(obj, i), m) for i in range(_form_count(obj))]
             continue
         for pts, is_rect in _subpaths(obj, _mult(m, ctm)):
             xs = [p[0] for p in pts]
@@ -227,10 +242,10 @@ def _blank_glyphs(obj) -> bool:
     font embedded in the file (a space LibreOffice writes on its own). In a font that is not
     embedded, zero width means the substituted font lacks the glyph: its text is unknown."""
     left, bottom, right, top = ctypes.c_float(), ctypes.c_float(), ctypes.c_float(), ctypes.c_float()
-    if not c.FPDFPageObj_GetBounds(obj, left, bottom, right, top) or right.value - left.value > 1e-3:
+    if not _object_bounds(obj, left, bottom, right, top) or right.value - left.value > 1e-3:
         return False
-    font = c.FPDFTextObj_GetFont(obj)
-    return bool(font) and bool(c.FPDFFont_GetIsEmbedded(font))
+    font = _text_font(obj)
+    return bool(font) and bool(_font_embedded(font))
 
 
 _MOVE, _LINE, _BEZIER = c.FPDF_SEGMENT_MOVETO, c.FPDF_SEGMENT_LINETO, c.FPDF_SEGMENT_BEZIERTO
@@ -246,9 +261,9 @@ def _subpaths(obj, m: Matrix):
     ops: list[int] = []
     bez = 0
     closed = False
-    for i in range(c.FPDFPath_CountSegments(obj)):
-        seg = c.FPDFPath_GetPathSegment(obj, i)
-        kind = c.FPDFPathSegment_GetType(seg)
+    for i in range(_segment_count(obj)):
+        seg = _segment_at(obj, i)
+        kind = _segment_type(seg)
         if kind == _MOVE and pts:
             yield _finish(pts, ops, closed)
             pts, ops, bez, closed = [], [], 0, False
@@ -256,10 +271,10 @@ def _subpaths(obj, m: Matrix):
             bez += 1
             if bez % 3:  # a control point
                 continue
-        c.FPDFPathSegment_GetPoint(seg, px, py)
+        _segment_point(seg, px, py)
         pts.append(_apply(m, x.value, y.value))
         ops.append(kind)
-        closed = closed or bool(c.FPDFPathSegment_GetClose(seg))
+        closed = closed or bool(_segment_closes(seg))
     if pts:
         yield _finish(pts, ops, closed)
 
