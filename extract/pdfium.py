@@ -50,7 +50,9 @@ def _by_address(fn, restype, *argtypes):
 
 
 _P, _I, _F = ctypes.c_void_p, ctypes.c_int, ctypes.POINTER(ctypes.c_float)
-_text_object_at = _by_address(c.FPDFText_GetTextObject, _P, c.FPDF_TEXTPAGE, _I)
+_text_object_at = _by_address(c.FPDFText_GetTextObject, _P, _P, _I)
+_unicode_error = _by_address(c.FPDFText_HasUnicodeMapError, _I, _P, _I)
+_loose_box = _by_address(c.FPDFText_GetLooseCharBox, _I, _P, _I, ctypes.POINTER(c.FS_RECTF))
 _page_object_at = _by_address(c.FPDFPage_GetObject, _P, _P, _I)
 _object_type = _by_address(c.FPDFPageObj_GetType, _I, _P)
 _object_matrix = _by_address(c.FPDFPageObj_GetMatrix, _I, _P, ctypes.POINTER(c.FS_MATRIX))
@@ -162,8 +164,9 @@ def _apply(m: Matrix, x: float, y: float) -> tuple[float, float]:
 
 
 def _chars(tp, ctm: Matrix) -> tuple[list[Char] | str, set[int]]:
-    """The page's characters (generated spaces and whitespace dropped, as pdfminer's
-    `_collect` drops them) and the addresses of the text objects they come from."""
+    """The page's characters (whitespace dropped, as pdfminer's `_collect` drops it, and with
+    it every character PDFium generates: spaces and line breaks) and the addresses of the
+    text objects they come from. The loop runs once per character: few calls, no objects."""
     n = c.FPDFText_CountChars(tp)
     seen: set[int] = set()
     if n <= 0:
@@ -171,17 +174,18 @@ def _chars(tp, ctm: Matrix) -> tuple[list[Char] | str, set[int]]:
     buf = (ctypes.c_ushort * (n + 1))()
     got = c.FPDFText_GetText(tp, 0, n, buf)
     text = bytes(buf)[: max(got - 1, 0) * 2].decode("utf-16-le", "replace")
+    tpa = ctypes.cast(tp, ctypes.c_void_p).value
     rect, mat = c.FS_RECTF(), c.FS_MATRIX()
-    ox, oy = ctypes.c_double(), ctypes.c_double()
+    rect_ref = ctypes.byref(rect)
     chars: list[Char] = []
     sizes: dict[int, tuple[float, bool]] = {}  # text object → (size, upright): one font, one matrix
     for k in range(min(n, len(text))):
-        obj = _text_object_at(tp, k)
+        obj = _text_object_at(tpa, k)
         seen.add(obj)
         t = text[k]
-        if not t.strip() or c.FPDFText_IsGenerated(tp, k):
+        if not t.strip():
             continue
-        if c.FPDFText_HasUnicodeMapError(tp, k):
+        if _unicode_error(tpa, k):
             return "a character without a Unicode mapping", seen
         got = sizes.get(obj)
         if got is None:
@@ -189,21 +193,28 @@ def _chars(tp, ctm: Matrix) -> tuple[list[Char] | str, set[int]]:
             got = sizes[obj] = (c.FPDFText_GetFontSize(tp, k) * math.hypot(mat.c, mat.d),
                                 abs(mat.b) < 1e-6 and abs(mat.c) < 1e-6)
         size, upright = got
-        c.FPDFText_GetLooseCharBox(tp, k, rect)
-        if rect.right - rect.left > 1.5 * size + 0.5:
+        _loose_box(tpa, k, rect_ref)
+        left, right, bottom = rect.left, rect.right, rect.bottom
+        if right - left > 1.5 * size + 0.5:
             # vertical writing: PDFium's loose box leaves the text matrix's scale out; the
             # origin is the glyph's lower left, as in pdfminer's box
+            ox, oy = ctypes.c_double(), ctypes.c_double()
             c.FPDFText_GetCharOrigin(tp, k, ox, oy)
-            box = (ox.value, oy.value, ox.value + size, oy.value + size)
-        elif upright:  # pdfminer's height
-            box = (rect.left, rect.bottom, rect.right, rect.bottom + size)
+            left, bottom, right, top = ox.value, oy.value, ox.value + size, oy.value + size
         else:
-            box = (rect.left, rect.bottom, rect.right, rect.top)
-        xa, ya = _apply(ctm, box[0], box[1])
-        xb, yb = _apply(ctm, box[2], box[3])
-        y0, y1 = min(ya, yb), max(ya, yb)
-        chars.append((min(xa, xb), max(xa, xb), y0, y1, t, y1 - y0))
+            top = bottom + size if upright else rect.top  # upright: pdfminer's height
+        chars.append(_in_frame(ctm, left, bottom, right, top, t))
     return chars, seen
+
+
+def _in_frame(ctm: Matrix, left: float, bottom: float, right: float, top: float, t: str) -> Char:
+    """A character's box moved into pdfminer's frame; its size is the box's height there."""
+    if ctm[0] == 1 and ctm[3] == 1:  # no /Rotate: a translation
+        return (left + ctm[4], right + ctm[4], bottom + ctm[5], top + ctm[5], t, top - bottom)
+    xa, ya = _apply(ctm, left, bottom)
+    xb, yb = _apply(ctm, right, top)
+    y0, y1 = min(ya, yb), max(ya, yb)
+    return (min(xa, xb), max(xa, xb), y0, y1, t, y1 - y0)
 
 
 _TEXT, _PATH, _FORM = c.FPDF_PAGEOBJ_TEXT, c.FPDF_PAGEOBJ_PATH, c.FPDF_PAGEOBJ_FORM
