@@ -81,7 +81,7 @@ class ExtractSettings:
     """Memory one document may take on top of the reader process's own (isolated readers
     only; enforced as an address-space limit on Linux)."""
 
-    pdf_engine: str = "pdfminer"
+    pdf_engine: str = "pdfium"
     """PDF reader: `pdfminer` (pdfminer.six, the reference) or `pdfium` (pypdfium2, faster;
     a document PDFium cannot read exactly like pdfminer is read with pdfminer)."""
 

@@ -121,7 +121,7 @@ def _collect(layout) -> tuple[list[Char], list[tuple[float, float, float]], list
         if isinstance(obj, LTChar):
             t = obj.get_text()
             if t.strip():
-                chars.append((obj.x0, obj.x1, obj.y0, obj.y1, t, obj.size))
+                chars.append(char(obj.x0, obj.x1, obj.y0, obj.y1, t, obj.size))
         elif isinstance(obj, (LTRect, LTLine, LTCurve)):
             add_ruling(obj.x0, obj.y0, obj.x1, obj.y1, isinstance(obj, LTRect), hsegs, vsegs)
         elif isinstance(obj, LTFigure):
@@ -129,9 +129,21 @@ def _collect(layout) -> tuple[list[Char], list[tuple[float, float, float]], list
     return chars, hsegs, vsegs
 
 
+DECIMALS = 3
+"""Coordinates are kept to a thousandth of a point: both readers (pdfminer computes in
+double precision, PDFium in single) then give equal numbers, and a comparison that falls
+exactly on a threshold (the generator's layouts do) goes the same way in both."""
+
+
+def char(x0: float, x1: float, y0: float, y1: float, text: str, size: float) -> Char:
+    return (round(x0, DECIMALS), round(x1, DECIMALS), round(y0, DECIMALS), round(y1, DECIMALS), text,
+            round(size, DECIMALS))
+
+
 def add_ruling(x0: float, y0: float, x1: float, y1: float, is_rect: bool, hsegs: list, vsegs: list) -> None:
     """A painted path's ruling segments, from its bounding box: a thin path is one ruling,
     a rectangle (`is_rect`, pdfminer's `LTRect`) its four edges, any other shape none."""
+    x0, y0, x1, y1 = round(x0, DECIMALS), round(y0, DECIMALS), round(x1, DECIMALS), round(y1, DECIMALS)
     w, h = x1 - x0, y1 - y0
     if h <= THIN and w > THIN:
         hsegs.append(((y0 + y1) / 2, x0, x1))

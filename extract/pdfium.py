@@ -23,8 +23,10 @@ from __future__ import annotations
 import ctypes
 import logging
 import math
+import re
 import threading
 import time
+import zlib
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -32,7 +34,7 @@ import pypdfium2.raw as c
 
 from .errors import LimitExceeded
 from .models import ExtractSettings, RawDocument, RawTable
-from .pdf import Char, add_ruling, page_to_rows
+from .pdf import Char, add_ruling, char, page_to_rows
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +55,8 @@ _P, _I, _F = ctypes.c_void_p, ctypes.c_int, ctypes.POINTER(ctypes.c_float)
 _text_object_at = _by_address(c.FPDFText_GetTextObject, _P, _P, _I)
 _unicode_error = _by_address(c.FPDFText_HasUnicodeMapError, _I, _P, _I)
 _loose_box = _by_address(c.FPDFText_GetLooseCharBox, _I, _P, _I, ctypes.POINTER(c.FS_RECTF))
+_char_origin = _by_address(c.FPDFText_GetCharOrigin, _I, _P, _I, ctypes.POINTER(ctypes.c_double),
+                           ctypes.POINTER(ctypes.c_double))
 _page_object_at = _by_address(c.FPDFPage_GetObject, _P, _P, _I)
 _object_type = _by_address(c.FPDFPageObj_GetType, _I, _P)
 _object_matrix = _by_address(c.FPDFPageObj_GetMatrix, _I, _P, ctypes.POINTER(c.FS_MATRIX))
@@ -66,10 +70,13 @@ _segment_type = _by_address(c.FPDFPathSegment_GetType, _I, _P)
 _segment_closes = _by_address(c.FPDFPathSegment_GetClose, _I, _P)
 _text_font = _by_address(c.FPDFTextObj_GetFont, _P, _P)
 _font_embedded = _by_address(c.FPDFFont_GetIsEmbedded, _I, _P)
+_font_descent = _by_address(c.FPDFFont_GetDescent, _I, _P, ctypes.c_float, _F)
 
 
 def read_pages(path: Path, settings: ExtractSettings, data: bytes) -> RawDocument | str:
     """The document read through PDFium, or the reason pdfminer must read it."""
+    if _inflates_like_a_bomb(data):
+        return "a stream inflates over 100-fold (a decompression bomb?)"
     with _LOCK:
         try:
             pdf = pdfium.PdfDocument(data)
@@ -84,6 +91,26 @@ def read_pages(path: Path, settings: ExtractSettings, data: bytes) -> RawDocumen
             return f"the PDFium reader failed ({type(exc).__name__})"
         finally:
             pdf.close()
+
+
+_STREAM = re.compile(rb"stream\r?\n")
+BOMB_RATIO = 100
+"""A stream whose first KB inflates to more than this many times their size is handed
+to pdfminer: PDFium aborts its process when an allocation fails (a decompression bomb
+under the reader's memory limit), where pdfminer raises MemoryError and the document
+is quarantined naming the limit. Text, fonts and images inflate 2–20-fold."""
+
+
+def _inflates_like_a_bomb(data: bytes) -> bool:
+    for m in _STREAM.finditer(data):
+        head = data[m.end(): m.end() + 1024]
+        try:
+            out = zlib.decompressobj().decompress(head, BOMB_RATIO * len(head) + 1)
+        except zlib.error:
+            continue
+        if len(out) > BOMB_RATIO * len(head):
+            return True
+    return False
 
 
 def _read(path: Path, settings: ExtractSettings, pdf: pdfium.PdfDocument) -> RawDocument | str:
@@ -176,9 +203,10 @@ def _chars(tp, ctm: Matrix) -> tuple[list[Char] | str, set[int]]:
     text = bytes(buf)[: max(got - 1, 0) * 2].decode("utf-16-le", "replace")
     tpa = ctypes.cast(tp, ctypes.c_void_p).value
     rect, mat = c.FS_RECTF(), c.FS_MATRIX()
-    rect_ref = ctypes.byref(rect)
+    ox, oy = ctypes.c_double(), ctypes.c_double()
+    rect_ref, origin_ref = ctypes.byref(rect), (ctypes.byref(ox), ctypes.byref(oy))
     chars: list[Char] = []
-    sizes: dict[int, tuple[float, bool]] = {}  # text object → (size, upright): one font, one matrix
+    fonts: dict[int, tuple[float, float, bool]] = {}  # text object → (size, descent, upright)
     for k in range(min(n, len(text))):
         obj = _text_object_at(tpa, k)
         seen.add(obj)
@@ -187,34 +215,47 @@ def _chars(tp, ctm: Matrix) -> tuple[list[Char] | str, set[int]]:
             continue
         if _unicode_error(tpa, k):
             return "a character without a Unicode mapping", seen
-        got = sizes.get(obj)
+        got = fonts.get(obj)
         if got is None:
-            c.FPDFText_GetMatrix(tp, k, mat)
-            got = sizes[obj] = (c.FPDFText_GetFontSize(tp, k) * math.hypot(mat.c, mat.d),
-                                abs(mat.b) < 1e-6 and abs(mat.c) < 1e-6)
-        size, upright = got
+            got = fonts[obj] = _font_of(tp, k, obj, mat)
+        size, descent, upright = got
         _loose_box(tpa, k, rect_ref)
-        left, right, bottom = rect.left, rect.right, rect.bottom
+        left, right = rect.left, rect.right
+        _char_origin(tpa, k, *origin_ref)
         if right - left > 1.5 * size + 0.5:
             # vertical writing: PDFium's loose box leaves the text matrix's scale out; the
             # origin is the glyph's lower left, as in pdfminer's box
-            ox, oy = ctypes.c_double(), ctypes.c_double()
-            c.FPDFText_GetCharOrigin(tp, k, ox, oy)
             left, bottom, right, top = ox.value, oy.value, ox.value + size, oy.value + size
+        elif upright:  # pdfminer's box: from the baseline's descent up by the font size
+            bottom = oy.value + descent
+            top = bottom + size
         else:
-            top = bottom + size if upright else rect.top  # upright: pdfminer's height
+            bottom, top = rect.bottom, rect.top
         chars.append(_in_frame(ctm, left, bottom, right, top, t))
     return chars, seen
+
+
+def _font_of(tp, k: int, obj: int, mat) -> tuple[float, float, bool]:
+    """(size, descent, upright) of character `k`'s text object: its font size and the font's
+    descent (pdfminer's, where the font descriptor gives one) scaled by the text matrix."""
+    c.FPDFText_GetMatrix(tp, k, mat)
+    scale = math.hypot(mat.c, mat.d)
+    font_size = c.FPDFText_GetFontSize(tp, k)
+    descent = ctypes.c_float(0.0)
+    font = _text_font(obj)
+    if font:
+        _font_descent(font, ctypes.c_float(font_size), ctypes.byref(descent))
+    return font_size * scale, descent.value * scale, abs(mat.b) < 1e-6 and abs(mat.c) < 1e-6
 
 
 def _in_frame(ctm: Matrix, left: float, bottom: float, right: float, top: float, t: str) -> Char:
     """A character's box moved into pdfminer's frame; its size is the box's height there."""
     if ctm[0] == 1 and ctm[3] == 1:  # no /Rotate: a translation
-        return (left + ctm[4], right + ctm[4], bottom + ctm[5], top + ctm[5], t, top - bottom)
+        return char(left + ctm[4], right + ctm[4], bottom + ctm[5], top + ctm[5], t, top - bottom)
     xa, ya = _apply(ctm, left, bottom)
     xb, yb = _apply(ctm, right, top)
     y0, y1 = min(ya, yb), max(ya, yb)
-    return (min(xa, xb), max(xa, xb), y0, y1, t, y1 - y0)
+    return char(min(xa, xb), max(xa, xb), y0, y1, t, y1 - y0)
 
 
 _TEXT, _PATH, _FORM = c.FPDF_PAGEOBJ_TEXT, c.FPDF_PAGEOBJ_PATH, c.FPDF_PAGEOBJ_FORM
