@@ -218,6 +218,8 @@ def _chars(tp, ctm: Matrix) -> tuple[list[Char] | str, set[int]]:
         got = fonts.get(obj)
         if got is None:
             got = fonts[obj] = _font_of(tp, k, obj, mat)
+            if got is None:
+                return "a font that is not embedded (PDFium would measure a substitute)", seen
         size, descent, upright = got
         _loose_box(tpa, k, rect_ref)
         left, right = rect.left, rect.right
@@ -235,16 +237,29 @@ def _chars(tp, ctm: Matrix) -> tuple[list[Char] | str, set[int]]:
     return chars, seen
 
 
-def _font_of(tp, k: int, obj: int, mat) -> tuple[float, float, bool]:
+STANDARD_FONTS = re.compile(rb"(Times|Helvetica|Courier|Symbol|ZapfDingbats)(-|$)")
+"""The standard 14 fonts: PDFium and pdfminer measure them alike without embedding."""
+
+
+def _font_of(tp, k: int, obj: int, mat) -> tuple[float, float, bool] | None:
     """(size, descent, upright) of character `k`'s text object: its font size and the font's
-    descent (pdfminer's, where the font descriptor gives one) scaled by the text matrix."""
+    descent (pdfminer's, where the font descriptor gives one) scaled by the text matrix.
+    None for a font that is neither embedded nor one of the standard 14: PDFium measures
+    the system font it substitutes (advances 4 % off STSong-Light's, enough to move a gap
+    across a threshold), or leaves out a glyph the substitute lacks."""
+    font = _text_font(obj)
+    if not font:
+        return None
+    if not _font_embedded(font):
+        name = ctypes.create_string_buffer(128)
+        c.FPDFFont_GetBaseFontName(ctypes.cast(font, c.FPDF_FONT), name, 128)
+        if not STANDARD_FONTS.match(name.value):
+            return None
     c.FPDFText_GetMatrix(tp, k, mat)
     scale = math.hypot(mat.c, mat.d)
     font_size = c.FPDFText_GetFontSize(tp, k)
     descent = ctypes.c_float(0.0)
-    font = _text_font(obj)
-    if font:
-        _font_descent(font, ctypes.c_float(font_size), ctypes.byref(descent))
+    _font_descent(font, ctypes.c_float(font_size), ctypes.byref(descent))
     return font_size * scale, descent.value * scale, abs(mat.b) < 1e-6 and abs(mat.c) < 1e-6
 
 

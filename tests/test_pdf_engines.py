@@ -37,12 +37,12 @@ PDFIUM = ExtractSettings(pdf_engine="pdfium")
 READ_BY_PDFIUM = {"hongze-2024.pdf", "gen-2026-00100-2021.pdf", "gen-2026-00101-2021.pdf", "gen-2026-00102-2021.pdf",
                   "gen-2026-00103-2024.pdf", "gen-11-00003-2025.pdf"}
 """Real (WPS, embedded CID fonts) and LibreOffice PDFs (embedded fonts): PDFium reads them
-itself on any machine. The reportlab ones print in STSong-Light without embedding it:
-PDFium reads them itself where the system has a CJK font to substitute; without one it has
-no glyph for a character printed alone (`。`, a wrapped label's last character, a lone
-digit), its text page leaves that text object out, and the reader hands the document to
+itself. The reportlab ones print in STSong-Light without embedding it: PDFium would measure
+a system font in its place (where there is one: 4 % wider digits moved a gap across the
+line-splitting threshold in 2 of 200 generated documents; where there is none it has no
+glyph for a character printed alone and leaves it out), so the reader hands them to
 pdfminer."""
-HANDED_OVER = "text object(s) missing from PDFium's text page"
+HANDED_OVER = "a font that is not embedded"
 
 
 def _result(path: Path, settings: ExtractSettings) -> dict:
@@ -65,12 +65,12 @@ def test_pdfium_reads_pdfs_with_embedded_fonts_itself_and_hands_what_it_cannot_s
     if path.name in READ_BY_PDFIUM:
         assert isinstance(got, RawDocument), got
     else:
-        assert isinstance(got, RawDocument) or HANDED_OVER in got
+        assert isinstance(got, str) and HANDED_OVER in got
 
 
 def test_both_engines_agree_on_freshly_generated_ruled_and_unruled_pdfs(tmp_path):
-    """Facts and flags; and at the seam, every page PDFium reads itself (see READ_BY_PDFIUM:
-    on a machine without a CJK font none of these)."""
+    """Facts and flags; and at the seam, every page PDFium reads itself (the generator's
+    reportlab PDFs print their tables in STSong-Light, not embedded: see READ_BY_PDFIUM)."""
     gen = load_generator()
     paths = gen.generate(tmp_path, 6, seed=50, broken_share=0.3, formats=("pdf",))
     assert {gen.build(50, int(p.name.split("-")[2]), "pdf", 0.3).style.ruled for p in paths} == {True, False}
