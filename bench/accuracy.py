@@ -1,7 +1,7 @@
 """Accuracy harness: every document with a `<name>.truth.json` beside it is extracted
 and compared cell by cell with its truth.
 
-    uv run python bench/accuracy.py data/sample ../shared/real [--verbose]
+    uv run python bench/accuracy.py data/sample ../shared/real [--verbose] [--pdf-engine pdfium|pdfminer]
 
 Prints per format: documents, cells, cell accuracy, documents fully correct, and
 silent errors (wrong cells in documents whose status is `ok`: the worst kind), and
@@ -19,6 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from extract import ExtractSettings  # noqa: E402
+from extract.models import PDF_ENGINES  # noqa: E402
 from transform.pipeline import process_file  # noqa: E402
 from transform.serialize import result_to_json  # noqa: E402
 
@@ -43,9 +45,9 @@ def same(a, b) -> bool:
     return math.isclose(float(a), float(b), rel_tol=0, abs_tol=1e-6)
 
 
-def compare(doc: Path, truth_path: Path) -> dict:
+def compare(doc: Path, truth_path: Path, settings: ExtractSettings | None = None) -> dict:
     truth = json.loads(truth_path.read_text(encoding="utf-8"))
-    out = result_to_json(process_file(doc))
+    out = result_to_json(process_file(doc, settings))
     got = {(f["table"], f["item"], f["column"]): f["value"] for f in out["facts"]}
     wrong = []
     for f in truth["facts"]:
@@ -63,9 +65,11 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("dirs", nargs="+", type=Path)
     ap.add_argument("--verbose", "-v", action="store_true")
+    ap.add_argument("--pdf-engine", choices=PDF_ENGINES, default=ExtractSettings().pdf_engine)
     args = ap.parse_args(argv)
+    settings = ExtractSettings(pdf_engine=args.pdf_engine)
     per = defaultdict(lambda: {"docs": 0, "cells": 0, "right": 0, "full": 0, "silent": 0, "meta": 0})
-    results = [compare(d, t) for d, t in truth_files([d for d in args.dirs if d.exists()])]
+    results = [compare(d, t, settings) for d, t in truth_files([d for d in args.dirs if d.exists()])]
     for r in results:
         s = per[r["format"]]
         s["docs"] += 1

@@ -1,14 +1,23 @@
-"""Throughput on one core: documents/second and pages/second per format, for the full
-path (document → checked facts), and on the same PDFs pdfplumber's `extract_tables()`
-alone as the baseline.
+"""Throughput on one core: documents/second and pages/second per format for the full path
+(document → checked facts), and on the PDFs, side by side:
 
-    uv run python bench/throughput.py [DIR_OR_FILES...] [--repeat N]
+    pdfplumber extract_tables()         the usual baseline
+    pypdfium2 floor                     PDFium's raw character boxes and path-object segments
+                                        of the same pages, nothing else: what reading costs
+    xxgk pdfminer / xxgk pdfium         the full path with either PDF reader
 
-Prints the machine and library versions with the figures."""
+with the ratios of each to pdfplumber and to the floor, and how many documents the pdfium
+engine handed to pdfminer (what PDFium cannot read exactly like pdfminer).
+
+    uv run python bench/throughput.py [DIR_OR_FILES...] [--repeat N] [--group LABEL=PATH ...]
+
+Each --group is timed and printed on its own (e.g. real PDFs, generated reportlab ones,
+generated LibreOffice ones). Prints the machine and library versions with the figures."""
 
 from __future__ import annotations
 
 import argparse
+import ctypes
 import os
 import platform
 import sys
@@ -19,8 +28,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from extract import ExtractSettings  # noqa: E402
+from extract import pdfium as pdfium_reader  # noqa: E402
 from flows.discover import discover_files  # noqa: E402
 from transform.pipeline import process_file  # noqa: E402
+
+ENGINES = ("pdfminer", "pdfium")
 
 
 def pdfplumber_tables(path: Path) -> int:
@@ -33,46 +46,116 @@ def pdfplumber_tables(path: Path) -> int:
     return len(pdf.pages)
 
 
+def pdfium_floor(path: Path) -> int:
+    """Every character's code and loose box and every path object's segments: the least a
+    reader of characters and rulings must ask PDFium for."""
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as c
+
+    pdf = pdfium.PdfDocument(path.read_bytes())
+    rect = c.FS_RECTF()
+    x, y = ctypes.c_float(), ctypes.c_float()
+    for i in range(len(pdf)):
+        page = pdf[i]
+        tp = page.get_textpage()
+        for k in range(c.FPDFText_CountChars(tp.raw)):
+            c.FPDFText_GetUnicode(tp.raw, k)
+            c.FPDFText_GetLooseCharBox(tp.raw, k, rect)
+        stack = [c.FPDFPage_GetObject(page.raw, j) for j in range(c.FPDFPage_CountObjects(page.raw))]
+        while stack:
+            obj = stack.pop()
+            kind = c.FPDFPageObj_GetType(obj)
+            if kind == c.FPDF_PAGEOBJ_FORM:
+                stack += [c.FPDFFormObj_GetObject(obj, j) for j in range(c.FPDFFormObj_CountObjects(obj))]
+            elif kind == c.FPDF_PAGEOBJ_PATH:
+                for s in range(c.FPDFPath_CountSegments(obj)):
+                    c.FPDFPathSegment_GetPoint(c.FPDFPath_GetPathSegment(obj, s), x, y)
+        tp.close()
+        page.close()
+    n = len(pdf)
+    pdf.close()
+    return n
+
+
+def _timed(fn, f: Path, repeat: int) -> tuple[float, object]:
+    fn(f)  # warm caches (fonts, CMaps)
+    t0 = time.perf_counter()
+    for _ in range(repeat):
+        out = fn(f)
+    return time.perf_counter() - t0, out
+
+
+def time_pdfs(files: list[Path], repeat: int) -> dict:
+    """Seconds and pages per path over `files` (PDFs), and how many pdfium handed over."""
+    rows = defaultdict(lambda: [0, 0, 0.0])  # docs, pages, seconds
+    handed = 0
+    for f in files:
+        dt, pages = _timed(pdfplumber_tables, f, repeat)
+        _add(rows["pdfplumber extract_tables"], repeat, pages, dt)
+        dt, _ = _timed(pdfium_floor, f, repeat)
+        _add(rows["pypdfium2 floor"], repeat, pages, dt)
+        for engine in ENGINES:
+            settings = ExtractSettings(pdf_engine=engine)
+            dt, _ = _timed(lambda p: process_file(p, settings), f, repeat)
+            _add(rows[f"xxgk {engine}"], repeat, pages, dt)
+        handed += isinstance(pdfium_reader.read_pages(f, ExtractSettings(), f.read_bytes()), str)
+    return {"rows": rows, "handed": handed, "docs": len(files)}
+
+
+def _add(row: list, repeat: int, pages: int, dt: float) -> None:
+    row[0] += repeat
+    row[1] += pages * repeat
+    row[2] += dt
+
+
+def print_pdfs(label: str, got: dict) -> None:
+    rows = got["rows"]
+    base = rows["pdfplumber extract_tables"]
+    floor = rows["pypdfium2 floor"]
+    print(f"\n{label}: {got['docs']} PDFs; the pdfium engine handed {got['handed']} to pdfminer")
+    print(f"{'path':28} {'docs':>5} {'pages':>6} {'docs/s':>8} {'pages/s':>8} {'s/page':>8} {'×plumber':>9} {'÷floor':>7}")
+    for name, (d, p, s) in rows.items():
+        speedup = (base[2] / base[1]) / (s / p)
+        over_floor = (s / p) / (floor[2] / floor[1])
+        print(f"{name:28} {d:>5} {p:>6} {d / s:>8.1f} {p / s:>8.1f} {s / p:>8.4f} {speedup:>8.2f}x {over_floor:>6.2f}x")
+
+
+def print_formats(files: list[Path], repeat: int) -> None:
+    stats = defaultdict(lambda: [0, 0, 0.0])
+    for f in files:
+        dt, r = _timed(process_file, f, repeat)
+        _add(stats[r.report.format], repeat, r.report.pages or 1, dt)
+    print(f"{'path (default engine)':28} {'docs':>5} {'pages':>6} {'docs/s':>8} {'pages/s':>8} {'s/page':>8}")
+    for fmt, (d, p, s) in sorted(stats.items()):
+        print(f"{'xxgk ' + fmt:28} {d:>5} {p:>6} {d / s:>8.1f} {p / s:>8.1f} {s / p:>8.4f}")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("paths", nargs="*", default=[str(Path(__file__).resolve().parent.parent / "data" / "sample")])
+    ap.add_argument("paths", nargs="*")
+    ap.add_argument("--group", action="append", default=[], metavar="LABEL=PATH",
+                    help="time the PDFs under PATH as one group (repeatable)")
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args(argv)
+    if not args.paths and not args.group:
+        args.paths = [str(Path(__file__).resolve().parent.parent / "data" / "sample")]
     try:
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
     except (AttributeError, OSError):
         pass
-    files = discover_files(args.paths)
-    stats = defaultdict(lambda: [0, 0, 0.0])  # docs, pages, seconds
-    base = [0, 0, 0.0]
-    for f in files:
-        process_file(f)  # warm caches (fonts, cmaps)
-        t0 = time.perf_counter()
-        for _ in range(args.repeat):
-            r = process_file(f)
-        dt = time.perf_counter() - t0
-        s = stats[r.report.format]
-        s[0] += args.repeat
-        s[1] += (r.report.pages or 1) * args.repeat
-        s[2] += dt
-        if r.report.format == "pdf":
-            pdfplumber_tables(f)
-            t0 = time.perf_counter()
-            for _ in range(args.repeat):
-                pages = pdfplumber_tables(f)
-            base[0] += args.repeat
-            base[1] += pages * args.repeat
-            base[2] += time.perf_counter() - t0
     print(f"machine: {platform.machine()} {platform.processor() or ''} {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"pdfminer.six {version('pdfminer.six')}, pdfplumber {version('pdfplumber')}, lxml {version('lxml')}")
-    print(f"{'path':28} {'docs':>5} {'pages':>6} {'docs/s':>8} {'pages/s':>8} {'s/page':>8}")
-    for fmt, (d, p, s) in sorted(stats.items()):
-        print(f"{'xxgk ' + fmt:28} {d:>5} {p:>6} {d / s:>8.1f} {p / s:>8.1f} {s / p:>8.4f}")
-    if base[0]:
-        d, p, s = base
-        print(f"{'pdfplumber extract_tables':28} {d:>5} {p:>6} {d / s:>8.1f} {p / s:>8.1f} {s / p:>8.4f}")
-        ours = stats["pdf"]
-        print(f"xxgk PDF path speed-up over pdfplumber extract_tables: {(ours[1] / ours[2]) / (p / s):.2f}x")
+          f"pdfminer.six {version('pdfminer.six')}, pypdfium2 {version('pypdfium2')}, pdfplumber {version('pdfplumber')}, "
+          f"lxml {version('lxml')}; {args.repeat} repeats, one core")
+    if args.paths:
+        files = discover_files(args.paths)
+        print_formats(files, args.repeat)
+        pdfs = [f for f in files if f.read_bytes()[:5] == b"%PDF-"]
+        if pdfs:
+            print_pdfs(", ".join(args.paths), time_pdfs(pdfs, args.repeat))
+    for spec in args.group:
+        label, _, path = spec.partition("=")
+        pdfs = [f for f in discover_files([path]) if f.read_bytes()[:5] == b"%PDF-"]
+        print_pdfs(label, time_pdfs(pdfs, args.repeat))
     return 0
 
 

@@ -59,6 +59,9 @@ class RawDocument:
     """Format-specific metadata hints, e.g. HTML `<title>` or `<meta name=PubDate>`."""
 
 
+PDF_ENGINES = ("pdfminer", "pdfium")
+
+
 @dataclass(frozen=True, slots=True)
 class ExtractSettings:
     """Per-document limits and knobs shared by all extractors."""
@@ -77,6 +80,14 @@ class ExtractSettings:
     max_memory_mb: int = 2048
     """Memory one document may take on top of the reader process's own (isolated readers
     only; enforced as an address-space limit on Linux)."""
+
+    pdf_engine: str = "pdfium"
+    """PDF reader: `pdfminer` (pdfminer.six, the reference) or `pdfium` (pypdfium2, faster;
+    a document PDFium cannot read exactly like pdfminer is read with pdfminer)."""
+
+    def __post_init__(self) -> None:
+        if self.pdf_engine not in PDF_ENGINES:
+            raise ValueError(f"pdf_engine must be one of {', '.join(PDF_ENGINES)}, not {self.pdf_engine!r}")
 
     @classmethod
     def resolve(cls, value: "ExtractSettings | dict | None") -> "ExtractSettings":

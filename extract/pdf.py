@@ -43,6 +43,13 @@ THIN = 2.5
 def read_document(path: Path, settings: ExtractSettings | None = None, data: bytes | None = None) -> RawDocument:
     settings = ExtractSettings.resolve(settings)
     data = path.read_bytes() if data is None else data
+    if settings.pdf_engine == "pdfium":
+        from . import pdfium
+
+        got = pdfium.read_pages(path, settings, data)
+        if not isinstance(got, str):
+            return got
+        logger.info("%s: read with pdfminer.six: %s", path, got)
     try:
         parser = PDFParser(BytesIO(data))
         document = PDFDocument(parser)
@@ -114,20 +121,37 @@ def _collect(layout) -> tuple[list[Char], list[tuple[float, float, float]], list
         if isinstance(obj, LTChar):
             t = obj.get_text()
             if t.strip():
-                chars.append((obj.x0, obj.x1, obj.y0, obj.y1, t, obj.size))
+                chars.append(char(obj.x0, obj.x1, obj.y0, obj.y1, t, obj.size))
         elif isinstance(obj, (LTRect, LTLine, LTCurve)):
-            x0, y0, x1, y1 = obj.x0, obj.y0, obj.x1, obj.y1
-            w, h = x1 - x0, y1 - y0
-            if h <= THIN and w > THIN:
-                hsegs.append(((y0 + y1) / 2, x0, x1))
-            elif w <= THIN and h > THIN:
-                vsegs.append(((x0 + x1) / 2, y0, y1))
-            elif isinstance(obj, LTRect) and w > THIN and h > THIN:
-                hsegs += [(y0, x0, x1), (y1, x0, x1)]
-                vsegs += [(x0, y0, y1), (x1, y0, y1)]
+            add_ruling(obj.x0, obj.y0, obj.x1, obj.y1, isinstance(obj, LTRect), hsegs, vsegs)
         elif isinstance(obj, LTFigure):
             stack.extend(obj)
     return chars, hsegs, vsegs
+
+
+DECIMALS = 3
+"""Coordinates are kept to a thousandth of a point: both readers (pdfminer computes in
+double precision, PDFium in single) then give equal numbers, and a comparison that falls
+exactly on a threshold (the generator's layouts do) goes the same way in both."""
+
+
+def char(x0: float, x1: float, y0: float, y1: float, text: str, size: float) -> Char:
+    return (round(x0, DECIMALS), round(x1, DECIMALS), round(y0, DECIMALS), round(y1, DECIMALS), text,
+            round(size, DECIMALS))
+
+
+def add_ruling(x0: float, y0: float, x1: float, y1: float, is_rect: bool, hsegs: list, vsegs: list) -> None:
+    """A painted path's ruling segments, from its bounding box: a thin path is one ruling,
+    a rectangle (`is_rect`, pdfminer's `LTRect`) its four edges, any other shape none."""
+    x0, y0, x1, y1 = round(x0, DECIMALS), round(y0, DECIMALS), round(x1, DECIMALS), round(y1, DECIMALS)
+    w, h = x1 - x0, y1 - y0
+    if h <= THIN and w > THIN:
+        hsegs.append(((y0 + y1) / 2, x0, x1))
+    elif w <= THIN and h > THIN:
+        vsegs.append(((x0 + x1) / 2, y0, y1))
+    elif is_rect and w > THIN and h > THIN:
+        hsegs += [(y0, x0, x1), (y1, x0, x1)]
+        vsegs += [(x0, y0, y1), (x1, y0, y1)]
 
 
 def _snap(values: list[float], tol: float = DEFAULT_SNAP) -> list[float]:
@@ -184,15 +208,17 @@ def page_to_rows(chars: list[Char], hsegs, vsegs, pageno: int) -> list[RawRow]:
 def _lines(chars: list[Char]) -> list[list[Char]]:
     """Group chars into text lines by vertical overlap, each sorted left to right."""
     lines: list[list[Char]] = []
+    total = 0.0  # the sum of the last line's centres, added in order (as `sum` would)
     for ch in sorted(chars, key=lambda c: (-(c[2] + c[3]) / 2, c[0])):
         cy = (ch[2] + ch[3]) / 2
         if lines:
             last = lines[-1]
-            ly = sum((c[2] + c[3]) / 2 for c in last) / len(last)
-            if abs(cy - ly) <= max(ch[5], 1.0) * 0.4:
+            if abs(cy - total / len(last)) <= max(ch[5], 1.0) * 0.4:
                 last.append(ch)
+                total += cy
                 continue
         lines.append([ch])
+        total = 0.0 + cy
     for line in lines:
         line.sort(key=lambda c: c[0])
     return lines

@@ -64,6 +64,7 @@ def extract(
     paths: Annotated[list[Path], typer.Argument(help="Files or directories (searched recursively).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per document (JSON Lines).")] = False,
     limit: LimitOpt = None,
+    pdf_engine: PdfEngineOpt = None,
 ) -> None:
     """Extract and check documents; print the results, write nothing.
 
@@ -77,7 +78,7 @@ def extract(
     from .discover import discover_files
     from .sandbox import process_isolated
 
-    settings = _settings(limit)
+    settings = _settings(limit, pdf_engine)
     files = discover_files(paths)
     if not files:
         err.print("[red]no files found[/red]")
@@ -182,13 +183,24 @@ LimitOpt = Annotated[Optional[list[str]], typer.Option(
          "levels. A document over a limit is quarantined with the limit named.")]
 
 
-def _settings(specs: Optional[list[str]]) -> ExtractSettings:
-    """--limit NAME=VALUE options → the run's ExtractSettings (resolved here, once), or a
-    clear error."""
+class PdfEngine(str, Enum):
+    pdfium = "pdfium"
+    pdfminer = "pdfminer"
+
+
+PdfEngineOpt = Annotated[Optional[PdfEngine], typer.Option(
+    "--pdf-engine",
+    help="PDF reader (default: ExtractSettings.pdf_engine): pdfium (pypdfium2, fast) or pdfminer (pdfminer.six, "
+         "the reference). A document PDFium cannot read exactly like pdfminer is read with pdfminer.")]
+
+
+def _settings(specs: Optional[list[str]], pdf_engine: PdfEngine | None = None) -> ExtractSettings:
+    """--limit NAME=VALUE options (and --pdf-engine) → the run's ExtractSettings (resolved
+    here, once), or a clear error."""
     from extract import ExtractSettings
 
-    fields = ExtractSettings.__dataclass_fields__
-    limits: dict = {}
+    fields = {k: f for k, f in ExtractSettings.__dataclass_fields__.items() if k != "pdf_engine"}
+    limits: dict = {"pdf_engine": pdf_engine.value} if pdf_engine else {}
     for spec in specs or ():
         name, _, value = spec.partition("=")
         name = name.strip().replace("-", "_")
@@ -237,6 +249,7 @@ def run(
     workers: WorkersOpt = None,
     dask_address: DaskOpt = None,
     limit: LimitOpt = None,
+    pdf_engine: PdfEngineOpt = None,
 ) -> None:
     """Run the Prefect flow: extract → transform → check → load into the warehouse.
 
@@ -244,7 +257,7 @@ def run(
     changed ones replaces their rows. Bad documents are recorded in `documents` with their reason
     (and a copy in the raw store); the run goes on and exits 0.
     """
-    settings = _settings(limit)
+    settings = _settings(limit, pdf_engine)
     paths = list(paths or [])
     if not paths and not stale:
         err.print("nothing to do: give files or directories (or --stale)")
