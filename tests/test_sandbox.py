@@ -80,7 +80,7 @@ def test_output_names_with_quotes_are_written_as_named(wh, tmp_path):
     crafted = tmp_path / "x.csv' (FORMAT csv); COPY (SELECT 1) TO 'evil.csv"
     res = query(wh, "SELECT count(*) AS n FROM facts", "-o", str(crafted), "-f", "csv")
     assert res.exit_code == 0, res.output
-    assert crafted.read_text().splitlines() == ["n", str(facts(wh))]
+    assert crafted.read_text(encoding="utf-8-sig").splitlines() == ["n", str(facts(wh))]  # csv has a BOM
     assert [p.name for p in tmp_path.iterdir()] == [crafted.name]
     out = tmp_path / "it's [1].parquet"
     res = CliRunner().invoke(app, ["export", "reports", "--to", "parquet", "-o", str(out), "-w", str(wh)])
