@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from common.text import fold_radicals, has_radicals
+
 from . import docx, html, legacy, pdf, text
 from .detect import sniff_format
 from .errors import DocumentUnreadable, ExtractError, LimitExceeded, NoTextLayer, UnsupportedDocument
@@ -27,7 +29,7 @@ READERS = {
 __all__ = [
     "READERS", "PARSER_VERSION", "ExtractSettings", "RawCell", "RawDocument", "RawRow", "RawTable",
     "ExtractError", "DocumentUnreadable", "LimitExceeded", "NoTextLayer", "UnsupportedDocument",
-    "read_document", "sniff_format",
+    "fold_document", "read_document", "sniff_format",
 ]
 
 
@@ -48,4 +50,18 @@ def read_document(path: Path, settings: ExtractSettings | dict | None = None, da
     if not data.strip():
         raise DocumentUnreadable(path, "empty file")
     fmt = sniff_format(path, data[:8192])
-    return READERS[fmt](path, settings, data=data)
+    return fold_document(READERS[fmt](path, settings, data=data))
+
+
+def fold_document(doc: RawDocument) -> RawDocument:
+    """`doc` with radical code points folded to ideographs in its text, hints and cells (a
+    browser-printed PDF's ⼯作⼈员 reads 工作人员), before any metadata or matching."""
+    if not has_radicals(doc.text) and not any(has_radicals(v) for v in doc.hints.values()):
+        return doc
+    doc.text = fold_radicals(doc.text)
+    doc.hints = {k: fold_radicals(v) for k, v in doc.hints.items()}
+    for table in doc.tables:
+        for row in table.rows:
+            for cell in row.cells:
+                cell.text = fold_radicals(cell.text)
+    return doc
