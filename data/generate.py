@@ -1044,6 +1044,78 @@ def render_pdf_libreoffice(spec: Spec) -> bytes:
         return (Path(tmp) / (spec.name + ".pdf")).read_bytes()
 
 
+# --- scans: image-only PDFs and pictures of pages ------------------------------------------
+
+SCAN_DPI = 150
+
+
+def degrade(gray, rng: random.Random):
+    """A page image as a scanner or a phone leaves it: turned by up to 0.6 degrees, a little
+    blur, sensor noise (grayscale numpy uint8 in, out)."""
+    import cv2
+    import numpy as np
+
+    h, w = gray.shape
+    angle = rng.uniform(-0.6, 0.6)
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    gray = cv2.warpAffine(gray, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=255)
+    if rng.random() < 0.5:
+        gray = cv2.GaussianBlur(gray, (3, 3), rng.uniform(0.4, 0.8))
+    noise = np.random.default_rng(rng.randrange(2**32)).normal(0, rng.uniform(3, 9), gray.shape)
+    return np.clip(gray.astype(np.float32) + noise, 0, 255).astype(np.uint8)
+
+
+def page_images(pdf: bytes, dpi: int = SCAN_DPI) -> list:
+    """Every page of a PDF rendered to a grayscale image (pypdfium2), with its size in points."""
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(pdf)
+    out = []
+    for page in doc:
+        gray = page.render(scale=dpi / 72, grayscale=True).to_numpy()
+        out.append((gray if gray.ndim == 2 else gray[:, :, 0], page.get_size()))
+        page.close()
+    doc.close()
+    return out
+
+
+def jpeg(gray, quality: int) -> bytes:
+    import cv2
+
+    ok, buf = cv2.imencode(".jpg", gray, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    assert ok
+    return buf.tobytes()
+
+
+def image_pdf(pages: list[tuple[bytes, tuple[float, float]]]) -> bytes:
+    """An image-only PDF: one JPEG filling each page (no text layer)."""
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument.new()
+    for data, (w, h) in pages:
+        page = doc.new_page(w, h)
+        img = pdfium.PdfImage.new(doc)
+        img.load_jpeg(io.BytesIO(data), inline=False)
+        img.set_matrix(pdfium.PdfMatrix().scale(w, h))
+        page.insert_obj(img)
+        page.gen_content()
+        page.close()
+    buf = io.BytesIO()
+    doc.save(buf)
+    doc.close()
+    return buf.getvalue()
+
+
+def scan_pdf(pdf: bytes, rng: random.Random | None = None, dpi: int = SCAN_DPI) -> bytes:
+    """`pdf` as a scan: its pages rendered, degraded when `rng` is given, JPEG, re-wrapped."""
+    pages = []
+    for gray, size in page_images(pdf, dpi):
+        if rng is not None:
+            gray = degrade(gray, rng)
+        pages.append((jpeg(gray, rng.randint(60, 85) if rng is not None else 90), size))
+    return image_pdf(pages)
+
+
 def write(spec: Spec, out: Path, pdf_engine: str = "reportlab") -> Path:
     render, ext = RENDERERS[spec.fmt]
     if spec.fmt == "pdf" and pdf_engine == "libreoffice":

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from common.text import fold_radicals, has_radicals
 
-from . import docx, html, legacy, pdf, text
+from . import docx, html, image, legacy, pdf, text
 from .detect import sniff_format
 from .errors import DocumentUnreadable, ExtractError, LimitExceeded, NoTextLayer, UnsupportedDocument
 from .models import PARSER_VERSION, ExtractSettings, RawCell, RawDocument, RawRow, RawTable
@@ -23,6 +23,7 @@ READERS = {
     "text": text.read_document,
     "doc": legacy.read_document,
     "wps": legacy.read_document,
+    "image": image.read_document,
 }
 """Format → reader; every reader has the signature (path, settings, data=None) -> RawDocument."""
 
