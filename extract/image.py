@@ -101,7 +101,7 @@ def ocr_pdf_pages(path: Path, data: bytes, pages: list[int], settings: ExtractSe
                 page.close()
             if gray.ndim == 3:
                 gray = gray[:, :, 0]
-            out[pageno] = ocr.image_rows(gray, scale, pageno, settings.ocr_min_confidence)
+            out[pageno] = ocr.image_rows(gray, scale, pageno, settings.ocr_min_confidence, all_text=pageno == 1)
     finally:
         pdf.close()
     return out

@@ -80,56 +80,85 @@ class Box:
         return (self.x0 + self.x1) / 2
 
 
-def recognise(gray, scale: float) -> list[Box]:
-    """Text boxes of a grayscale page image (numpy uint8) rendered at `scale` pixels/point."""
-    result = engine()(gray)
-    if result is None or result.boxes is None:
+NARRATIVE = 0.45
+"""A detected text line wider than this share of the page, outside every ruled table, on a
+page after the first, is narrative prose: not recognised (it holds no cell, title or date,
+and recognising long lines is most of OCR's time)."""
+
+
+def detect(gray) -> list:
+    """Text line quadrilaterals (4 points, pixels) of a grayscale page image."""
+    det = engine()(gray, use_det=True, use_cls=False, use_rec=False)
+    return [] if det.boxes is None else [q.tolist() for q in det.boxes]
+
+
+def recognise_crops(gray, quads: list) -> list[tuple[str, float]]:
+    """(text, score) of each quadrilateral's crop: no score filter (a faint digit must be
+    flagged, not dropped as if the cell were blank)."""
+    import cv2
+    import numpy as np
+
+    if not quads:
         return []
-    boxes = []
-    for quad, text, score in zip(result.boxes, result.txts, result.scores):
-        text = text.strip()
-        if not text:
-            continue
-        xs = [p[0] for p in quad]
-        ys = [p[1] for p in quad]
-        boxes.append(Box(min(xs) / scale, min(ys) / scale, max(xs) / scale, max(ys) / scale, text, float(score)))
-    return boxes
+    eng = engine()
+    bgr = cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR)
+    crops = eng.crop_text_regions(bgr, [np.array(q, dtype=np.float32) for q in quads])
+    rec = eng.recognize_txt(crops)
+    return [(t, float(s)) for t, s in zip(rec.txts, rec.scores)]
 
 
-def deskew(gray):
-    """The page turned upright when its long horizontal lines (rulings, or text baselines
-    smeared together) lean by 0.1–5 degrees; else unchanged."""
+def skew_of(gray) -> float:
+    """The page's skew in degrees, from its long horizontal rulings: runs of ink at least
+    40 pixels long (a line turned by a degree still has them), joined into components as
+    wide as a quarter of the page, each fitted with a straight line; the median slope.
+    0 when the page has no such line."""
     import cv2
     import numpy as np
 
     h, w = gray.shape
-    ink = (gray < 140).astype(np.uint8) * 255
-    lines = cv2.HoughLinesP(ink, 1, math.pi / 1800, threshold=w // 4, minLineLength=w // 3, maxLineGap=8)
-    if lines is None:
-        return gray
-    angles = [math.degrees(math.atan2(y2 - y1, x2 - x1)) for x1, y1, x2, y2 in lines.reshape(-1, 4).tolist()]
-    angles = [a for a in angles if abs(a) < 5]
-    if not angles:
-        return gray
-    angle = float(np.median(angles))
-    if abs(angle) < 0.1:
-        return gray
+    ink = (gray < 160).astype(np.uint8)
+    mask = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (40, 1)))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    slopes = []
+    for k in range(1, n):
+        x, y, ww, hh, _ = stats[k]
+        if ww >= w // 4 and hh < ww * 0.1:
+            ys, xs = np.nonzero(labels[y:y + hh, x:x + ww] == k)
+            slopes.append(np.polyfit(xs, ys, 1)[0])
+    return math.degrees(math.atan(sorted(slopes)[len(slopes) // 2])) if slopes else 0.0
+
+
+def straighten(gray, quads: list, angle: float):
+    """The page image and the quads turned by -`angle` degrees (about the centre), so that
+    rulings run straight for `find_rulings`; unchanged below 0.05 degrees."""
+    import cv2
+    import numpy as np
+
+    if abs(angle) < 0.05:
+        return gray, quads
+    h, w = gray.shape
     m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
-    return cv2.warpAffine(gray, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=255)
+    gray = cv2.warpAffine(gray, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=255)
+    pts = np.array(quads, dtype=np.float64).reshape(-1, 2)
+    turned = (np.hstack([pts, np.ones((len(pts), 1))]) @ m.T).reshape(-1, 4, 2)
+    return gray, turned.tolist()
 
 
 def find_rulings(gray, scale: float, char_height: float):
     """Ruling segments of a page image, in points: ([(y, x0, x1)], [(x, y0, y1)]). A
-    segment is a run of dark pixels longer than 1.6 character heights (a character's own
-    strokes are shorter) and thin."""
+    segment is a run of dark pixels longer than 1.6 character heights (3.2 across: strokes
+    of neighbouring characters line up) and thin."""
     import cv2
     import numpy as np
 
-    ink = (gray < 160).astype(np.uint8) * 255
+    # faint: a thin ruling turned and turned back (skew, straighten) is light gray and broken
+    ink = (gray < 200).astype(np.uint8) * 255
     run = max(int(1.6 * char_height * scale), 12)
     hsegs, vsegs = [], []
-    for kernel, out in (((run, 1), hsegs), ((1, run), vsegs)):
-        mask = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, kernel))
+    for kernel, out in (((2 * run, 1), hsegs), ((1, run), vsegs)):
+        gap = (3, 1) if kernel[1] == 1 else (1, 3)
+        joined = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, gap))
+        mask = cv2.morphologyEx(joined, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, kernel))
         n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
         for x, y, ww, hh, _area in stats[1:n]:
             if out is hsegs and ww >= 4 * hh:
@@ -148,9 +177,15 @@ def _snap(values: list[float], tol: float = SNAP) -> list[float]:
     return out
 
 
+ENDS = 4.0
+"""A vertical segment is a ruling only when both its ends lie within this (points) of a
+horizontal ruling: a column of stacked characters (vertical text) ends anywhere."""
+
+
 def bands_of(hsegs, vsegs) -> list[tuple[float, float, list[float]]]:
     """(top, bottom, cell edges) of every ruled band, top to bottom (y grows downwards)."""
     ys = _snap([s[0] for s in hsegs])
+    vsegs = [v for v in vsegs if any(abs(v[1] - y) <= ENDS for y in ys) and any(abs(v[2] - y) <= ENDS for y in ys)]
     bands = []
     for top, bottom in zip(ys, ys[1:]):
         if bottom - top < MIN_BAND:
@@ -161,9 +196,9 @@ def bands_of(hsegs, vsegs) -> list[tuple[float, float, list[float]]]:
     return bands
 
 
-def boxes_to_rows(boxes: list[Box], hsegs, vsegs, pageno: int, min_confidence: float) -> list[RawRow]:
-    """Rows of one page, top to bottom: ruled table rows, then free text lines, by position."""
-    bands = bands_of(hsegs, vsegs)
+def boxes_to_rows(boxes: list[Box], bands, pageno: int, min_confidence: float):
+    """Rows of one page, top to bottom: ruled table rows, then free text lines, by position.
+    Also returns the empty ruled cells with their band's (top, bottom), for `recheck`."""
     cells: dict[tuple[int, int], list[Box]] = {}
     free: list[Box] = []
     for b in boxes:
@@ -176,8 +211,10 @@ def boxes_to_rows(boxes: list[Box], hsegs, vsegs, pageno: int, min_confidence: f
         else:
             free.append(b)
     placed: list[tuple[float, RawRow]] = []
-    for i, (top, _bottom, xs) in enumerate(bands):
+    empty: list[tuple[RawCell, float, float]] = []
+    for i, (top, bottom, xs) in enumerate(bands):
         row = [_cell(cells.get((i, j), []), xs[j], xs[j + 1], min_confidence) for j in range(len(xs) - 1)]
+        empty += [(c, top, bottom) for c in row if not c.text]
         placed.append((top, RawRow(cells=row, page=pageno)))
     for line in _lines(free):
         placed.append((min(b.y0 for b in line), RawRow(cells=_fragments(line, min_confidence), page=pageno)))
@@ -185,7 +222,7 @@ def boxes_to_rows(boxes: list[Box], hsegs, vsegs, pageno: int, min_confidence: f
     rows = [r for _, r in placed]
     for k, r in enumerate(rows):
         r.index = k
-    return rows
+    return rows, empty
 
 
 def _lines(boxes: list[Box]) -> list[list[Box]]:
@@ -238,12 +275,56 @@ def _fragments(line: list[Box], min_confidence: float) -> list[RawCell]:
     return out
 
 
-def image_rows(gray, scale: float, pageno: int, min_confidence: float) -> list[RawRow]:
-    """One page image (grayscale numpy array, `scale` pixels per point) → its rows."""
-    gray = deskew(gray)
-    boxes = recognise(gray, scale)
-    if not boxes:
+INK_PIXELS = 12
+"""An empty ruled cell with more dark pixels than this (inside its rulings) holds something
+the detector missed: it is recognised on its own, and flagged if that reads nothing."""
+INSET = 4
+"""Pixels kept clear of a cell's rulings when looking for ink in it."""
+
+
+def recheck(gray, scale: float, empty: list[tuple[RawCell, float, float]], min_confidence: float) -> None:
+    """Empty ruled cells that hold ink: recognise the cell's crop; nothing legible (or
+    below the threshold) leaves the cell `doubtful` with text "?" (never read as blank)."""
+    quads, targets = [], []
+    for cell, top, bottom in empty:
+        y0, y1 = int(top * scale) + INSET, int(bottom * scale) - INSET
+        x0, x1 = int(cell.x0 * scale) + INSET, int(cell.x1 * scale) - INSET
+        if y1 - y0 < 4 or x1 - x0 < 4:
+            continue
+        if int((gray[y0:y1, x0:x1] < 128).sum()) > INK_PIXELS:
+            quads.append([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])
+            targets.append(cell)
+    for cell, (text, score) in zip(targets, recognise_crops(gray, quads)):
+        text = text.strip()
+        cell.text = text or "?"
+        cell.confidence = round(score, 4) if text else 0.0
+        cell.doubtful = not text or score < min_confidence
+
+
+def _box(q, text: str, score: float, scale: float) -> Box:
+    xs, ys = [p[0] for p in q], [p[1] for p in q]
+    return Box(min(xs) / scale, min(ys) / scale, max(xs) / scale, max(ys) / scale, text.strip(), score)
+
+
+def image_rows(gray, scale: float, pageno: int, min_confidence: float, all_text: bool = True) -> list[RawRow]:
+    """One page image (grayscale numpy array, `scale` pixels per point) → its rows. With
+    `all_text` false, narrative lines outside tables are not recognised (see NARRATIVE)."""
+    quads = detect(gray)
+    if not quads:
         return []
-    heights = sorted(b.y1 - b.y0 for b in boxes)
-    hsegs, vsegs = find_rulings(gray, scale, heights[len(heights) // 2])
-    return boxes_to_rows(boxes, hsegs, vsegs, pageno, min_confidence)
+    gray, quads = straighten(gray, quads, skew_of(gray))
+    heights = sorted(abs(q[3][1] - q[0][1]) for q in quads)
+    hsegs, vsegs = find_rulings(gray, scale, heights[len(heights) // 2] / scale)
+    bands = bands_of(hsegs, vsegs)
+    width = gray.shape[1] / scale
+    keep = [q for q in quads if all_text or _in_bands(q, bands, scale)
+            or (max(p[0] for p in q) - min(p[0] for p in q)) / scale < NARRATIVE * width]
+    boxes = [_box(q, t, s, scale) for q, (t, s) in zip(keep, recognise_crops(gray, keep)) if t.strip()]
+    rows, empty = boxes_to_rows(boxes, bands, pageno, min_confidence)
+    recheck(gray, scale, empty, min_confidence)
+    return rows
+
+
+def _in_bands(q, bands, scale: float) -> bool:
+    cy = sum(p[1] for p in q) / 4 / scale
+    return any(top <= cy < bottom for top, bottom, _ in bands)
