@@ -20,6 +20,7 @@ they keep a space and the number parser flags the cell: a digit is never guessed
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from functools import cache
 
@@ -177,15 +178,41 @@ def _snap(values: list[float], tol: float = SNAP) -> list[float]:
     return out
 
 
+GAP = 8.0
+"""Pieces of one vertical ruling (same x within SNAP) at most this far apart (points) are
+one ruling: noise and JPEG break faint lines."""
+
+
+def join_collinear(vsegs):
+    """Vertical segments with pieces of one broken ruling joined: [(x, y0, y1)]."""
+    groups: list[list[tuple[float, float, float]]] = []
+    for v in sorted(vsegs):
+        if groups and v[0] - groups[-1][-1][0] <= SNAP:
+            groups[-1].append(v)
+        else:
+            groups.append([v])
+    out = []
+    for group in groups:
+        x = sum(v[0] for v in group) / len(group)
+        pieces: list[list[float]] = []
+        for _, y0, y1 in sorted(group, key=lambda v: v[1]):
+            if pieces and y0 - pieces[-1][1] <= GAP:
+                pieces[-1][1] = max(pieces[-1][1], y1)
+            else:
+                pieces.append([y0, y1])
+        out += [(x, y0, y1) for y0, y1 in pieces]
+    return out
+
+
 ENDS = 4.0
-"""A vertical segment is a ruling only when both its ends lie within this (points) of a
+"""A vertical segment is a ruling only when one of its ends lies within this (points) of a
 horizontal ruling: a column of stacked characters (vertical text) ends anywhere."""
 
 
 def bands_of(hsegs, vsegs) -> list[tuple[float, float, list[float]]]:
     """(top, bottom, cell edges) of every ruled band, top to bottom (y grows downwards)."""
     ys = _snap([s[0] for s in hsegs])
-    vsegs = [v for v in vsegs if any(abs(v[1] - y) <= ENDS for y in ys) and any(abs(v[2] - y) <= ENDS for y in ys)]
+    vsegs = [v for v in join_collinear(vsegs) if any(abs(v[1] - y) <= ENDS or abs(v[2] - y) <= ENDS for y in ys)]
     bands = []
     for top, bottom in zip(ys, ys[1:]):
         if bottom - top < MIN_BAND:
@@ -198,7 +225,8 @@ def bands_of(hsegs, vsegs) -> list[tuple[float, float, list[float]]]:
 
 def boxes_to_rows(boxes: list[Box], bands, pageno: int, min_confidence: float):
     """Rows of one page, top to bottom: ruled table rows, then free text lines, by position.
-    Also returns the empty ruled cells with their band's (top, bottom), for `recheck`."""
+    Also returns the ruled cells to look at again (empty or doubtful) with their band's
+    (top, bottom), for `recheck`."""
     cells: dict[tuple[int, int], list[Box]] = {}
     free: list[Box] = []
     for b in boxes:
@@ -214,7 +242,7 @@ def boxes_to_rows(boxes: list[Box], bands, pageno: int, min_confidence: float):
     empty: list[tuple[RawCell, float, float]] = []
     for i, (top, bottom, xs) in enumerate(bands):
         row = [_cell(cells.get((i, j), []), xs[j], xs[j + 1], min_confidence) for j in range(len(xs) - 1)]
-        empty += [(c, top, bottom) for c in row if not c.text]
+        empty += [(c, top, bottom) for c in row if not c.text or c.doubtful]
         placed.append((top, RawRow(cells=row, page=pageno)))
     for line in _lines(free):
         placed.append((min(b.y0 for b in line), RawRow(cells=_fragments(line, min_confidence), page=pageno)))
@@ -242,6 +270,15 @@ def _lines(boxes: list[Box]) -> list[list[Box]]:
     return lines
 
 
+_DASH = re.compile(r"^[一—–－-]+$")
+
+
+def dash(text: str) -> str:
+    """A cell that is only a horizontal stroke is a dash (blank), whatever the recogniser
+    named it: 一 (one) is never printed as a count in these tables, a dash often is."""
+    return "—" if _DASH.match(text) else text
+
+
 def _cell(boxes: list[Box], x0: float, x1: float, min_confidence: float) -> RawCell:
     if not boxes:
         return RawCell("", x0, x1)
@@ -255,7 +292,7 @@ def _cell(boxes: list[Box], x0: float, x1: float, min_confidence: float) -> RawC
         else:
             out += text
     score = min(b.score for b in boxes)
-    return RawCell(out.strip(), x0, x1, confidence=round(score, 4), doubtful=score < min_confidence)
+    return RawCell(dash(out.strip()), x0, x1, confidence=round(score, 4), doubtful=score < min_confidence)
 
 
 def _fragments(line: list[Box], min_confidence: float) -> list[RawCell]:
@@ -275,27 +312,43 @@ def _fragments(line: list[Box], min_confidence: float) -> list[RawCell]:
     return out
 
 
-INK_PIXELS = 12
+INK_PIXELS = 10
 """An empty ruled cell with more dark pixels than this (inside its rulings) holds something
 the detector missed: it is recognised on its own, and flagged if that reads nothing."""
 INSET = 4
 """Pixels kept clear of a cell's rulings when looking for ink in it."""
 
 
-def recheck(gray, scale: float, empty: list[tuple[RawCell, float, float]], min_confidence: float) -> None:
-    """Empty ruled cells that hold ink: recognise the cell's crop; nothing legible (or
-    below the threshold) leaves the cell `doubtful` with text "?" (never read as blank)."""
+def is_dash(ink) -> bool:
+    """The ink of a cell (boolean array) is one low bar, at most 4 pixels tall and no taller
+    than wide: a dash, whatever the recogniser says (a small '-' reads as '1' at a low
+    score). No digit is that low at the resolutions OCR reads."""
+    import cv2
+    import numpy as np
+
+    n, _, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    blobs = [st for st in stats[1:n] if st[4] > 2]
+    return len(blobs) == 1 and blobs[0][2] >= blobs[0][3] and blobs[0][3] <= 4  # digits are 15+ pixels tall
+
+
+def recheck(gray, scale: float, cells: list[tuple[RawCell, float, float]], min_confidence: float) -> None:
+    """Ruled cells that are empty or doubtful, looked at again: a flat bar of ink is a dash
+    (blank); an empty cell that holds ink is recognised on its own, and if that reads
+    nothing (or below the threshold) it is `doubtful` with text "?", never blank."""
     quads, targets = [], []
-    for cell, top, bottom in empty:
+    for cell, top, bottom in cells:
         y0, y1 = int(top * scale) + INSET, int(bottom * scale) - INSET
         x0, x1 = int(cell.x0 * scale) + INSET, int(cell.x1 * scale) - INSET
         if y1 - y0 < 4 or x1 - x0 < 4:
             continue
-        if int((gray[y0:y1, x0:x1] < 128).sum()) > INK_PIXELS:
+        ink = gray[y0:y1, x0:x1] < 170
+        if is_dash(ink):
+            cell.text, cell.confidence, cell.doubtful = "—", 1.0, False
+        elif not cell.text and int(ink.sum()) > INK_PIXELS:
             quads.append([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])
             targets.append(cell)
     for cell, (text, score) in zip(targets, recognise_crops(gray, quads)):
-        text = text.strip()
+        text = dash(text.strip())
         cell.text = text or "?"
         cell.confidence = round(score, 4) if text else 0.0
         cell.doubtful = not text or score < min_confidence
@@ -315,7 +368,8 @@ def image_rows(gray, scale: float, pageno: int, min_confidence: float, all_text:
     gray, quads = straighten(gray, quads, skew_of(gray))
     heights = sorted(abs(q[3][1] - q[0][1]) for q in quads)
     hsegs, vsegs = find_rulings(gray, scale, heights[len(heights) // 2] / scale)
-    bands = bands_of(hsegs, vsegs)
+    frames = [_box(q, "", 1.0, scale) for q in quads]
+    bands = bands_of(through_text(hsegs, frames, horizontal=True), through_text(vsegs, frames, horizontal=False))
     width = gray.shape[1] / scale
     keep = [q for q in quads if all_text or _in_bands(q, bands, scale)
             or (max(p[0] for p in q) - min(p[0] for p in q)) / scale < NARRATIVE * width]
@@ -323,6 +377,25 @@ def image_rows(gray, scale: float, pageno: int, min_confidence: float, all_text:
     rows, empty = boxes_to_rows(boxes, bands, pageno, min_confidence)
     recheck(gray, scale, empty, min_confidence)
     return rows
+
+
+def through_text(segs, boxes: list[Box], horizontal: bool):
+    """Segments that are not mostly inside the middle half of text lines: strokes of
+    neighbouring characters (二上申 share a middle stroke) line up into a 'ruling' that
+    would split a row; a real ruling runs between lines (a box it crosses here and
+    there, e.g. one spanning two rows, does not count against it)."""
+    out = []
+    for pos, a, b in segs:
+        covered = 0.0
+        for box in boxes:
+            lo, hi = (box.y0, box.y1) if horizontal else (box.x0, box.x1)
+            s0, s1 = (box.x0, box.x1) if horizontal else (box.y0, box.y1)
+            quarter = (hi - lo) / 4
+            if lo + quarter < pos < hi - quarter:
+                covered += max(0.0, min(b, s1) - max(a, s0))
+        if covered <= 0.5 * (b - a):
+            out.append((pos, a, b))
+    return out
 
 
 def _in_bands(q, bands, scale: float) -> bool:
