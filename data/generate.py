@@ -1,7 +1,7 @@
 """Sample corpus generator: realistic annual reports with ground truth.
 
     uv run xxgk sample OUT_DIR [--count 40] [--seed 7] [--broken 0.1] [--formats html,docx,pdf,text]
-                               [--pdf-engine reportlab|libreoffice] [--jobs N]
+                               [--pdf-engine reportlab|libreoffice] [--jobs N] [--scan]
     uv run python data/generate.py OUT_DIR ...            (the same, without the CLI)
 
 Every document `<name>.<ext>` gets `<name>.truth.json` beside it: the metadata and the
@@ -1116,20 +1116,27 @@ def scan_pdf(pdf: bytes, rng: random.Random | None = None, dpi: int = SCAN_DPI) 
     return image_pdf(pages)
 
 
-def write(spec: Spec, out: Path, pdf_engine: str = "reportlab") -> Path:
+def write(spec: Spec, out: Path, pdf_engine: str = "reportlab", scan: bool = False) -> Path:
+    """Render `spec` and its truth file; with `scan`, a PDF becomes an image-only scan of
+    itself (pages rendered, turned, blurred, noisy, JPEG: `scan_pdf`), same truth."""
     render, ext = RENDERERS[spec.fmt]
     if spec.fmt == "pdf" and pdf_engine == "libreoffice":
         render = render_pdf_libreoffice
     path = out / (spec.name + ext)
-    path.write_bytes(render(spec))
-    (out / (spec.name + ".truth.json")).write_text(json.dumps(truth(spec), ensure_ascii=False, indent=1) + "\n",
+    data = render(spec)
+    info = truth(spec)
+    if scan and spec.fmt == "pdf":
+        data = scan_pdf(data, random.Random(f"scan-{spec.name}"))
+        info["style"]["scan"] = True
+    path.write_bytes(data)
+    (out / (spec.name + ".truth.json")).write_text(json.dumps(info, ensure_ascii=False, indent=1) + "\n",
                                                   encoding="utf-8")
     return path
 
 
 def generate(out: Path, count: int, seed: int = 7, broken_share: float = 0.0,
              formats: tuple[str, ...] = FORMATS, start: int = 0, progress=None,
-             pdf_engine: str = "reportlab", jobs: int = 1) -> list[Path]:
+             pdf_engine: str = "reportlab", jobs: int = 1, scan: bool = False) -> list[Path]:
     """Write documents `start … start+count-1` of `seed` to `out`, formats in rotation."""
     unknown = set(formats) - set(FORMATS)
     if unknown:
@@ -1147,7 +1154,7 @@ def generate(out: Path, count: int, seed: int = 7, broken_share: float = 0.0,
         # fork: the CLI loads this file by path, which a spawned worker could not import
         ctx = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
         with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-            futures = {pool.submit(generate, out, n, seed, broken_share, formats, i, None, pdf_engine, 1): n
+            futures = {pool.submit(generate, out, n, seed, broken_share, formats, i, None, pdf_engine, 1, scan): n
                        for i, n in chunks}
             for fut in as_completed(futures):
                 paths += fut.result()
@@ -1158,7 +1165,7 @@ def generate(out: Path, count: int, seed: int = 7, broken_share: float = 0.0,
     paths = []
     for i in range(start, start + count):
         fmt = formats[i % len(formats)]
-        paths.append(write(build(seed, i, fmt, broken_share, bodies), out, pdf_engine))
+        paths.append(write(build(seed, i, fmt, broken_share, bodies), out, pdf_engine, scan))
         if progress:
             progress(1)
     return paths
@@ -1174,9 +1181,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--start", type=int, default=0)
     ap.add_argument("--pdf-engine", choices=("reportlab", "libreoffice"), default="reportlab")
     ap.add_argument("--jobs", type=int, default=1, help="worker processes (documents are independent)")
+    ap.add_argument("--scan", action="store_true", help="PDFs as scans: image-only, turned, blurred, noisy, JPEG")
     args = ap.parse_args(argv)
     paths = generate(args.out, args.count, args.seed, args.broken, tuple(args.formats.split(",")), args.start,
-                     pdf_engine=args.pdf_engine, jobs=args.jobs)
+                     pdf_engine=args.pdf_engine, jobs=args.jobs, scan=args.scan)
     print(f"wrote {len(paths)} documents to {args.out}", file=sys.stderr)
     return 0
 
