@@ -150,3 +150,19 @@ def test_a_picture_of_a_table_is_read_like_its_page(tmp_path):
     assert got["format"] == "image"
     read = {k: v for k, v in t3.items() if v is not None}
     assert len(read) >= 80 and all(plain[k] == v for k, v in read.items())
+
+
+def test_an_image_claiming_a_billion_pixels_is_refused_before_decoding(tmp_path):
+    pytest.importorskip("rapidocr")
+    png = tmp_path / "bomb.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + (50_000).to_bytes(4, "big") * 2 + bytes(64))
+    got = result_to_json(process_file(png))
+    assert got["status"] == "failed" and "exceeds" in got["reason"]
+
+
+def test_bytes_that_only_look_like_an_image_fail_with_a_reason(tmp_path):
+    pytest.importorskip("rapidocr")
+    jpg = tmp_path / "broken.jpg"
+    jpg.write_bytes(b"\xff\xd8\xff\xe0" + bytes(200))
+    got = result_to_json(process_file(jpg))
+    assert (got["status"], got["reason"]) == ("failed", "not a readable image")
