@@ -2,9 +2,12 @@
 and checks are shared.
 
 RapidOCR (PP-OCR detection and recognition models shipped in its wheel, run by
-onnxruntime on one thread: offline) finds text boxes with a score each. Ruling lines are
-then found in the image (long thin runs of dark pixels, by morphology) and a page is cut
-as the PDF reader cuts one:
+onnxruntime on one thread: offline) detects text lines; the page's skew is measured on its
+long horizontal rulings and undone; ruling lines are found in the image (long thin runs of
+ink, by morphology; broken ones joined; those running through text lines, or vertical ones
+ending far from any horizontal ruling, dropped); the lines are recognised (all of them on
+the first page and in images, only those in tables or short ones after it); and the page
+is cut as the PDF reader cuts one:
 
     boxes + rulings → bands (between horizontal rulings) → cells (between the vertical
     rulings that cross a band) → rows; boxes outside every ruled band → text lines →
@@ -14,7 +17,9 @@ Coordinates are converted to points (1/72 in) so header geometry works as for PD
 cell keeps the lowest score of its boxes as `confidence`; below the threshold it is
 `doubtful` and its value is not taken. Digits of two boxes one above the other are joined
 only when the first line fills its cell (a number wrapped in a narrow column); otherwise
-they keep a space and the number parser flags the cell: a digit is never guessed.
+they keep a space and the number parser flags the cell: a digit is never guessed. Empty or
+doubtful ruled cells are looked at again (`recheck`): one low bar of ink is a dash; other
+ink is recognised on its own, and if it reads nothing the cell is flagged, never blank.
 """
 
 from __future__ import annotations
