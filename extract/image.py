@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from . import ocr
-from .errors import DocumentUnreadable, LimitExceeded, UnsupportedDocument
+from .errors import DocumentUnreadable, LimitExceeded, NoTextLayer, UnsupportedDocument
 from .models import ExtractSettings, RawDocument, RawRow, RawTable
 
 MAX_SIDE = 2600
@@ -114,6 +114,6 @@ def read_scanned_pdf(path: Path, data: bytes, n_pages: int, settings: ExtractSet
     tables = [RawTable(rows=rows, index=p - 1, page=p, locator=f"page {p} (OCR)") for p, rows in by_page.items()]
     text = "\n\f".join("\n".join(r.text("\t") for r in t.rows) for t in tables)
     if not text.strip():
-        raise UnsupportedDocument(path, "no text layer, and OCR found no text (blank pages?)")
+        raise NoTextLayer(path)  # OCR found no text either: blank pages
     return RawDocument(path=path, format="pdf", text=text, tables=tables, pages=n_pages,
                        hints={"ocr": "all pages"})
