@@ -247,7 +247,7 @@ def boxes_to_rows(boxes: list[Box], bands, pageno: int, min_confidence: float):
     empty: list[tuple[RawCell, float, float]] = []
     for i, (top, bottom, xs) in enumerate(bands):
         row = [_cell(cells.get((i, j), []), xs[j], xs[j + 1], min_confidence) for j in range(len(xs) - 1)]
-        empty += [(c, top, bottom) for c in row if not c.text or c.doubtful]
+        empty += [(c, top, bottom) for c in row if not c.text or c.doubtful or c.text in SLASH_LIKE]
         placed.append((top, RawRow(cells=row, page=pageno)))
     for line in _lines(free):
         placed.append((min(b.y0 for b in line), RawRow(cells=_fragments(line, min_confidence), page=pageno)))
@@ -336,9 +336,27 @@ def is_dash(ink) -> bool:
     return len(blobs) == 1 and blobs[0][2] >= blobs[0][3] and blobs[0][3] <= 4  # digits are 15+ pixels tall
 
 
+SLASH_LIKE = frozenset("1lI|/\\丨")
+"""What a recogniser makes of a lone '/' (the blank mark of many reports): mostly '1'."""
+
+
+def is_slash(ink) -> bool:
+    """The ink of a cell is one leaning stroke: '/' or '\\' (blank), not the upright '1'
+    (its serifs spread both ways and do not tilt it)."""
+    import cv2
+    import numpy as np
+
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    blobs = [k for k in range(1, n) if stats[k][4] > 2]
+    if len(blobs) != 1 or stats[blobs[0]][3] < 8:
+        return False
+    ys, xs = np.nonzero(labels == blobs[0])
+    return abs(float(np.polyfit(ys, xs, 1)[0])) >= 0.2
+
+
 def recheck(gray, scale: float, cells: list[tuple[RawCell, float, float]], min_confidence: float) -> None:
-    """Ruled cells that are empty or doubtful, looked at again: a flat bar of ink is a dash
-    (blank); an empty cell that holds ink is recognised on its own, and if that reads
+    """Ruled cells that are empty, doubtful or a lone 1-like stroke, looked at again: a flat
+    bar of ink is a dash, a leaning stroke a slash (both blank); an empty cell that holds ink is recognised on its own, and if that reads
     nothing (or below the threshold) it is `doubtful` with text "?", never blank."""
     quads, targets = [], []
     for cell, top, bottom in cells:
@@ -349,6 +367,8 @@ def recheck(gray, scale: float, cells: list[tuple[RawCell, float, float]], min_c
         ink = gray[y0:y1, x0:x1] < 170
         if is_dash(ink):
             cell.text, cell.confidence, cell.doubtful = "—", 1.0, False
+        elif cell.text in SLASH_LIKE and is_slash(ink):
+            cell.text, cell.confidence, cell.doubtful = "/", 1.0, False
         elif not cell.text and int(ink.sum()) > INK_PIXELS:
             quads.append([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])
             targets.append(cell)
