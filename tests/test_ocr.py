@@ -166,3 +166,20 @@ def test_bytes_that_only_look_like_an_image_fail_with_a_reason(tmp_path):
     jpg.write_bytes(b"\xff\xd8\xff\xe0" + bytes(200))
     got = result_to_json(process_file(jpg))
     assert (got["status"], got["reason"]) == ("failed", "not a readable image")
+
+
+def test_a_low_bar_is_a_dash_and_a_leaning_stroke_a_slash_but_an_upright_one_is_a_one():
+    np = pytest.importorskip("numpy")
+    pytest.importorskip("cv2")
+    from extract.ocr import is_dash, is_slash
+
+    bar = np.zeros((20, 30), bool)
+    bar[9:11, 10:16] = True
+    one = np.zeros((24, 30), bool)
+    one[2:20, 14:16] = True
+    one[19:21, 10:20] = True  # its foot
+    slash = np.zeros((24, 30), bool)
+    for y in range(2, 22):
+        slash[y, 20 - y // 2:22 - y // 2] = True
+    assert is_dash(bar) and not is_dash(one) and not is_dash(slash)
+    assert is_slash(slash) and not is_slash(one)
