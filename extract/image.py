@@ -110,6 +110,11 @@ def ocr_pdf_pages(path: Path, data: bytes, pages: list[int], settings: ExtractSe
 def read_scanned_pdf(path: Path, data: bytes, n_pages: int, settings: ExtractSettings) -> RawDocument:
     """A PDF without a text layer, every page read by OCR."""
     ocr_ready(path, settings, "no text layer (scanned or blank pages)")
+    if b"/Image" not in data:
+        # no image XObject (their dictionaries are never inside object streams): blank
+        # pages or vector drawings, nothing to OCR; and pdfium is not asked to render
+        # hostile structures that pdfminer survived (100,000 nested arrays crash it)
+        raise NoTextLayer(path)
     by_page = ocr_pdf_pages(path, data, list(range(1, n_pages + 1)), settings)
     tables = [RawTable(rows=rows, index=p - 1, page=p, locator=f"page {p} (OCR)") for p, rows in by_page.items()]
     text = "\n\f".join("\n".join(r.text("\t") for r in t.rows) for t in tables)
