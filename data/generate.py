@@ -1,7 +1,7 @@
 """Sample corpus generator: realistic annual reports with ground truth.
 
     uv run xxgk sample OUT_DIR [--count 40] [--seed 7] [--broken 0.1] [--formats html,docx,pdf,text]
-                               [--pdf-engine reportlab|libreoffice] [--jobs N]
+                               [--pdf-engine reportlab|libreoffice] [--jobs N] [--scan]
     uv run python data/generate.py OUT_DIR ...            (the same, without the CLI)
 
 Every document `<name>.<ext>` gets `<name>.truth.json` beside it: the metadata and the
@@ -1083,20 +1083,99 @@ def render_pdf_libreoffice(spec: Spec) -> bytes:
         return (Path(tmp) / (spec.name + ".pdf")).read_bytes()
 
 
-def write(spec: Spec, out: Path, pdf_engine: str = "reportlab") -> Path:
+# --- scans: image-only PDFs and pictures of pages ------------------------------------------
+
+SCAN_DPI = 150
+
+
+def degrade(gray, rng: random.Random):
+    """A page image as a scanner or a phone leaves it: turned by up to 0.6 degrees, a little
+    blur, sensor noise (grayscale numpy uint8 in, out)."""
+    import cv2
+    import numpy as np
+
+    h, w = gray.shape
+    angle = rng.uniform(-0.6, 0.6)
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    gray = cv2.warpAffine(gray, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=255)
+    if rng.random() < 0.5:
+        gray = cv2.GaussianBlur(gray, (3, 3), rng.uniform(0.4, 0.8))
+    noise = np.random.default_rng(rng.randrange(2**32)).normal(0, rng.uniform(3, 9), gray.shape)
+    return np.clip(gray.astype(np.float32) + noise, 0, 255).astype(np.uint8)
+
+
+def page_images(pdf: bytes, dpi: int = SCAN_DPI) -> list:
+    """Every page of a PDF rendered to a grayscale image (pypdfium2), with its size in points."""
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(pdf)
+    out = []
+    for page in doc:
+        gray = page.render(scale=dpi / 72, grayscale=True).to_numpy()
+        out.append((gray if gray.ndim == 2 else gray[:, :, 0], page.get_size()))
+        page.close()
+    doc.close()
+    return out
+
+
+def jpeg(gray, quality: int) -> bytes:
+    import cv2
+
+    ok, buf = cv2.imencode(".jpg", gray, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    assert ok
+    return buf.tobytes()
+
+
+def image_pdf(pages: list[tuple[bytes, tuple[float, float]]]) -> bytes:
+    """An image-only PDF: one JPEG filling each page (no text layer)."""
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument.new()
+    for data, (w, h) in pages:
+        page = doc.new_page(w, h)
+        img = pdfium.PdfImage.new(doc)
+        img.load_jpeg(io.BytesIO(data), inline=False)
+        img.set_matrix(pdfium.PdfMatrix().scale(w, h))
+        page.insert_obj(img)
+        page.gen_content()
+        page.close()
+    buf = io.BytesIO()
+    doc.save(buf)
+    doc.close()
+    return buf.getvalue()
+
+
+def scan_pdf(pdf: bytes, rng: random.Random | None = None, dpi: int = SCAN_DPI) -> bytes:
+    """`pdf` as a scan: its pages rendered, degraded when `rng` is given, JPEG, re-wrapped."""
+    pages = []
+    for gray, size in page_images(pdf, dpi):
+        if rng is not None:
+            gray = degrade(gray, rng)
+        pages.append((jpeg(gray, rng.randint(60, 85) if rng is not None else 90), size))
+    return image_pdf(pages)
+
+
+def write(spec: Spec, out: Path, pdf_engine: str = "reportlab", scan: bool = False) -> Path:
+    """Render `spec` and its truth file; with `scan`, a PDF becomes an image-only scan of
+    itself (pages rendered, turned, blurred, noisy, JPEG: `scan_pdf`), same truth."""
     render, ext = RENDERERS[spec.fmt]
     if spec.fmt == "pdf" and pdf_engine == "libreoffice":
         render = render_pdf_libreoffice
     path = out / (spec.name + ext)
-    path.write_bytes(render(spec))
-    (out / (spec.name + ".truth.json")).write_text(json.dumps(truth(spec), ensure_ascii=False, indent=1) + "\n",
+    data = render(spec)
+    info = truth(spec)
+    if scan and spec.fmt == "pdf":
+        data = scan_pdf(data, random.Random(f"scan-{spec.name}"))
+        info["style"]["scan"] = True
+    path.write_bytes(data)
+    (out / (spec.name + ".truth.json")).write_text(json.dumps(info, ensure_ascii=False, indent=1) + "\n",
                                                   encoding="utf-8")
     return path
 
 
 def generate(out: Path, count: int, seed: int = 7, broken_share: float = 0.0,
              formats: tuple[str, ...] = FORMATS, start: int = 0, progress=None,
-             pdf_engine: str = "reportlab", jobs: int = 1) -> list[Path]:
+             pdf_engine: str = "reportlab", jobs: int = 1, scan: bool = False) -> list[Path]:
     """Write documents `start … start+count-1` of `seed` to `out`, formats in rotation."""
     unknown = set(formats) - set(FORMATS)
     if unknown:
@@ -1114,7 +1193,7 @@ def generate(out: Path, count: int, seed: int = 7, broken_share: float = 0.0,
         # fork: the CLI loads this file by path, which a spawned worker could not import
         ctx = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
         with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-            futures = {pool.submit(generate, out, n, seed, broken_share, formats, i, None, pdf_engine, 1): n
+            futures = {pool.submit(generate, out, n, seed, broken_share, formats, i, None, pdf_engine, 1, scan): n
                        for i, n in chunks}
             for fut in as_completed(futures):
                 paths += fut.result()
@@ -1125,7 +1204,7 @@ def generate(out: Path, count: int, seed: int = 7, broken_share: float = 0.0,
     paths = []
     for i in range(start, start + count):
         fmt = formats[i % len(formats)]
-        paths.append(write(build(seed, i, fmt, broken_share, bodies), out, pdf_engine))
+        paths.append(write(build(seed, i, fmt, broken_share, bodies), out, pdf_engine, scan))
         if progress:
             progress(1)
     return paths
@@ -1182,6 +1261,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=1, help="worker processes (documents are independent)")
     ap.add_argument("--series", action="store_true",
                     help="write the demo's bodies with consecutive years (SERIES_PLAN) instead")
+    ap.add_argument("--scan", action="store_true", help="PDFs as scans: image-only, turned, blurred, noisy, JPEG")
     args = ap.parse_args(argv)
     if args.series:
         args.out.mkdir(parents=True, exist_ok=True)
@@ -1189,7 +1269,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {len(paths)} documents to {args.out}", file=sys.stderr)
         return 0
     paths = generate(args.out, args.count, args.seed, args.broken, tuple(args.formats.split(",")), args.start,
-                     pdf_engine=args.pdf_engine, jobs=args.jobs)
+                     pdf_engine=args.pdf_engine, jobs=args.jobs, scan=args.scan)
     print(f"wrote {len(paths)} documents to {args.out}", file=sys.stderr)
     return 0
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import docx, html, legacy, pdf, text
+from common.text import fold_radicals, has_radicals
+
+from . import docx, html, image, legacy, pdf, text
 from .detect import sniff_format
 from .errors import DocumentUnreadable, ExtractError, LimitExceeded, NoTextLayer, UnsupportedDocument
 from .models import PARSER_VERSION, ExtractSettings, RawCell, RawDocument, RawRow, RawTable
@@ -21,13 +23,14 @@ READERS = {
     "text": text.read_document,
     "doc": legacy.read_document,
     "wps": legacy.read_document,
+    "image": image.read_document,
 }
 """Format → reader; every reader has the signature (path, settings, data=None) -> RawDocument."""
 
 __all__ = [
     "READERS", "PARSER_VERSION", "ExtractSettings", "RawCell", "RawDocument", "RawRow", "RawTable",
     "ExtractError", "DocumentUnreadable", "LimitExceeded", "NoTextLayer", "UnsupportedDocument",
-    "read_document", "sniff_format",
+    "fold_document", "read_document", "sniff_format",
 ]
 
 
@@ -48,4 +51,18 @@ def read_document(path: Path, settings: ExtractSettings | dict | None = None, da
     if not data.strip():
         raise DocumentUnreadable(path, "empty file")
     fmt = sniff_format(path, data[:8192])
-    return READERS[fmt](path, settings, data=data)
+    return fold_document(READERS[fmt](path, settings, data=data))
+
+
+def fold_document(doc: RawDocument) -> RawDocument:
+    """`doc` with radical code points folded to ideographs in its text, hints and cells (a
+    browser-printed PDF's ⼯作⼈员 reads 工作人员), before any metadata or matching."""
+    if not has_radicals(doc.text) and not any(has_radicals(v) for v in doc.hints.values()):
+        return doc
+    doc.text = fold_radicals(doc.text)
+    doc.hints = {k: fold_radicals(v) for k, v in doc.hints.items()}
+    for table in doc.tables:
+        for row in table.rows:
+            for cell in row.cells:
+                cell.text = fold_radicals(cell.text)
+    return doc

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from charset_normalizer import from_bytes
 
-FORMATS = ("pdf", "docx", "html", "text", "doc", "wps")
+FORMATS = ("pdf", "docx", "html", "text", "doc", "wps", "image")
 
 
 def sniff_format(path: Path, head: bytes) -> str:
@@ -15,6 +15,8 @@ def sniff_format(path: Path, head: bytes) -> str:
     suffix = path.suffix.lower().lstrip(".")
     if head.startswith(b"%PDF") or b"%PDF-" in head[:1024]:
         return "pdf"
+    if head.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")):
+        return "image"
     if head.startswith(b"PK\x03\x04"):
         return "docx"
     if head.startswith(b"\xd0\xcf\x11\xe0"):  # OLE2 compound file: .doc, .wps, .xls

@@ -12,6 +12,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from common.text import fold_radicals
+
 from .models import RawDocument
 
 _TITLE = re.compile(
@@ -19,9 +21,13 @@ _TITLE = re.compile(
     r"政府信息公开(?:工作)?(?:年度)?(?:工作)?(?:报告|年报)"
 )
 _PERIOD = re.compile(r"统计期限[^。]{0,20}?((?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日")
-_DATE_LINE = re.compile(r"^\s*((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*$", re.M)
+_CN_DIGITS = "〇○零ОO一二三四五六七八九十"
+_DATE_LINE = re.compile(
+    rf"^\s*((?:19|20)\d{{2}}|[二][{_CN_DIGITS}]{{3}})\s*年\s*(\d{{1,2}}|[{_CN_DIGITS}]{{1,3}})\s*月"
+    rf"\s*(\d{{1,2}}|[{_CN_DIGITS}]{{1,3}})\s*日\s*$", re.M)
 _ISO = re.compile(r"((?:19|20)\d{2})[-/.年]\s*(\d{1,2})[-/.月]\s*(\d{1,2})")
-_PUB_LABEL = re.compile(r"(?:发布日期|发布时间|成文日期|日期)\s*[:：]\s*((?:19|20)\d{2}[-/.年]\s*\d{1,2}[-/.月]\s*\d{1,2})")
+_PUB_LABEL = re.compile(r"(?:发布日期|发布时间|成文日期|日期|时间)\s*[:：]\s*((?:19|20)\d{2}[-/.年]\s*\d{1,2}[-/.月]\s*\d{1,2})(?!\d)"
+                        r"(?!\s*日?\s*(?:至|起|到|—|-|~))")
 _CUT = re.compile(r"^(?:关于|.*[>|｜»/])")
 _BODY_END = ("人民政府", "政府", "办公厅", "办公室", "局", "委员会", "委", "厅", "中心", "院", "署", "部", "会", "处", "所", "站", "街道办事处", "街道", "镇", "乡", "区", "队", "馆")
 
@@ -34,9 +40,32 @@ class DocumentMeta:
     title: str | None = None
 
 
+_CN_VALUE = {c: k for k, c in enumerate("〇一二三四五六七八九")} | {"○": 0, "零": 0, "О": 0, "O": 0}
+
+
+def cn_number(text: str) -> int | None:
+    """A date part in digits or Chinese numerals: 2021, 二〇二一 (digit by digit), 十二,
+    二十一, 三十; None when it is neither."""
+    if text.isdigit():
+        return int(text)
+    if "十" in text:
+        if text.count("十") > 1 or len(text) > 3:
+            return None
+        tens, _, units = text.partition("十")
+        if (tens and tens not in _CN_VALUE) or (units and units not in _CN_VALUE):
+            return None
+        return (_CN_VALUE[tens] if tens else 1) * 10 + (_CN_VALUE[units] if units else 0)
+    if all(c in _CN_VALUE for c in text):
+        return int("".join(str(_CN_VALUE[c]) for c in text))
+    return None
+
+
 def _date(y: str, m: str, d: str) -> dt.date | None:
+    parts = [cn_number(p) for p in (y, m, d)]
+    if None in parts:
+        return None
     try:
-        return dt.date(int(y), int(m), int(d))
+        return dt.date(*parts)
     except ValueError:
         return None
 
@@ -81,7 +110,9 @@ def signature(text: str) -> tuple[str | None, dt.date | None]:
 
 def metadata_from_document(doc: RawDocument) -> DocumentMeta:
     meta = DocumentMeta()
-    sources = [doc.hints.get("articletitle", ""), doc.hints.get("title", ""), doc.text[:3000]]
+    text = fold_radicals(doc.text)
+    hints = {k: fold_radicals(v) for k, v in doc.hints.items()}
+    sources = [hints.get("articletitle", ""), hints.get("title", ""), text[:3000]]
     for src in sources:
         if not src:
             continue
@@ -90,20 +121,20 @@ def metadata_from_document(doc: RawDocument) -> DocumentMeta:
             meta.agency, meta.year, meta.title = agency, year, title
             if agency:
                 break
-    body, signed = signature(doc.text)
+    body, signed = signature(text)
     if meta.agency is None and body:
         meta.agency = body
     if meta.year is None:
-        m = _PERIOD.search(_compact(doc.text[:6000]))
+        m = _PERIOD.search(_compact(text[:6000]))
         if m:
             meta.year = int(m.group(1))
     meta.published = signed
     if meta.published is None:
-        m = _PUB_LABEL.search(doc.text[:6000])
+        m = _PUB_LABEL.search(text[:6000])
         if m:
             iso = _ISO.search(m.group(1))
             meta.published = _date(*iso.groups()) if iso else None
-    if meta.published is None and doc.hints.get("pubdate"):
-        iso = _ISO.search(doc.hints["pubdate"])
+    if meta.published is None and hints.get("pubdate"):
+        iso = _ISO.search(hints["pubdate"])
         meta.published = _date(*iso.groups()) if iso else None
     return meta

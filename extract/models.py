@@ -21,6 +21,11 @@ class RawCell:
     text: str
     x0: float | None = None
     x1: float | None = None
+    confidence: float | None = None
+    """Read by OCR: the recogniser's lowest score over the cell's text (0–1); None otherwise."""
+    doubtful: bool = False
+    """Read by OCR with a confidence below `ExtractSettings.ocr_min_confidence`: its value is
+    not taken (flagged `unreadable`, never guessed)."""
 
     @property
     def center(self) -> float | None:
@@ -80,6 +85,13 @@ class ExtractSettings:
     max_memory_mb: int = 2048
     """Memory one document may take on top of the reader process's own (isolated readers
     only; enforced as an address-space limit on Linux)."""
+    ocr: bool = True
+    """Read PDF pages without a text layer and image files by OCR (RapidOCR), when it is
+    installed; off: such documents are `unsupported` as before."""
+    ocr_dpi: int = 150
+    """Resolution PDF pages are rendered at for OCR."""
+    ocr_min_confidence: float = 0.9
+    """An OCR'd cell whose recogniser score is below this is flagged, its value not taken."""
 
     pdf_engine: str = "pdfium"
     """PDF reader: `pdfminer` (pdfminer.six, the reference) or `pdfium` (pypdfium2, faster;

@@ -6,7 +6,8 @@ doubles the cost): characters and ruling lines are collected per page, then
 
 so merged cells, wrapped labels and blank cells come out as in HTML. Pages without
 rulings fall back to text positions: chars → lines → fragments split at wide gaps.
-A PDF whose pages carry no characters at all is a scan: `NoTextLayer`.
+A PDF whose pages carry no characters at all is a scan: read by OCR (`image.py`) when it
+is installed and on, else `NoTextLayer`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pdfminer.pdfparser import PDFParser, PDFSyntaxError
 from pdfminer.pdftypes import resolve1
 from pdfminer.psparser import PSException
 
+from . import image
 from .errors import DocumentUnreadable, LimitExceeded, NoTextLayer, UnsupportedDocument
 from .models import ExtractSettings, RawCell, RawDocument, RawRow, RawTable
 from .pdfstream import FastPDFPageInterpreter
@@ -99,6 +101,8 @@ def read_document(path: Path, settings: ExtractSettings | None = None, data: byt
     if pageno == 0:
         raise DocumentUnreadable(path, "PDF has no pages")
     if n_chars == 0:
+        if settings.ocr and image.ocr_available():
+            return image.read_scanned_pdf(path, data, pageno, settings)
         raise NoTextLayer(path)
     if n_cid > n_chars * 0.5:
         raise UnsupportedDocument(path, "text layer not decodable (CID font without a Unicode map)")

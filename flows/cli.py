@@ -65,6 +65,7 @@ def extract(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per document (JSON Lines).")] = False,
     limit: LimitOpt = None,
     pdf_engine: PdfEngineOpt = None,
+    ocr: Annotated[bool, typer.Option("--ocr/--no-ocr", help="Read scans (PDF pages without text) and images by OCR (RapidOCR, when installed).")] = True,
 ) -> None:
     """Extract and check documents; print the results, write nothing.
 
@@ -78,7 +79,7 @@ def extract(
     from .discover import discover_files
     from .sandbox import process_isolated
 
-    settings = _settings(limit, pdf_engine)
+    settings = _settings(limit, pdf_engine, ocr)
     files = discover_files(paths)
     if not files:
         err.print("[red]no files found[/red]")
@@ -194,18 +195,18 @@ PdfEngineOpt = Annotated[Optional[PdfEngine], typer.Option(
          "the reference). A document PDFium cannot read exactly like pdfminer is read with pdfminer.")]
 
 
-def _settings(specs: Optional[list[str]], pdf_engine: PdfEngine | None = None) -> ExtractSettings:
-    """--limit NAME=VALUE options (and --pdf-engine) → the run's ExtractSettings (resolved
+def _settings(specs: Optional[list[str]], pdf_engine: PdfEngine | None = None, ocr: bool = True) -> ExtractSettings:
+    """--limit NAME=VALUE options (and --pdf-engine, --ocr/--no-ocr) → the run's ExtractSettings (resolved
     here, once), or a clear error."""
     from extract import ExtractSettings
 
-    fields = {k: f for k, f in ExtractSettings.__dataclass_fields__.items() if k != "pdf_engine"}
+    fields = {k: f for k, f in ExtractSettings.__dataclass_fields__.items() if k not in ("pdf_engine", "ocr")}
     limits: dict = {"pdf_engine": pdf_engine.value} if pdf_engine else {}
     for spec in specs or ():
         name, _, value = spec.partition("=")
         name = name.strip().replace("-", "_")
-        if name not in fields or not value.strip():
-            err.print(f"[red]--limit {spec}: expected NAME=VALUE with NAME one of {', '.join(fields)}[/red]")
+        if name not in fields or name == "ocr" or not value.strip():
+            err.print(f"[red]--limit {spec}: expected NAME=VALUE with NAME one of {', '.join(f for f in fields if f != 'ocr')}[/red]")
             raise typer.Exit(2)
         kind = int if fields[name].type in (int, "int") else float
         try:
@@ -217,7 +218,7 @@ def _settings(specs: Optional[list[str]], pdf_engine: PdfEngine | None = None) -
             err.print(f"[red]--limit {spec}: must be positive[/red]")
             raise typer.Exit(2)
     _check_reference_data()
-    return ExtractSettings(**limits)
+    return ExtractSettings(**limits, ocr=ocr)
 
 
 def _check_reference_data() -> None:
@@ -250,6 +251,7 @@ def run(
     dask_address: DaskOpt = None,
     limit: LimitOpt = None,
     pdf_engine: PdfEngineOpt = None,
+    ocr: Annotated[bool, typer.Option("--ocr/--no-ocr", help="Read scans and images by OCR (RapidOCR, when installed).")] = True,
 ) -> None:
     """Run the Prefect flow: extract → transform → check → load into the warehouse.
 
@@ -257,7 +259,7 @@ def run(
     changed ones replaces their rows. Bad documents are recorded in `documents` with their reason
     (and a copy in the raw store); the run goes on and exits 0.
     """
-    settings = _settings(limit, pdf_engine)
+    settings = _settings(limit, pdf_engine, ocr)
     paths = list(paths or [])
     if not paths and not stale:
         err.print("nothing to do: give files or directories (or --stale)")
@@ -671,6 +673,7 @@ def sample(
     start: Annotated[int, typer.Option(help="Index of the first document (to extend a corpus).")] = 0,
     pdf_engine: Annotated[str, typer.Option(help="reportlab (fast, no dependencies) or libreoffice (DOCX converted by soffice, closer to published PDFs).")] = "reportlab",
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes for large corpora (documents are independent).")] = 1,
+    scan: Annotated[bool, typer.Option("--scan", help="PDFs as scans (image-only pages, turned, blurred, noisy, JPEG), to measure OCR.")] = False,
 ) -> None:
     """Generate realistic reports with ground truth (for tests, demos and benchmarks).
 
@@ -681,7 +684,7 @@ def sample(
                   console=err, transient=True) as bar:
         task = bar.add_task("generate", total=count)
         paths = gen.generate(out_dir, count, seed, broken, tuple(f.strip() for f in formats.split(",") if f.strip()),
-                             start, progress=lambda n: bar.advance(task, n), pdf_engine=pdf_engine, jobs=jobs)
+                             start, progress=lambda n: bar.advance(task, n), pdf_engine=pdf_engine, jobs=jobs, scan=scan)
     out.print(f"wrote {len(paths)} documents with truth files to {out_dir}")
 
 

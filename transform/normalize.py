@@ -1,10 +1,13 @@
-"""Label normalisation shared by matching: NFKC (full-width → half-width brackets,
-digits, colons), all whitespace removed, every quote style unified to '"'."""
+"""Label normalisation shared by matching: radicals folded (browser-printed PDFs, see
+`common.text`), NFKC (full-width → half-width brackets, digits, colons), all whitespace
+removed, every quote style unified to '"'."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+
+from common.text import fold_radicals
 
 _QUOTES = str.maketrans({c: '"' for c in "“”„‟「」『』‘’'＂〝〞"})
 _WS = re.compile(r"\s+")
@@ -12,7 +15,7 @@ _ENUM = re.compile(r"^(?:[(（]?[一二三四五六七八九十]+[)）、.]|\d+[
 
 
 def norm(text: str) -> str:
-    return _WS.sub("", unicodedata.normalize("NFKC", text or "").translate(_QUOTES))
+    return _WS.sub("", unicodedata.normalize("NFKC", fold_radicals(text or "")).translate(_QUOTES))
 
 
 def strip_enumeration(label: str) -> str:

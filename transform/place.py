@@ -45,6 +45,8 @@ def equations(spec: TableSpec, identities: tuple[Identity, ...], printed: list[s
 def _known(slot: Slot) -> Decimal | None:
     if slot.cell is None or not slot.cell.text:
         return Decimal(0) if "blank" in slot.flags else None
+    if slot.cell.doubtful:  # OCR below the confidence threshold: not a known value
+        return None
     p = parse_count(slot.cell.text)
     if p.kind == "number":
         return Decimal(p.value)
@@ -81,7 +83,7 @@ def lay_out(layout: tuple[Choice, ...], short: Cells, base: dict[Key, Decimal | 
             unknown.add((item, col))
         for (cell, idx), j in zip(short[item], combo):
             p = parse_count(cell.text)
-            if p.kind == "unreadable":
+            if p.kind == "unreadable" or cell.doubtful:
                 break
             values[(item, cols[j])] = Decimal(p.value) if p.kind == "number" else Decimal(0)
             unknown.discard((item, cols[j]))

@@ -33,6 +33,8 @@ class Fact:
     source_row: int | None = None
     source_col: int | None = None
     parser_version: str = ""
+    confidence: float | None = None
+    """Read by OCR (flag `ocr`): the recogniser's score of its cell, 0–1; null otherwise."""
 
 
 @dataclass(slots=True)

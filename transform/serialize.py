@@ -22,6 +22,8 @@ def fact_to_json(f: Fact) -> dict:
     out["flags"] = list(f.flags)
     out["page"] = f.page
     out["loc"] = {"table": f.source_table, "row": f.source_row, "col": f.source_col}
+    if f.confidence is not None:
+        out["confidence"] = f.confidence
     return out
 
 

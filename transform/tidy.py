@@ -157,6 +157,8 @@ def slots_for_item(ir: ItemRow, spec: TableSpec) -> tuple[list[Slot], str]:
 def parse_slot(slot: Slot, spec: TableSpec) -> Parsed:
     colspec = spec.columns.get(slot.column)
     text = slot.cell.text if slot.cell is not None else ""
+    if slot.cell is not None and slot.cell.doubtful and text.strip():
+        return Parsed("unreadable")  # read by OCR below the confidence threshold: never guessed
     if colspec is not None and colspec.unit:
         if slot.unit:  # the printed header names the unit
             return parse_amount(text, slot.unit, header_has_unit=True)
@@ -168,6 +170,11 @@ def parse_slot(slot: Slot, spec: TableSpec) -> Parsed:
 def slot_to_fact(slot: Slot, spec: TableSpec, report_id: str, parser_version: str) -> Fact:
     flags = [f for f in slot.flags if f != "short"]
     raw = slot.cell.text if slot.cell is not None else None
+    confidence = slot.cell.confidence if slot.cell is not None else None
+    if confidence is not None:
+        flags.append("ocr")
+        if slot.cell.doubtful:
+            flags.append("low_confidence")
     value = None
     unit = None
     blank = False
@@ -203,5 +210,5 @@ def slot_to_fact(slot: Slot, spec: TableSpec, report_id: str, parser_version: st
         flags=sorted(set(flags)), page=row.page if row is not None else None,
         source_table=slot.row.table_index if slot.row is not None else None,
         source_row=row.index if row is not None else None, source_col=slot.col_index,
-        parser_version=parser_version,
+        parser_version=parser_version, confidence=confidence,
     )

@@ -1,0 +1,124 @@
+"""Reports as pictures: image files (.png/.jpg) and PDF pages without a text layer, read by
+OCR (`ocr.py`) into the same rows as the PDF reader's. PDF pages are rendered with
+pypdfium2 at `ExtractSettings.ocr_dpi`; the same limits hold (pages, time per document,
+and in a reader process, memory)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from . import ocr
+from .errors import DocumentUnreadable, LimitExceeded, NoTextLayer, UnsupportedDocument
+from .models import ExtractSettings, RawDocument, RawRow, RawTable
+
+MAX_SIDE = 2600
+"""Images with a longer side (pixels) are scaled down first: OCR time grows with the area,
+and a table legible to a reader is legible at this size."""
+MAX_PIXELS = 60_000_000
+"""Images larger than this (decoded) are refused: a decompression bomb, not a report page."""
+IMAGE_DPI = 150
+"""Nominal resolution of an image file (it has no page size): only scales geometry."""
+
+
+def ocr_available() -> bool:
+    return ocr.available()
+
+
+def ocr_ready(path: Path, settings: ExtractSettings, what: str) -> None:
+    """Raise UnsupportedDocument naming why `what` cannot be read by OCR here."""
+    if not settings.ocr:
+        raise UnsupportedDocument(path, f"{what} (OCR is off)")
+    if not ocr.available():
+        raise UnsupportedDocument(path, f"{what} (OCR not installed: rapidocr, onnxruntime)")
+
+
+def _image_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from a PNG or JPEG header, without decoding the pixels."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) >= 24:
+        return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    if data.startswith(b"\xff\xd8"):
+        k = 2
+        while k + 9 < len(data):
+            if data[k] != 0xFF:
+                return None
+            marker, length = data[k + 1], int.from_bytes(data[k + 2:k + 4], "big")
+            if marker in (0xC0, 0xC1, 0xC2):
+                return int.from_bytes(data[k + 7:k + 9], "big"), int.from_bytes(data[k + 5:k + 7], "big")
+            k += 2 + length
+    return None
+
+
+def decode_image(path: Path, data: bytes):
+    """Grayscale pixels of a PNG/JPEG, scaled so the longer side is at most MAX_SIDE."""
+    import cv2
+    import numpy as np
+
+    size = _image_size(data)
+    if size and size[0] * size[1] > MAX_PIXELS:
+        raise LimitExceeded(path, f"image of {size[0]}x{size[1]} pixels exceeds {MAX_PIXELS} pixels")
+    gray = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
+    if gray is None:
+        raise DocumentUnreadable(path, "not a readable image")
+    h, w = gray.shape
+    if max(h, w) > MAX_SIDE:
+        f = MAX_SIDE / max(h, w)
+        gray = cv2.resize(gray, (round(w * f), round(h * f)), interpolation=cv2.INTER_AREA)
+    return gray
+
+
+def read_document(path: Path, settings: ExtractSettings | None = None, data: bytes | None = None) -> RawDocument:
+    """An image file holding a report page (tables pasted as pictures)."""
+    settings = ExtractSettings.resolve(settings)
+    data = path.read_bytes() if data is None else data
+    ocr_ready(path, settings, "image")
+    gray = decode_image(path, data)
+    rows = ocr.image_rows(gray, IMAGE_DPI / 72, 1, settings.ocr_min_confidence)
+    return RawDocument(path=path, format="image", text="\n".join(r.text("\t") for r in rows),
+                       tables=[RawTable(rows=rows, index=0, page=1, locator="image")], pages=1)
+
+
+def ocr_pdf_pages(path: Path, data: bytes, pages: list[int], settings: ExtractSettings) -> dict[int, list[RawRow]]:
+    """Rows of the given PDF pages (1-based), rendered with pypdfium2 and read by OCR."""
+    import pypdfium2 as pdfium
+
+    scale = settings.ocr_dpi / 72
+    started = time.monotonic()
+    out: dict[int, list[RawRow]] = {}
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        raise DocumentUnreadable(path, f"PDF cannot be rendered for OCR ({exc})") from exc
+    try:
+        for pageno in pages:
+            if time.monotonic() - started > settings.max_seconds:
+                raise LimitExceeded(path, f"still reading by OCR after max_seconds={settings.max_seconds:g} s "
+                                          f"(gave up at page {pageno})")
+            page = pdf[pageno - 1]
+            try:
+                gray = page.render(scale=scale, grayscale=True).to_numpy()
+            finally:
+                page.close()
+            if gray.ndim == 3:
+                gray = gray[:, :, 0]
+            out[pageno] = ocr.image_rows(gray, scale, pageno, settings.ocr_min_confidence, all_text=pageno == 1)
+    finally:
+        pdf.close()
+    return out
+
+
+def read_scanned_pdf(path: Path, data: bytes, n_pages: int, settings: ExtractSettings) -> RawDocument:
+    """A PDF without a text layer, every page read by OCR."""
+    ocr_ready(path, settings, "no text layer (scanned or blank pages)")
+    if b"/Image" not in data:
+        # no image XObject (their dictionaries are never inside object streams): blank
+        # pages or vector drawings, nothing to OCR; and pdfium is not asked to render
+        # hostile structures that pdfminer survived (100,000 nested arrays crash it)
+        raise NoTextLayer(path)
+    by_page = ocr_pdf_pages(path, data, list(range(1, n_pages + 1)), settings)
+    tables = [RawTable(rows=rows, index=p - 1, page=p, locator=f"page {p} (OCR)") for p, rows in by_page.items()]
+    text = "\n\f".join("\n".join(r.text("\t") for r in t.rows) for t in tables)
+    if not text.strip():
+        raise NoTextLayer(path)  # OCR found no text either: blank pages
+    return RawDocument(path=path, format="pdf", text=text, tables=tables, pages=n_pages,
+                       hints={"ocr": "all pages"})

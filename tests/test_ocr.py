@@ -1,0 +1,185 @@
+"""Scans and pictures are read by OCR into the same rows as a text layer, and checked as
+strictly: the same facts as the text layer, `ok` only when every cell is sure."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from extract.models import ExtractSettings, RawCell, RawRow
+from transform.pipeline import process_file
+from transform.serialize import result_to_json
+
+FIXTURES = Path(__file__).parent / "fixtures"
+HONGZE = FIXTURES / "real" / "hongze-2024.pdf"
+SAMPLE_PDF = Path(__file__).parent.parent / "data" / "sample" / "gen-2026-00006-2022.pdf"  # 2 pages, ruled, dashes for zeros
+
+
+def _cjk_font() -> bool:
+    """A CJK font pdfium can substitute for the generator's non-embedded STSong-Light."""
+    import shutil
+    import subprocess
+
+    fc = shutil.which("fc-list")
+    return bool(fc) and bool(subprocess.run([fc, ":lang=zh"], capture_output=True, text=True).stdout.strip())
+
+
+def _values(result: dict) -> dict:
+    return {(f["table"], f["item"], f["column"]): f["value"] for f in result["facts"]}
+
+
+def _scan(pdf: Path, out: Path, seed: int | None = None) -> Path:
+    from flows.generator import load_generator
+
+    rng = random.Random(seed) if seed is not None else None
+    out.write_bytes(load_generator().scan_pdf(pdf.read_bytes(), rng))
+    return out
+
+
+# --- without the OCR engine: geometry, flags, settings ---------------------------------------
+
+def test_boxes_in_ruled_bands_become_cells_and_free_boxes_text_lines():
+    from extract.ocr import Box, bands_of, boxes_to_rows
+
+    hsegs = [(100, 50, 300), (130, 50, 300)]
+    vsegs = [(50, 100, 130), (150, 100, 130), (200, 100, 130), (300, 100, 130)]
+    bands = bands_of(hsegs, vsegs)
+    assert [len(b[2]) for b in bands] == [4]
+    boxes = [Box(60, 105, 120, 120, "自然人", 0.99), Box(170, 105, 180, 120, "12", 1.0),
+             Box(60, 40, 200, 55, "某县2020年政府信息公开工作年度报告", 0.98)]
+    rows, empty = boxes_to_rows(boxes, bands, 1, 0.9)
+    assert [[c.text for c in r.cells] for r in rows] == [["某县2020年政府信息公开工作年度报告"], ["自然人", "12", ""]]
+    assert rows[1].cells[1].confidence == 1.0 and not rows[1].cells[1].doubtful
+    assert [c for c, _, _ in empty] == [rows[1].cells[2]]
+
+
+def test_a_vertical_stroke_that_does_not_end_on_rulings_splits_no_cell():
+    from extract.ocr import bands_of
+
+    hsegs = [(100, 50, 300), (130, 50, 300)]
+    vsegs = [(50, 100, 130), (300, 100, 130), (120, 90, 140)]  # 90..140: a column of stacked characters
+    assert [b[2] for b in bands_of(hsegs, vsegs)] == [[50, 300]]
+
+
+def test_digits_on_two_lines_of_a_cell_join_only_when_the_first_line_fills_it():
+    from extract.ocr import Box, _cell
+
+    wrapped = _cell([Box(0, 0, 38, 10, "123", 1.0), Box(0, 12, 10, 22, "4", 1.0)], 0, 40, 0.9)
+    apart = _cell([Box(0, 0, 12, 10, "12", 1.0), Box(0, 12, 10, 22, "3", 1.0)], 0, 40, 0.9)
+    assert (wrapped.text, apart.text) == ("1234", "12 3")
+
+
+def test_a_cell_below_the_confidence_threshold_is_flagged_and_its_value_not_taken():
+    from extract.ocr import Box, _cell
+    from transform.templates import load_templates
+    from transform.tidy import Slot, slot_to_fact
+
+    cell = _cell([Box(0, 0, 10, 10, "8", 0.62)], 0, 40, 0.9)
+    assert cell.doubtful and cell.confidence == 0.62
+    spec = load_templates().t3
+    fact = slot_to_fact(Slot("t3", "granted", "natural_person", cell=cell), spec, "r", "x")
+    assert fact.value is None and fact.confidence == 0.62
+    assert {"ocr", "low_confidence", "unreadable"} <= set(fact.flags)
+    sure = slot_to_fact(Slot("t3", "granted", "natural_person", cell=RawCell("8", confidence=0.99)), spec, "r", "x")
+    assert (sure.value, sure.flags) == (8, ["ocr"])
+
+
+def test_a_scan_is_unsupported_with_ocr_off(tmp_path):
+    pytest.importorskip("pypdfium2")
+    scan = _scan(SAMPLE_PDF, tmp_path / "scan.pdf")
+    got = result_to_json(process_file(scan, ExtractSettings(ocr=False)))
+    assert (got["status"], got["reason"]) == ("unsupported", "no text layer (scanned or blank pages)")
+
+
+def test_an_image_is_unsupported_with_ocr_off(tmp_path):
+    png = tmp_path / "table.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+    got = result_to_json(process_file(png, ExtractSettings(ocr=False)))
+    assert (got["status"], got["format"]) == ("unsupported", "image")
+    assert "OCR is off" in got["reason"]
+
+
+def test_ocr_rows_are_shaped_like_the_pdf_readers():
+    row = RawRow(cells=[RawCell("自然人", 10.0, 20.0, confidence=0.99)], page=1)
+    assert row.text() == "自然人"
+
+
+# --- with the OCR engine ----------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_a_scanned_real_report_gives_the_text_layers_facts(tmp_path):
+    pytest.importorskip("rapidocr")
+    plain = result_to_json(process_file(HONGZE))
+    scan = result_to_json(process_file(_scan(HONGZE, tmp_path / "hongze-scan.pdf", seed=3)))
+    meta = ("status", "template", "year", "agency", "region_code", "level", "body_id")
+    assert {k: scan[k] for k in meta} == {k: plain[k] for k in meta}
+    assert scan["status"] == "ok"
+    assert _values(scan) == _values(plain)
+    read = [f for f in scan["facts"] if f["raw"]]
+    assert read and all("ocr" in f["flags"] and f["confidence"] >= 0.9 for f in read)
+
+
+@pytest.mark.slow
+def test_a_scanned_generated_report_gives_its_truth(tmp_path):
+    pytest.importorskip("rapidocr")
+    if not _cjk_font():
+        pytest.skip("no CJK font installed: the generated PDF's Chinese text would render blank")
+    from conftest import truth_for
+
+    pdf = SAMPLE_PDF
+    got = result_to_json(process_file(_scan(pdf, tmp_path / "scan.pdf", seed=5)))
+    truth = truth_for(pdf)
+    assert (got["status"], got["year"], got["agency"]) == (truth["status"], truth["year"], truth["agency"])
+    assert _values(got) == {(f["table"], f["item"], f["column"]): f["value"] for f in truth["facts"]}
+
+
+@pytest.mark.slow
+def test_a_picture_of_a_table_is_read_like_its_page(tmp_path):
+    pytest.importorskip("rapidocr")
+    from flows.generator import load_generator
+
+    gen = load_generator()
+    pages = gen.page_images(HONGZE.read_bytes())
+    png = tmp_path / "page3.jpg"
+    png.write_bytes(gen.jpeg(pages[2][0], 85))
+    got = result_to_json(process_file(png))
+    plain = _values(result_to_json(process_file(HONGZE)))
+    t3 = {k: v for k, v in _values(got).items() if k[0] == "t3"}
+    assert got["format"] == "image"
+    read = {k: v for k, v in t3.items() if v is not None}
+    assert len(read) >= 80 and all(plain[k] == v for k, v in read.items())
+
+
+def test_an_image_claiming_a_billion_pixels_is_refused_before_decoding(tmp_path):
+    pytest.importorskip("rapidocr")
+    png = tmp_path / "bomb.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + (50_000).to_bytes(4, "big") * 2 + bytes(64))
+    got = result_to_json(process_file(png))
+    assert got["status"] == "failed" and "exceeds" in got["reason"]
+
+
+def test_bytes_that_only_look_like_an_image_fail_with_a_reason(tmp_path):
+    pytest.importorskip("rapidocr")
+    jpg = tmp_path / "broken.jpg"
+    jpg.write_bytes(b"\xff\xd8\xff\xe0" + bytes(200))
+    got = result_to_json(process_file(jpg))
+    assert (got["status"], got["reason"]) == ("failed", "not a readable image")
+
+
+def test_a_low_bar_is_a_dash_and_a_leaning_stroke_a_slash_but_an_upright_one_is_a_one():
+    np = pytest.importorskip("numpy")
+    pytest.importorskip("cv2")
+    from extract.ocr import is_dash, is_slash
+
+    bar = np.zeros((20, 30), bool)
+    bar[9:11, 10:16] = True
+    one = np.zeros((24, 30), bool)
+    one[2:20, 14:16] = True
+    one[19:21, 10:20] = True  # its foot
+    slash = np.zeros((24, 30), bool)
+    for y in range(2, 22):
+        slash[y, 20 - y // 2:22 - y // 2] = True
+    assert is_dash(bar) and not is_dash(one) and not is_dash(slash)
+    assert is_slash(slash) and not is_slash(one)
