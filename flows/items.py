@@ -120,6 +120,20 @@ class CrawlSummary:
     def skipped(self) -> list[CrawlItem]:
         return [it for it in self.items if it.status in ("skipped", "failed")]
 
+    @property
+    def fetch_failed(self) -> int:
+        """Every fetch that failed, list pages included (what the `runs` row counts)."""
+        return sum(1 for it in self.items if it.status == "failed")
+
+    @property
+    def unreachable(self) -> list[str]:
+        """Sources none of whose list pages could be fetched (nothing of them was crawled)."""
+        lists: dict[str, list[str]] = {}
+        for it in self.items:
+            if it.kind == "list":
+                lists.setdefault(it.source, []).append(it.status)
+        return [s for s in self.sources if lists.get(s) and all(st == "failed" for st in lists[s])]
+
 
 @dataclass(slots=True)
 class FlowSummary:

@@ -167,6 +167,25 @@ def crawl_task(source: Source, warehouse: str, years: list[int] | None, dry_run:
                         progress=advance)
 
 
+class SourcesUnreachable(Exception):
+    """Every source of a crawl was unreachable: the flow run ends Failed (after its `runs`
+    row is written); `summary` is what the flow would have returned."""
+
+    def __init__(self, summary: FlowSummary | CrawlSummary, unreachable: list[str]) -> None:
+        super().__init__(f"every source was unreachable ({', '.join(unreachable)}): nothing was crawled")
+        self.summary, self.unreachable = summary, unreachable
+
+    def __reduce__(self):
+        return (type(self), (self.summary, self.unreachable))
+
+
+def _fail_if_unreachable(crawl: CrawlSummary | None, summary: FlowSummary | CrawlSummary):
+    """`summary`, or SourcesUnreachable when no source of `crawl` could be reached."""
+    if crawl is not None and crawl.sources and len(crawl.unreachable) == len(crawl.sources):
+        raise SourcesUnreachable(summary, crawl.unreachable)
+    return summary
+
+
 # ---------------------------------------------------------------- flows
 
 
@@ -177,7 +196,7 @@ def _record(warehouse: str, flow_name: str, started: dt.datetime, load: LoadSumm
         run_id=f"{started:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}", flow=flow_name, started_at=started,
         finished_at=_now(), fetched_new=counts.get("new", 0), fetched_changed=counts.get("changed", 0),
         fetched_unchanged=counts.get("unchanged", 0), fetch_skipped=counts.get("skipped", 0),
-        fetch_failed=counts.get("failed", 0), documents=load.documents, unchanged=load.unchanged,
+        fetch_failed=crawl.fetch_failed if crawl else 0, documents=load.documents, unchanged=load.unchanged,
         ok=load.ok, partial=load.partial, failed=load.failed, unsupported=load.unsupported,
         quarantined=load.quarantined, facts_loaded=load.facts_loaded)
     write_run_summary(Path(warehouse), summary)
@@ -299,7 +318,7 @@ def crawl_flow(registry: str, warehouse: str = "warehouse", sources: list[str] |
     out = _crawl(registry, warehouse, sources, years, dry_run)
     if record and not dry_run:
         out.run_id = _record(warehouse, "crawl", started, None, out)
-    return out
+    return _fail_if_unreachable(out, out)
 
 
 @flow(name="xxgk-nightly", log_prints=False)
@@ -312,7 +331,7 @@ def nightly_flow(registry: str, warehouse: str = "warehouse", batch_size: int = 
     crawl = _crawl(registry, warehouse, None, None, False)
     items = _work_items(crawl, warehouse) + _existing(stale_documents(Path(warehouse)), warehouse)
     load = _process(items, warehouse, batch_size, False, parallelism, settings)
-    return FlowSummary(load, crawl, _record(warehouse, "nightly", started, load, crawl))
+    return _fail_if_unreachable(crawl, FlowSummary(load, crawl, _record(warehouse, "nightly", started, load, crawl)))
 
 
 @flow(name="xxgk-backfill", log_prints=False)
@@ -332,4 +351,4 @@ def backfill_flow(registry: str | None = None, warehouse: str = "warehouse", yea
         crawl = _crawl(registry, warehouse, sources, years, False)
         items = _work_items(crawl, warehouse)
     load = _process(items, warehouse, batch_size, reparse, parallelism, settings)
-    return FlowSummary(load, crawl, _record(warehouse, "backfill", started, load, crawl))
+    return _fail_if_unreachable(crawl, FlowSummary(load, crawl, _record(warehouse, "backfill", started, load, crawl)))

@@ -228,6 +228,9 @@ def _limit_memory(max_mb: int | None) -> None:
 
 
 def child_main() -> None:
+    from .logs import route_python_logs
+
+    route_python_logs()  # pdfminer's font warnings to the log file, not between the results
     try:
         _serve()
     except (BrokenPipeError, EOFError, KeyboardInterrupt):
