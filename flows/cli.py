@@ -258,7 +258,8 @@ def _lock_holder(warehouse: Path) -> str | None:
 
 
 @contextlib.contextmanager
-def _progress(total: int | None = None, label: str = "running", warehouse: Path | None = None):
+def _progress(total: int | None = None, label: str = "running", warehouse: Path | None = None,
+              first: str = "starting Prefect"):
     """Progress the flows advance (a bar on a terminal, log lines without one; it says
     "starting Prefect" until the first document: import the flow inside the block). A
     warehouse another run is writing to is named with its holder; if it stays busy the
@@ -270,7 +271,7 @@ def _progress(total: int | None = None, label: str = "running", warehouse: Path 
 
     from .progress import set_hook
 
-    first = "waiting for the writer lock" if holder else "starting Prefect"
+    first = "waiting for the writer lock" if holder else first
     with contextlib.ExitStack() as stack:
         if err.is_terminal:
             progress = stack.enter_context(Progress(
@@ -318,20 +319,59 @@ def _parallelism(workers: int | None, address: str | None) -> int:
     return max(1, workers or 1)
 
 
+def prefect_configured() -> bool:
+    """Whether a Prefect API is configured: PREFECT_API_URL in the environment, in the
+    active profile ($PREFECT_HOME/profiles.toml, `prefect config set`) or in ./prefect.toml.
+    Read without importing Prefect (that alone takes seconds)."""
+    import tomllib
+
+    if os.environ.get("PREFECT_API_URL"):
+        return True
+    home = Path(os.environ.get("PREFECT_HOME") or Path.home() / ".prefect")
+    with contextlib.suppress(OSError, tomllib.TOMLDecodeError):
+        profiles = tomllib.loads((Path(os.environ.get("PREFECT_PROFILES_PATH") or home / "profiles.toml")).read_text())
+        name = os.environ.get("PREFECT_PROFILE") or profiles.get("active", "ephemeral")
+        if profiles.get("profiles", {}).get(name, {}).get("PREFECT_API_URL"):
+            return True
+    with contextlib.suppress(OSError, tomllib.TOMLDecodeError):
+        if tomllib.loads(Path("prefect.toml").read_text()).get("api", {}).get("url"):
+            return True
+    return False
+
+
+def _use_prefect(choice: bool | None, workers: int | None = None, address: str | None = None) -> bool:
+    """Run as a Prefect flow run (recorded in Prefect) or in this process: `--prefect` /
+    `--no-prefect`, else Prefect when a server is configured or the tasks run on Dask."""
+    if choice is not None:
+        return choice
+    return prefect_configured() or bool(workers and workers > 1) or bool(address)
+
+
 def _run(paths: list[Path], warehouse: Path, batch_size: int, workers: int | None = None,
          address: str | None = None, force: bool = False, settings: ExtractSettings | None = None,
-         stale: bool = False) -> LoadSummary:
+         stale: bool = False, prefect: bool | None = None) -> LoadSummary:
     from .discover import discover_files
 
+    local = not _use_prefect(prefect, workers, address)
+    if local:
+        from .sandbox import default_sandbox
+
+        default_sandbox().prestart()  # the reader process imports the readers while this one goes on
     n = None if stale else len(discover_files(_existing(paths)))  # stale documents: counted by the flow
     if n == 0:
         err.print(f"[yellow]no documents found in {escape(', '.join(map(str, paths)))} (hidden files are skipped)[/]")
+    params = dict(paths=[str(p) for p in paths], warehouse=str(warehouse), batch_size=batch_size, force=force,
+                  stale=stale)
+    if local:
+        with _progress(n, "extracting", warehouse, first="extracting"):
+            from .work import DEFAULT_SETTINGS, run_local
+
+            return run_local(settings=settings or DEFAULT_SETTINGS, **params).load
     with _progress(n, "extracting", warehouse):
         from .run import DEFAULT_SETTINGS, run_flow
 
-        return _call(run_flow, workers, address, paths=[str(p) for p in paths], warehouse=str(warehouse),
-                     batch_size=batch_size, force=force, parallelism=_parallelism(workers, address),
-                     settings=settings or DEFAULT_SETTINGS, stale=stale).load
+        return _call(run_flow, workers, address, parallelism=_parallelism(workers, address),
+                     settings=settings or DEFAULT_SETTINGS, **params).load
 
 
 LimitOpt = Annotated[Optional[list[str]], typer.Option(
@@ -397,6 +437,7 @@ def _settings(specs: Optional[list[str]]) -> ExtractSettings:
 BatchOpt = Annotated[int, typer.Option(help="Documents per batch (0: automatic: about 4 batches in-process, 2 per worker on a cluster, at least 25 documents each).")]
 WorkersOpt = Annotated[Optional[int], typer.Option("--workers", min=1, help="Run tasks on a local Dask cluster of N worker processes (prefect-dask).")]
 DaskOpt = Annotated[Optional[str], typer.Option("--dask-address", help="Run tasks on an existing Dask cluster (scheduler address, e.g. tcp://10.0.0.5:8786).")]
+PrefectOpt = Annotated[Optional[bool], typer.Option("--prefect/--no-prefect", help="A Prefect flow run, or in this process (default without a configured Prefect server; `runs` records both).")]
 SourcesFileOpt = Annotated[Path, typer.Option("--sources-file", "-s", help="The source registry (TOML); see data/sources.example.toml.")]
 
 
@@ -410,6 +451,7 @@ def run(
     workers: WorkersOpt = None,
     dask_address: DaskOpt = None,
     limit: LimitOpt = None,
+    prefect: PrefectOpt = None,
 ) -> None:
     """Run the Prefect flow: extract → transform → check → load into the warehouse.
 
@@ -421,7 +463,7 @@ def run(
     paths = list(paths or [])
     if not paths and not stale:
         raise _fail("nothing to do: give files or directories (or --stale)")
-    summary = _run(paths, warehouse, batch_size, workers, dask_address, force, settings, stale)
+    summary = _run(paths, warehouse, batch_size, workers, dask_address, force, settings, stale, prefect)
     _print_summary(summary, warehouse)
 
 
@@ -747,10 +789,16 @@ def _retry(docs: list[StoredDocument], warehouse: Path, settings: ExtractSetting
             work.append(WorkItem.of_stored(d, warehouse))
         else:
             err.print(f"[yellow]{escape(d.source)}: its bytes are gone (no raw copy, no source file)[/]")
-    with _progress(len(work), "re-extracting", warehouse):
-        from .run import run_flow
+    if not _use_prefect(None):
+        with _progress(len(work), "re-extracting", warehouse, first="re-extracting"):
+            from .work import run_local
 
-        res = _call(run_flow, items=work, warehouse=str(warehouse), force=True, settings=settings)
+            res = run_local(items=work, warehouse=str(warehouse), force=True, settings=settings)
+    else:
+        with _progress(len(work), "re-extracting", warehouse):
+            from .run import run_flow
+
+            res = _call(run_flow, items=work, warehouse=str(warehouse), force=True, settings=settings)
     _print_summary(res.load, warehouse)
 
 
