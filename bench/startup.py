@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -27,28 +28,33 @@ ROOT = Path(__file__).resolve().parent.parent
 ONE = ROOT / "tests" / "fixtures" / "seed" / "000_88a088b4017afa2e.txt"
 
 
-def timed(cmd: list[str], env: dict, repeat: int, before=None) -> float:
-    """Median wall seconds of `cmd` over `repeat` runs (`before()` runs untimed before each)."""
-    times = []
+def timed(cmd: list[str], env: dict, repeat: int, before=None) -> tuple[float, float]:
+    """Median wall seconds and median CPU seconds (user + system, the command and its
+    child processes) of `cmd` over `repeat` runs (`before()` runs untimed before each). CPU
+    time hardly moves with the machine's load; wall time does."""
+    walls, cpus = [], []
     for _ in range(repeat):
         if before:
             before()
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t = time.perf_counter()
         proc = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True)
-        times.append(time.perf_counter() - t)
+        walls.append(time.perf_counter() - t)
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime)
         if proc.returncode != 0:
             raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
-    return statistics.median(times)
+    return statistics.median(walls), statistics.median(cpus)
 
 
-def api_start(env: dict, repeat: int) -> float:
+def api_start(env: dict, repeat: int) -> tuple[float, float]:
     code = ("import time; t = time.perf_counter(); from prefect.server.api.server import SubprocessASGIServer; "
             "s = SubprocessASGIServer(); s.start(timeout=120); print(time.perf_counter() - t); s.stop()")
     out = []
     for _ in range(repeat):
         proc = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=True)
         out.append(float(proc.stdout.strip().splitlines()[-1]))
-    return statistics.median(out)
+    return statistics.median(out), float("nan")  # (the server's CPU is not this process's child's)
 
 
 def main() -> None:
@@ -63,7 +69,7 @@ def main() -> None:
     inbox.mkdir()
     shutil.copy(ONE, inbox / ONE.name)
     py, cli = sys.executable, [sys.executable, "-m", "flows.cli"]
-    rows: list[tuple[str, float]] = []
+    rows: list[tuple[str, tuple[float, float]]] = []
     try:
         rows.append(("python itself", timed([py, "-c", "pass"], env, args.repeat)))
         rows.append(("import flows.cli (every command)", timed([py, "-c", "import flows.cli"], env, args.repeat)))
@@ -86,8 +92,9 @@ def main() -> None:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; median of {args.repeat}")
-    for name, secs in rows:
-        print(f"  {name:50} {secs:6.2f} s")
+    print(f"  {'':50} {'wall':>8} {'CPU':>8}")
+    for name, (wall, cpu) in rows:
+        print(f"  {name:50} {wall:6.2f} s {cpu:6.2f} s")
 
 
 if __name__ == "__main__":

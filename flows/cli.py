@@ -82,6 +82,8 @@ def _show(v) -> str:
         return ""
     if isinstance(v, float) and v.is_integer() and abs(v) < 2**53:
         return str(int(v))
+    if type(v).__name__ == "Decimal" and v.is_finite() and v == v.to_integral_value():
+        return str(int(v))
     return str(v)
 
 

@@ -170,9 +170,10 @@ def test_query_draws_50_rows_and_says_how_many_there_are(literal, home):
 
 
 def test_integral_floats_print_as_integers(literal, home):
-    proc = xxgk("query", "SELECT 859.0::DOUBLE AS n, 1.5::DOUBLE AS r", "-w", str(literal["wh"]), env=home)
+    proc = xxgk("query", "SELECT 859.0::DOUBLE AS n, 1.5::DOUBLE AS r, 12.0::DECIMAL(9, 1) AS d",
+                "-w", str(literal["wh"]), env=home)
     row = next(line for line in proc.stdout.splitlines() if line.startswith("│"))
-    assert "859 " in row and "859.0" not in row and "1.5" in row
+    assert "859 " in row and "859.0" not in row and "1.5" in row and "12 " in row and "12.0" not in row
 
 
 def test_quarantine_lists_as_csv_json_and_parquet(literal, home, tmp_path):
