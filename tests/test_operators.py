@@ -24,7 +24,8 @@ HONGZE = next(p for p in REAL if p.suffix == ".pdf")
 
 def xxgk(*args: str, env: dict | None = None, timeout: float = 300, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     """The CLI in a fresh process, as cron runs it (no terminal; no Prefect server unless `env` names one)."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    base = {k: v for k, v in os.environ.items()  # (CliRunner tests leave the log settings in this process's environment)
+            if not k.startswith(("PREFECT_API", "XXGK_LOG")) and k != "PREFECT_LOGGING_SETTINGS_PATH"}
     base["COLUMNS"] = "400"  # tables wide enough that a value is never folded across lines
     return subprocess.run([sys.executable, "-m", "flows.cli", *args], capture_output=True, text=True, cwd=cwd,
                           env={**base, **(env or {})}, timeout=timeout)
