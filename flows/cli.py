@@ -521,12 +521,12 @@ class _Unreachable:
 @contextlib.contextmanager
 def _unreachable():
     """Catch the flows' SourcesUnreachable: its summary is still printed, then exit 5."""
+    from .items import SourcesUnreachable
+
     caught = _Unreachable()
     try:
         yield caught
-    except Exception as exc:
-        if type(exc).__name__ != "SourcesUnreachable":
-            raise
+    except SourcesUnreachable as exc:
         caught.summary = exc.summary
 
 

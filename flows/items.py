@@ -143,3 +143,15 @@ class FlowSummary:
     load: LoadSummary
     crawl: CrawlSummary | None = None
     run_id: str | None = None
+
+
+class SourcesUnreachable(Exception):
+    """Every source of a crawl was unreachable: the flow run ends Failed (after its `runs`
+    row is written); `summary` is what the flow would have returned."""
+
+    def __init__(self, summary: FlowSummary | CrawlSummary, unreachable: list[str]) -> None:
+        super().__init__(f"every source was unreachable ({', '.join(unreachable)}): nothing was crawled")
+        self.summary, self.unreachable = summary, unreachable
+
+    def __reduce__(self):
+        return (type(self), (self.summary, self.unreachable))

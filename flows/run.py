@@ -29,7 +29,7 @@ from load import raw_root  # noqa: E402
 from load.reads import documents_for, stale_documents  # noqa: E402
 
 from .discover import discover_files  # noqa: E402
-from .items import BatchOutcome, CrawlSummary, FlowSummary, LoadSummary, WorkItem  # noqa: E402
+from .items import BatchOutcome, CrawlSummary, FlowSummary, LoadSummary, SourcesUnreachable, WorkItem  # noqa: E402
 from .progress import advance  # noqa: E402
 from .sandbox import default_sandbox  # noqa: E402
 from .work import (  # noqa: E402, F401 - DEFAULT_SETTINGS, batch_size_for, extract_items: re-exported
@@ -86,18 +86,6 @@ def _on_dask(batches: list[list[WorkItem]], known: dict[str, str], warehouse: st
 def crawl_task(source: Source, warehouse: str, years: list[int] | None, dry_run: bool) -> CrawlReport:
     return crawl_source(source, RawStore(raw_root(Path(warehouse))), set(years) if years else None, dry_run,
                         progress=advance)
-
-
-class SourcesUnreachable(Exception):
-    """Every source of a crawl was unreachable: the flow run ends Failed (after its `runs`
-    row is written); `summary` is what the flow would have returned."""
-
-    def __init__(self, summary: FlowSummary | CrawlSummary, unreachable: list[str]) -> None:
-        super().__init__(f"every source was unreachable ({', '.join(unreachable)}): nothing was crawled")
-        self.summary, self.unreachable = summary, unreachable
-
-    def __reduce__(self):
-        return (type(self), (self.summary, self.unreachable))
 
 
 def _fail_if_unreachable(crawl: CrawlSummary | None, summary: FlowSummary | CrawlSummary):
