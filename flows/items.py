@@ -120,6 +120,20 @@ class CrawlSummary:
     def skipped(self) -> list[CrawlItem]:
         return [it for it in self.items if it.status in ("skipped", "failed")]
 
+    @property
+    def fetch_failed(self) -> int:
+        """Every fetch that failed, list pages included (what the `runs` row counts)."""
+        return sum(1 for it in self.items if it.status == "failed")
+
+    @property
+    def unreachable(self) -> list[str]:
+        """Sources none of whose list pages could be fetched (nothing of them was crawled)."""
+        lists: dict[str, list[str]] = {}
+        for it in self.items:
+            if it.kind == "list":
+                lists.setdefault(it.source, []).append(it.status)
+        return [s for s in self.sources if lists.get(s) and all(st == "failed" for st in lists[s])]
+
 
 @dataclass(slots=True)
 class FlowSummary:
@@ -129,3 +143,15 @@ class FlowSummary:
     load: LoadSummary
     crawl: CrawlSummary | None = None
     run_id: str | None = None
+
+
+class SourcesUnreachable(Exception):
+    """Every source of a crawl was unreachable: the flow run ends Failed (after its `runs`
+    row is written); `summary` is what the flow would have returned."""
+
+    def __init__(self, summary: FlowSummary | CrawlSummary, unreachable: list[str]) -> None:
+        super().__init__(f"every source was unreachable ({', '.join(unreachable)}): nothing was crawled")
+        self.summary, self.unreachable = summary, unreachable
+
+    def __reduce__(self):
+        return (type(self), (self.summary, self.unreachable))

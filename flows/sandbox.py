@@ -30,10 +30,11 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from extract import ExtractSettings, sniff_format
-from transform.pipeline import failed_result, process_file
-from transform.records import ExtractionResult, SourceContext
+if TYPE_CHECKING:  # imported where used: the parent starts its reader before importing them
+    from extract import ExtractSettings
+    from transform.records import ExtractionResult, SourceContext
 
 _HEADER = struct.Struct(">Q")
 GRACE_SECONDS = 2.0
@@ -138,6 +139,8 @@ class Sandbox:
     def process(self, path: Path | str, settings: ExtractSettings | dict | None = None, source: str | None = None,
                 data: bytes | None = None, context: SourceContext | None = None) -> ExtractionResult:
         """Like `process_file` (never raises for a bad document), with the limits enforced."""
+        from extract import ExtractSettings
+
         path = Path(path)
         settings = ExtractSettings.resolve(settings)
         with self._lock:
@@ -164,6 +167,9 @@ def _failed(path: Path, data: bytes | None, source: str | None, status: str, rea
             data = path.read_bytes()
         except OSError:
             data = str(path).encode()
+    from extract import sniff_format
+    from transform.pipeline import failed_result
+
     fmt = sniff_format(path, data[:8192]) if data else "unknown"
     return failed_result(path, hashlib.sha256(data).hexdigest(), len(data), fmt, status, reason, source)
 
@@ -228,6 +234,9 @@ def _limit_memory(max_mb: int | None) -> None:
 
 
 def child_main() -> None:
+    from .logs import route_python_logs
+
+    route_python_logs()  # pdfminer's font warnings to the log file, not between the results
     try:
         _serve()
     except (BrokenPipeError, EOFError, KeyboardInterrupt):
@@ -239,6 +248,7 @@ def _serve() -> None:
     os.dup2(2, 1)  # stray prints of libraries go to stderr, not into the protocol
     sys.stdout = sys.stderr
     proto_in = sys.stdin.buffer
+    from transform.pipeline import process_file
     from transform.templates import load_templates
 
     load_templates()  # warm: the first document should not pay for it

@@ -6,7 +6,7 @@ runs `xxgk ARGS...` in this process with one function wrapped so that the proces
 itself with SIGKILL the N-th time (default: the first) it passes POINT:
 
     fetch     a fetched file was stored in the raw store (`RawStore.put` returned)
-    extract   a document was read (the reader `flows.run` calls returned its result)
+    extract   a document was read (the reader `flows.work` calls returned its result)
     write     a Parquet file was written under its temporary name, not yet renamed
               (`load.parquet.write_parquet` returned)
     commit    a load's documents file (its commit) was written, old rows not yet vacuumed
@@ -61,9 +61,9 @@ def arm(point: str, at: int) -> None:
 
         _after(RawStore, "put", countdown)
     elif point == "extract":
-        import flows.run
+        import flows.work
 
-        _after(flows.run, "process_isolated", countdown)
+        _after(flows.work, "process_isolated", countdown)
     elif point == "write":
         import load.parquet
 

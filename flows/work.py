@@ -1,0 +1,201 @@
+"""The work of the flows without Prefect: extract a batch, load batches under the writer
+lock, record the run. flows/run.py wraps these in Prefect tasks and flows; `xxgk run`
+calls `run_local` directly when no Prefect server is configured (importing Prefect and
+starting its temporary API takes most of the 10 s such a run used to cost; see README,
+"Start-up"). Imports no Prefect."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from extract import ExtractSettings
+from extract.crawl import RawStore
+from extract.crawl.store import read_once
+from load import Part, clean_temporaries, commit, new_batch_id, raw_root, write_lock, write_part, write_run_summary
+from load.reads import QUARANTINE, StoredDocument, known_documents, stale_documents
+from transform.records import ExtractionResult, RunSummary, SourceContext
+
+from .discover import discover_files
+from .items import BatchOutcome, CrawlSummary, FlowSummary, LoadSummary, WorkItem
+from .progress import advance
+from .sandbox import default_sandbox, process_isolated
+
+log = logging.getLogger("xxgk.run")
+
+DEFAULT_BATCH = 0
+"""0: automatic (see batch_size_for)."""
+MIN_BATCH = 25
+DEFAULT_SETTINGS = ExtractSettings()
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def extract_items(items: list[WorkItem], known: dict[str, str], warehouse: str,
+                  settings: ExtractSettings = DEFAULT_SETTINGS,
+                  isolate: bool = True) -> tuple[list[ExtractionResult], int]:
+    """Extract a batch (no Prefect here: the benchmark calls it directly). Returns
+    (results, documents skipped as unchanged). `isolate`: read each document in this
+    process's reader process, under the memory and time limits (flows/sandbox.py)."""
+    from transform.pipeline import failed_result, process_file
+
+    read = process_isolated if isolate else process_file
+    results, unchanged = [], 0
+    store = RawStore(raw_root(Path(warehouse)))
+    for item in items:
+        path = Path(item.path)
+        got = read_once(path, settings.max_bytes)  # read once: what is hashed is what is read and stored
+        sha = got.sha256 if got is not None else _sha_of(path)
+        if sha is not None and known.get(item.source) == sha:
+            unchanged += 1
+            advance(1)
+            continue
+        if got is not None and got.refused:
+            results.append(failed_result(path, hashlib.sha256(str(path).encode()).hexdigest(), 0, "unknown",
+                                         "failed", got.refused, item.source))
+            advance(1)
+            continue
+        context = SourceContext(item.link_text, item.link_year)
+        res = read(path, settings, source=item.source, context=context, data=got.data if got else None)
+        doc = res.document
+        if item.fetched_at:
+            doc.fetched_at = item.fetched_at
+        doc.origin = item.origin
+        doc.link_text, doc.link_year = item.link_text, item.link_year
+        if item.raw_path:
+            doc.raw_path = item.raw_path
+        elif res.status in QUARANTINE and sha is not None:
+            # quarantine is a status, not a lost file: keep the bytes in the raw store
+            try:
+                _, stored, _ = store.put(got.data, path.name, got.mode) if got else store.put_file(path, sha)
+                doc.raw_path = str(stored.relative_to(Path(warehouse)))
+            except OSError as exc:  # the document row still says why it failed
+                log.warning("raw copy of %s not kept: %s", path, exc)
+        results.append(res)
+        advance(1)
+    return results, unchanged
+
+
+def _sha_of(path: Path) -> str | None:
+    try:
+        with open(path, "rb") as fh:
+            return hashlib.file_digest(fh, "sha256").hexdigest()
+    except OSError:
+        return None
+
+
+class Opaque:
+    """A value Prefect passes along without looking inside (it would walk every element of
+    a list of thousands of documents or millions of facts, looking for futures). Unlike
+    prefect's `quote`, it survives the trip to a Dask worker."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value) -> None:
+        self.value = value
+
+    def __getstate__(self):
+        return self.value
+
+    def __setstate__(self, value) -> None:
+        self.value = value
+
+
+def extract_part(items: list[WorkItem], known: dict[str, str], warehouse: str, batch_id: str, part: int | None,
+                 settings: ExtractSettings = DEFAULT_SETTINGS) -> BatchOutcome:
+    """Extract a batch. With a `part` number (on a cluster), write it as one uncommitted part
+    of the load on whichever worker runs it, so that only the small document records travel
+    back; without one (in-process), return the results for the caller to write at once."""
+    results, unchanged = extract_items(items, known, warehouse, settings)
+    written = write_part(Path(warehouse), results, batch_id, part) if part is not None else None
+    return BatchOutcome.of(results, unchanged, written)
+
+
+def record_run(warehouse: str, flow_name: str, started: dt.datetime, load: LoadSummary | None,
+            crawl: CrawlSummary | None) -> str:
+    load, counts = load or LoadSummary(), (crawl.counts if crawl else {})
+    summary = RunSummary(
+        run_id=f"{started:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}", flow=flow_name, started_at=started,
+        finished_at=now(), fetched_new=counts.get("new", 0), fetched_changed=counts.get("changed", 0),
+        fetched_unchanged=counts.get("unchanged", 0), fetch_skipped=counts.get("skipped", 0),
+        fetch_failed=crawl.fetch_failed if crawl else 0, documents=load.documents, unchanged=load.unchanged,
+        ok=load.ok, partial=load.partial, failed=load.failed, unsupported=load.unsupported,
+        quarantined=load.quarantined, facts_loaded=load.facts_loaded)
+    write_run_summary(Path(warehouse), summary)
+    return summary.run_id
+
+
+def batch_size_for(n: int, batch_size: int, parallelism: int) -> int:
+    """`batch_size` if given (> 0); else at least MIN_BATCH documents per batch (a Prefect
+    task run costs ~30 ms in-process; a Dask task less, but each batch writes its own part
+    files): on one worker about 4 batches, on N workers about 2 per worker (enough to even
+    out their loads)."""
+    if batch_size > 0:
+        return batch_size
+    per_worker = 4 if parallelism <= 1 else 2
+    return max(MIN_BATCH, -(-n // (per_worker * max(1, parallelism))))
+
+
+RunBatches = Callable[[list[list[WorkItem]], dict[str, str], str], tuple[list[BatchOutcome], list[Part]]]
+"""(batches, known documents, batch id) → (their outcomes, the parts written)."""
+
+
+def load_items(items: list[WorkItem], warehouse: str, batch_size: int, force: bool, parallelism: int,
+               run_batches: RunBatches) -> LoadSummary:
+    """Extract `items` in batches (`run_batches`: in this process, as Prefect tasks or on
+    Dask) and commit them as one load. The writer lock is held for the whole load: a second
+    run waits, then refuses."""
+    from transform.pipeline import load_reference_data
+
+    load_reference_data()  # a mistake in data/ fails the run here, before anything is written
+    known = {} if force else known_documents(Path(warehouse))
+    size = batch_size_for(len(items), batch_size, parallelism)
+    batches = [items[i : i + size] for i in range(0, len(items), size)]
+    root = Path(warehouse)
+    with write_lock(root):
+        clean_temporaries(root)
+        batch_id = new_batch_id(root=root)
+        outs, parts = run_batches(batches, known, batch_id)
+        n = commit(root, batch_id, parts) if parts else 0
+    return LoadSummary.of(outs, n)
+
+
+def in_process(warehouse: str, settings: ExtractSettings, extract: Callable | None = None) -> RunBatches:
+    """Batches one after the other in this process (threads would only fight for the GIL),
+    written as a single part. `extract(batch, known, batch_id)`: how one batch is extracted
+    (a Prefect task in a flow), default `extract_part` without a part number."""
+    def run(batches: list[list[WorkItem]], known: dict[str, str], batch_id: str):
+        outs = [extract(b, known, batch_id) if extract else extract_part(b, known, warehouse, batch_id, None, settings)
+                for b in batches]
+        results = [r for o in outs for r in o.results]
+        return outs, ([write_part(Path(warehouse), results, batch_id, 0)] if results else [])
+
+    return run
+
+
+def existing(docs: list[StoredDocument], warehouse: str) -> list[WorkItem]:
+    """Work items re-extracting stored documents whose bytes are still there."""
+    items = [WorkItem.of_stored(d, Path(warehouse)) for d in docs]
+    return [it for it in items if Path(it.path).exists()]
+
+
+def run_local(paths: list[str] | None = None, warehouse: str = "warehouse", batch_size: int = DEFAULT_BATCH,
+              items: list[WorkItem] | None = None, force: bool = False, settings: ExtractSettings = DEFAULT_SETTINGS,
+              stale: bool = False) -> FlowSummary:
+    """What the `xxgk-run` flow does, in this process without Prefect (recorded in the
+    warehouse's `runs` view only)."""
+    started = now()
+    default_sandbox().prestart()
+    work = list(items or [])
+    if paths:
+        work += [WorkItem.of_file(p) for p in discover_files(paths)]
+    if stale:
+        work += existing(stale_documents(Path(warehouse)), warehouse)
+    load = load_items(work, warehouse, batch_size, force, 1, in_process(warehouse, settings))
+    return FlowSummary(load, run_id=record_run(warehouse, "run", started, load, None))
