@@ -489,7 +489,8 @@ def run(
     ocr: Annotated[bool, typer.Option("--ocr/--no-ocr", help="Read scans and images by OCR (RapidOCR, when installed).")] = True,
     prefect: PrefectOpt = None,
 ) -> None:
-    """Run the Prefect flow: extract → transform → check → load into the warehouse.
+    """Extract → transform → check → load into the warehouse: the Prefect flow `xxgk-run` when a
+    Prefect server is configured (or --prefect, --workers, --dask-address), else in this process.
 
     Documents already loaded (same source, same bytes, same parser version) are skipped; re-running
     changed ones replaces their rows. Bad documents are recorded in `documents` with their reason

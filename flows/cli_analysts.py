@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.markup import escape
 
-from .cli import WarehouseOpt, _open, app, err, out
+from .cli import WarehouseOpt, _fail, _open, app, err, out
 
 
 @app.command()
@@ -53,7 +54,7 @@ def show(
     try:
         found = find_reports(con, report_id, body, year)
         if len(found) != 1:
-            _not_one(found)
+            _not_one(found, report_id, body, year)
         rep = printed_report(con, found[0][0])
     finally:
         con.close()
@@ -62,18 +63,20 @@ def show(
 
         path = output or Path(f"{rep.report_id}.xlsx")
         write_printed(path, rep)
-        out.print(f"wrote 表二, 表三, 表四 of {rep.agency} {rep.year} to {path}")
+        out.print(f"wrote 表二, 表三, 表四 of {escape(str(rep.agency))} {rep.year} to {escape(str(path))}")
         return
     _print_report(rep)
 
 
-def _not_one(found: list) -> None:
+def _not_one(found: list, report_id: str | None, body: str | None, year: int | None) -> None:
+    """No report or several: a one-line usage error (exit 2), listing the candidates."""
     if not found:
-        err.print("[red]no such report[/red]")
-        raise typer.Exit(1)
+        what = f"report_id {report_id!r}" if report_id else f"body {body!r}" + (f" in {year}" if year else "")
+        raise _fail(f"no report matches {escape(what)} (`xxgk query \"select report_id, agency, year from reports\"` "
+                    "lists them)")
     err.print(f"[red]{len(found)} reports match; give a report_id or narrow --body/--year:[/red]")
     for rid, agency, yr in found[:20]:
-        err.print(f"  {rid}  {agency}  {yr}")
+        err.print(f"  {rid}  {escape(str(agency))}  {yr}")
     raise typer.Exit(2)
 
 
@@ -82,8 +85,8 @@ def _print_report(rep) -> None:
 
     from load.excel import printed_value
 
-    out.print(f"[bold]{rep.agency} {rep.year}年政府信息公开工作年度报告[/bold]  "
-              f"({rep.region_name or '区划不明'}, 格式 {rep.template}, {rep.status}, report_id {rep.report_id})")
+    out.print(f"[bold]{escape(str(rep.agency))} {rep.year}年政府信息公开工作年度报告[/bold]  "
+              f"({escape(rep.region_name or '区划不明')}, 格式 {rep.template}, {rep.status}, report_id {rep.report_id})")
     for table in rep.tables:
         t = Table(title=table.title, title_justify="left")
         for i, head in enumerate(table.header):  # CJK has no spaces to wrap at: fold, never cut
@@ -116,6 +119,8 @@ def report(
     side, its tables as printed). Charts are Plotly, its JS written beside the pages."""
     from load.htmlreport import write_report
 
+    if output.exists() and not output.is_dir():
+        raise _fail(f"{escape(str(output))} is not a directory (-o names the directory to write the report to)")
     con = _open(warehouse)
     try:
         pages = write_report(con, output)

@@ -130,7 +130,8 @@ def export_sql(con: duckdb.DuckDBPyConnection, view: str, year: int | None = Non
         conds.append(f"report_id IN (SELECT report_id FROM reports WHERE {' AND '.join(report_conds)})")
     if where:
         conds.append(f"({where})")
-    return f"SELECT * FROM {view}" + (f" WHERE {' AND '.join(conds)}" if conds else "")
+    # ORDER BY ALL: the same rows in the same order on every export (files compare run to run)
+    return f"SELECT * FROM {view}" + (f" WHERE {' AND '.join(conds)}" if conds else "") + " ORDER BY ALL"
 
 
 EXCEL_ROWS = 1_048_575

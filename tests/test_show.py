@@ -84,3 +84,16 @@ def test_show_to_xlsx_writes_three_sheets_as_printed(wh, tmp_path):
     assert "2023年 三、收到和处理政府信息公开申请情况" in t3["A1"].value
     assert [c.value for c in t3[2]][1:] == ["自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计"]
     assert t3["A3"].value == "一、本年新收政府信息公开申请数量" and isinstance(t3["H3"].value, int)
+
+
+def test_show_of_a_report_that_does_not_exist_is_a_one_line_usage_error(wh):
+    for args in (["--body", "不存在局", "--year", "2022"], ["deadbeefdeadbeef"], ["--body", "[red]x'", "--year", "2020"]):
+        r = CliRunner().invoke(app, ["show", *args, "-w", str(wh)], terminal_width=300)
+        assert r.exit_code == 2 and "no report matches" in r.output and "Traceback" not in r.output
+
+
+def test_report_into_a_path_that_is_a_file_is_a_usage_error_and_writes_nothing(wh, tmp_path):
+    target = tmp_path / "a-file"
+    target.write_text("keep")
+    r = CliRunner().invoke(app, ["report", "-o", str(target), "-w", str(wh)], terminal_width=300)
+    assert r.exit_code == 2 and "is not a directory" in r.output and target.read_text() == "keep"
