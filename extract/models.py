@@ -108,3 +108,14 @@ class ExtractSettings:
         if isinstance(value, cls):
             return value
         return cls(**value)
+
+
+def snap(values: list[float], tol: float) -> list[float]:
+    """Sorted values with any value within `tol` of the previous kept one dropped: ruling
+    positions that are one line drawn twice or in pieces (PDF readers and OCR alike)."""
+    out: list[float] = []
+    for v in sorted(values):
+        if out and v - out[-1] <= tol:
+            continue
+        out.append(v)
+    return out

@@ -29,7 +29,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-from .models import RawCell, RawRow
+from .models import RawCell, RawRow, snap
 
 SNAP = 2.0
 """Rulings closer than this (points) are one line (a scanned line is 1–3 pixels thick)."""
@@ -175,12 +175,7 @@ def find_rulings(gray, scale: float, char_height: float):
 
 
 def _snap(values: list[float], tol: float = SNAP) -> list[float]:
-    out: list[float] = []
-    for v in sorted(values):
-        if out and v - out[-1] <= tol:
-            continue
-        out.append(v)
-    return out
+    return snap(values, tol)
 
 
 GAP = 8.0

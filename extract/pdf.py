@@ -29,7 +29,7 @@ from pdfminer.psparser import PSException
 
 from . import image
 from .errors import DocumentUnreadable, LimitExceeded, NoTextLayer, UnsupportedDocument
-from .models import ExtractSettings, RawCell, RawDocument, RawRow, RawTable
+from .models import ExtractSettings, RawCell, RawDocument, RawRow, RawTable, snap
 from .pdfstream import FastPDFPageInterpreter
 
 logger = logging.getLogger(__name__)
@@ -159,12 +159,7 @@ def add_ruling(x0: float, y0: float, x1: float, y1: float, is_rect: bool, hsegs:
 
 
 def _snap(values: list[float], tol: float = DEFAULT_SNAP) -> list[float]:
-    out: list[float] = []
-    for v in sorted(values):
-        if out and v - out[-1] <= tol:
-            continue
-        out.append(v)
-    return out
+    return snap(values, tol)
 
 
 def page_to_rows(chars: list[Char], hsegs, vsegs, pageno: int) -> list[RawRow]:
