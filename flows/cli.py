@@ -469,7 +469,13 @@ def _check_reference_data() -> None:
 
 
 BatchOpt = Annotated[int, typer.Option(help="Documents per batch (0: automatic: about 4 batches in-process, 2 per worker on a cluster, at least 25 documents each).")]
-WorkersOpt = Annotated[Optional[int], typer.Option("--workers", min=1, help="Run tasks on a local Dask cluster of N worker processes (prefect-dask).")]
+def _check_workers(value: Optional[int]) -> Optional[int]:
+    if value is not None and value < 1:
+        raise _fail(f"--workers {value}: must be at least 1")
+    return value
+
+
+WorkersOpt = Annotated[Optional[int], typer.Option("--workers", callback=_check_workers, help="Run tasks on a local Dask cluster of N worker processes (prefect-dask).")]
 DaskOpt = Annotated[Optional[str], typer.Option("--dask-address", help="Run tasks on an existing Dask cluster (scheduler address, e.g. tcp://10.0.0.5:8786).")]
 PrefectOpt = Annotated[Optional[bool], typer.Option("--prefect/--no-prefect", help="A Prefect flow run, or in this process (default without a configured Prefect server; `runs` records both).")]
 SourcesFileOpt = Annotated[Path, typer.Option("--sources-file", "-s", help="The source registry (TOML); see data/sources.example.toml.")]
