@@ -174,10 +174,6 @@ def find_rulings(gray, scale: float, char_height: float):
     return hsegs, vsegs
 
 
-def _snap(values: list[float], tol: float = SNAP) -> list[float]:
-    return snap(values, tol)
-
-
 GAP = 8.0
 """Pieces of one vertical ruling (same x within SNAP) at most this far apart (points) are
 one ruling: noise and JPEG break faint lines."""
@@ -211,13 +207,13 @@ horizontal ruling: a column of stacked characters (vertical text) ends anywhere.
 
 def bands_of(hsegs, vsegs) -> list[tuple[float, float, list[float]]]:
     """(top, bottom, cell edges) of every ruled band, top to bottom (y grows downwards)."""
-    ys = _snap([s[0] for s in hsegs])
+    ys = snap([s[0] for s in hsegs], SNAP)
     vsegs = [v for v in join_collinear(vsegs) if any(abs(v[1] - y) <= ENDS or abs(v[2] - y) <= ENDS for y in ys)]
     bands = []
     for top, bottom in zip(ys, ys[1:]):
         if bottom - top < MIN_BAND:
             continue
-        xs = _snap([x for x, y0, y1 in vsegs if y0 <= top + CROSS and y1 >= bottom - CROSS])
+        xs = snap([x for x, y0, y1 in vsegs if y0 <= top + CROSS and y1 >= bottom - CROSS], SNAP)
         if len(xs) >= 2:
             bands.append((top, bottom, xs))
     return bands

@@ -158,19 +158,15 @@ def add_ruling(x0: float, y0: float, x1: float, y1: float, is_rect: bool, hsegs:
         vsegs += [(x0, y0, y1), (x1, y0, y1)]
 
 
-def _snap(values: list[float], tol: float = DEFAULT_SNAP) -> list[float]:
-    return snap(values, tol)
-
-
 def page_to_rows(chars: list[Char], hsegs, vsegs, pageno: int) -> list[RawRow]:
     """Rows of a page, top to bottom: ruled table rows and free text lines."""
-    ys = _snap([s[0] for s in hsegs])
+    ys = snap([s[0] for s in hsegs], DEFAULT_SNAP)
     bands: list[tuple[float, float, list[float]]] = []  # (bottom, top, cell edges)
     for bottom, top in zip(ys, ys[1:]):
         if top - bottom < DEFAULT_MIN_BAND:
             continue
         lo, hi = bottom + 1.0, top - 1.0
-        xs = _snap([x for x, y0, y1 in vsegs if y0 <= lo + 0.5 and y1 >= hi - 0.5])
+        xs = snap([x for x, y0, y1 in vsegs if y0 <= lo + 0.5 and y1 >= hi - 0.5], DEFAULT_SNAP)
         # the band must be closed left and right by vertical rulings reaching across it
         if len(xs) >= 2:
             bands.append((bottom, top, xs))
