@@ -886,7 +886,7 @@ def query(
     try:
         if output is not None:
             n = _write_result(con, sql, output, fmt.value if fmt is not Fmt.table else "csv")
-            err.print(Text(f"wrote {n} rows to {output} in {time.monotonic() - started:.1f} s"))
+            err.print(Text(f"wrote {n} row{'s' * (n != 1)} to {output} in {time.monotonic() - started:.1f} s"))
             return
         cur = con.execute(sql)
         cols = [d[0] for d in cur.description] if cur.description else []
@@ -912,12 +912,14 @@ def _stream_rows(cur, cols: list[str], fmt: Fmt) -> None:
     """Every row of `cur` as CSV or JSON Lines on stdout, a thousand at a time."""
     import csv
 
+    from load.excel import csv_value
+
     w = csv.writer(sys.stdout) if fmt is Fmt.csv else None
     if w is not None:
         w.writerow(cols)
     while batch := cur.fetchmany(1000):
         if w is not None:
-            w.writerows(batch)
+            w.writerows([csv_value(v) for v in row] for row in batch)
         else:
             sys.stdout.writelines(json.dumps(dict(zip(cols, row)), ensure_ascii=False, default=str) + "\n"
                                   for row in batch)
@@ -1007,7 +1009,7 @@ def export(
         raise _sql_error(con, exc) from None
     finally:
         con.close()
-    out.print(Text(f"wrote {n} rows of {view} to {path}"))
+    out.print(Text(f"wrote {n} row{'s' * (n != 1)} of {view} to {path}"))
 
 
 @app.command()

@@ -313,6 +313,11 @@ def read_only_sql(con: duckdb.DuckDBPyConnection, sql: str) -> str:
     return sql
 
 
+def staging_path(path: Path) -> Path:
+    """Where an export to `path` is written before it replaces `path` in one rename."""
+    return path.with_name(f".{path.name}.partial")
+
+
 def connect_readonly(root: Path, writable: tuple[Path, ...] = ()) -> duckdb.DuckDBPyConnection:
     """A read-only connection to the warehouse's views, built at open (in a private
     temporary file) from where the warehouse is now (a copied or moved warehouse reads
@@ -343,7 +348,8 @@ def connect_readonly(root: Path, writable: tuple[Path, ...] = ()) -> duckdb.Duck
         dirs = ", ".join(sql_string(d + "/") for d in (str(root), glob_escape(str(root))))
         con.execute(f"SET allowed_directories = [{dirs}]")
         if writable:
-            files = ", ".join(sql_string(str(Path(p).resolve())) for p in writable)
+            files = ", ".join(sql_string(str(f.resolve())) for p in writable
+                              for f in (Path(p), staging_path(Path(p))))
             con.execute(f"SET allowed_paths = [{files}]")
         for setting in ("enable_external_access", "autoinstall_known_extensions", "autoload_known_extensions"):
             con.execute(f"SET {setting} = false")

@@ -28,8 +28,47 @@ HEADERS_ZH = {
     "difference": "差额", "passed": "是否通过", "deadline": "截止日期", "days_late": "逾期天数",
     "prev_report_id": "上年报告ID", "code": "代码", "label": "中文名称", "kind": "种类", "versions": "模板版本",
     "meaning": "含义", "duplicate_of": "重复于", "canonical": "是否采用",
+    # bodies
+    "names": "使用过的名称", "region": "行政区划", "years_reported": "有报告的年度", "reports": "报告数",
+    "other_copies": "其他副本数",
+    # documents, reports, facts, checks
+    "detail": "说明", "batch_id": "批次", "doc_sha256": "文件SHA-256", "size": "字节数",
+    "parser_version": "解析器版本", "ingested_at": "入库时间", "fetched_at": "抓取时间", "origin": "抓取来源",
+    "raw_path": "原始文件路径", "link_text": "链接文字", "link_year": "链接年度", "blank": "空白",
+    "derived": "推算", "page": "页", "source_table": "原表序号", "source_row": "原行号", "source_col": "原列号",
+    "confidence": "识别置信度", "pages": "页数", "n_facts": "数据项数", "n_checks_failed": "未通过校验数",
+    "extracted_at": "抽取时间", "cells_read": "已读单元格数",
+    # duplicates, report_metrics, stale_documents
+    "canonical_status": "采用报告状态", "canonical_source": "采用报告来源", "canonical_published": "采用报告发布日期",
+    "values_agree": "数值一致", "disputed": "副本数值不一致", "current_version": "当前解析器版本",
+    # runs
+    "run_id": "运行ID", "flow": "流程", "started_at": "开始时间", "finished_at": "结束时间",
+    "fetched_new": "新抓取", "fetched_changed": "已变更", "fetched_unchanged": "未变更", "fetch_skipped": "跳过抓取",
+    "fetch_failed": "抓取失败", "documents": "文件数", "unchanged": "未变文件", "ok": "完整", "partial": "部分可用",
+    "failed": "失败", "unsupported": "不支持", "quarantined": "隔离", "facts_loaded": "载入数据项",
 }
-"""Chinese headers for `--labels zh`; a column not listed keeps its code."""
+"""Chinese headers for `--labels zh`; a column not listed keeps its code (a test checks
+every column of every public view has one)."""
+
+STATUS_ZH = {"ok": "完整", "partial": "部分可用", "failed": "失败", "unsupported": "不支持"}
+KIND_ZH = {"government": "人民政府", "department": "部门"}
+TABLE_ZH = {"t2": "表二", "t3": "表三", "t4": "表四"}
+
+
+def value_labels(column: str) -> dict[str, str] | None:
+    """The Chinese words `--labels zh` prints for the codes a column holds, or None (the
+    column's values print as they are)."""
+    if column in ("status", "canonical_status"):
+        return STATUS_ZH
+    if column in ("body_type", "kind"):
+        return KIND_ZH
+    if column == "table":
+        return TABLE_ZH
+    if column == "applicant":
+        from transform.templates import load_templates
+
+        return {code: col.labels[0] for code, col in load_templates().t3.columns.items()} | {"total": "总计"}
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,12 +132,13 @@ def write_sheet(ws, sheet: Sheet, labels: str | None = None, max_width: int = 60
     from openpyxl.utils import get_column_letter
 
     heads = [header(c, labels) for c in sheet.columns]
+    words = [value_labels(c) if labels == "zh" else None for c in sheet.columns]
     ws.append(heads)
     for cell in ws[1]:
         cell.font = Font(bold=True)
     widths = [_width(h) for h in heads]
     for row in sheet.rows:
-        values = [cell_value(v) for v in row]
+        values = [cell_value(w.get(v, v) if w and isinstance(v, str) else v) for v, w in zip(row, words)]
         ws.append(values)
         r = ws.max_row
         for i, v in enumerate(values):
@@ -135,12 +175,39 @@ def prepend_bom(path: Path) -> None:
     tmp.replace(path)
 
 
-def labelled_sql(sql: str, columns: list[str], labels: str | None) -> str:
-    """`sql` with its columns renamed to their Chinese headers when `labels` is "zh"."""
-    if labels != "zh":
-        return sql
-    cols = ", ".join(f'"{c}" AS "{header(c, labels)}"' for c in columns)
-    return f"SELECT {cols} FROM ({sql})"
+def csv_sql(sql: str, described: list[tuple[str, str]], labels: str | None) -> str:
+    """`sql` as CSV should print it: a whole number in a DOUBLE column (every count is
+    one: facts hold counts and amounts in one column) as `12`, not `12.0`; other values as
+    DuckDB prints them; headers in Chinese when `labels` is "zh". `described`: the result's
+    (name, DuckDB type) pairs."""
+    cols = []
+    for name, kind in described:
+        col = ident(name)
+        words = value_labels(name) if labels == "zh" and kind == "VARCHAR" else None
+        if words:
+            col = "CASE " + col + " " + " ".join(f"WHEN {sql_text(k)} THEN {sql_text(v)}" for k, v in words.items()) + f" ELSE {col} END"
+        if kind in ("DOUBLE", "FLOAT"):
+            col = (f"CASE WHEN {col} = trunc({col}) AND abs({col}) < 1e15 "
+                   f"THEN CAST(CAST({col} AS BIGINT) AS VARCHAR) ELSE CAST({col} AS VARCHAR) END")
+        cols.append(f"{col} AS {ident(header(name, labels) if labels == 'zh' else name)}")
+    return f"SELECT {', '.join(cols)} FROM ({sql})"
+
+
+def csv_value(value):
+    """One value as `csv_sql` prints it (for rows written by Python's csv module)."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return int(value)
+    return value
+
+
+def sql_text(value: str) -> str:
+    """`value` as an SQL string literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def ident(name: str) -> str:
+    """`name` as a quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def write_printed(path: Path, report) -> None:

@@ -12,7 +12,7 @@ import duckdb
 
 from common import PARSER_VERSION
 
-from .duckdb import connect_readonly, sql_string
+from .duckdb import connect_readonly, sql_string, staging_path
 from .errors import LoadError
 
 QUARANTINE = ("failed", "unsupported")
@@ -143,24 +143,32 @@ def write_result(con: duckdb.DuckDBPyConnection, sql: str, path: Path, fmt: str,
     `con` must allow writing `path` (`connect_readonly(root, writable=(path,))`). csv and
     xlsx open right in Excel (load/excel.py): csv with a UTF-8 BOM unless `bom` is false;
     `labels="zh"` gives csv and xlsx Chinese column headers."""
-    from .excel import Sheet, labelled_sql, prepend_bom, write_xlsx
+    from .excel import Sheet, csv_sql, prepend_bom, write_xlsx
 
     path.parent.mkdir(parents=True, exist_ok=True)
     n = con.execute(f"SELECT count(*) FROM ({sql})").fetchall()[0][0]
-    if fmt == "xlsx":
-        if n > EXCEL_ROWS:
-            raise ResultTooLarge(f"{n} rows do not fit an Excel sheet ({EXCEL_ROWS:,}); filter or use csv/parquet")
-        cur = con.execute(sql)
-        columns = [d[0] for d in cur.description]
-        write_xlsx(path, [Sheet("xxgk", columns, cur.fetchall())], labels)
-        return n
-    if fmt == "csv":
-        columns = [d[0] for d in con.execute(f"SELECT * FROM ({sql}) LIMIT 0").description]
-        sql = labelled_sql(sql, columns, labels)
-    options = {"csv": "FORMAT csv, HEADER true", "json": "FORMAT json", "parquet": "FORMAT parquet, COMPRESSION zstd"}[fmt]
-    con.execute(f"COPY ({sql}) TO {sql_string(str(path.resolve()))} ({options})")
-    if fmt == "csv" and bom:
-        prepend_bom(path)
+    staged = staging_path(path)
+    try:
+        if fmt == "xlsx":
+            if n > EXCEL_ROWS:
+                raise ResultTooLarge(f"{n} rows do not fit an Excel sheet ({EXCEL_ROWS:,}); filter or use csv/parquet")
+            cur = con.execute(sql)
+            columns = [d[0] for d in cur.description]
+            write_xlsx(staged, [Sheet("xxgk", columns, cur.fetchall())], labels)
+        else:
+            if fmt == "csv":
+                described = [(r[0], r[1]) for r in con.execute(f"DESCRIBE ({sql})").fetchall()]
+                sql = csv_sql(sql, described, labels)
+            options = {"csv": "FORMAT csv, HEADER true", "json": "FORMAT json",
+                       "parquet": "FORMAT parquet, COMPRESSION zstd"}[fmt]
+            # DuckDB's own staging file (tmp_NAME) lies outside the sandbox's allowed paths:
+            # the file is staged here instead, so an existing export is replaced whole or kept
+            con.execute(f"COPY ({sql}) TO {sql_string(str(staged.resolve()))} ({options}, USE_TMP_FILE false)")
+            if fmt == "csv" and bom:
+                prepend_bom(staged)
+        staged.replace(path)
+    finally:
+        staged.unlink(missing_ok=True)
     return n
 
 

@@ -77,3 +77,67 @@ def test_export_xlsx_of_report_metrics_opens_with_rates_as_percentages(wh, tmp_p
     assert rows and all(isinstance(r[received - 1].value, int) for r in rows)
     assert all(r[rate - 1].number_format == "0.0%" for r in rows if r[rate - 1].value is not None)
     assert ws.freeze_panes == "A2" and ws.auto_filter.ref
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "parquet"])
+def test_export_over_an_existing_file_replaces_it_whole(wh, tmp_path, fmt):
+    # DuckDB stages an overwrite in tmp_NAME, outside the sandbox's allowed paths: the
+    # second export of a file used to fail with "file system operations are disabled"
+    path = tmp_path / f"m.{fmt}"
+    for _ in range(2):
+        r = CliRunner().invoke(app, ["export", "report_metrics", "--to", fmt, "-o", str(path), "-w", str(wh)])
+        assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"m.{fmt}"]  # nothing staged left behind
+
+
+def test_query_output_over_an_existing_file_replaces_it(wh, tmp_path):
+    path = tmp_path / "q.csv"
+    for n in (1, 2):
+        r = CliRunner().invoke(app, ["query", f"SELECT {n} AS n", "-o", str(path), "-w", str(wh)])
+        assert r.exit_code == 0, r.output
+    assert path.read_text(encoding="utf-8-sig").splitlines() == ["n", "2"]
+
+
+def test_csv_prints_counts_as_whole_numbers_and_amounts_with_their_decimals(wh, tmp_path):
+    path = tmp_path / "t3.csv"
+    r = CliRunner().invoke(app, ["export", "t3_wide", "--to", "csv", "-o", str(path), "-w", str(wh)])
+    assert r.exit_code == 0, r.output
+    import csv
+
+    rows = list(csv.DictReader(path.open(encoding="utf-8-sig")))
+    assert rows and all("." not in row["new_received"] for row in rows if row["new_received"])
+    r = CliRunner().invoke(app, ["query", "SELECT 3.0::DOUBLE AS n, 2.5::DOUBLE AS a", "-f", "csv", "-w", str(wh)])
+    assert r.stdout.splitlines() == ["n,a", "3,2.5"]
+
+
+def test_labels_zh_translates_codes_in_status_kind_and_applicant_columns(wh, tmp_path):
+    path = tmp_path / "t3.csv"
+    r = CliRunner().invoke(app, ["export", "t3_wide", "--to", "csv", "-o", str(path), "-w", str(wh), "--labels", "zh"])
+    assert r.exit_code == 0, r.output
+    import csv
+
+    applicants = {row["申请人"] for row in csv.DictReader(path.open(encoding="utf-8-sig"))}
+    assert applicants and applicants <= {"自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计"}
+    path = tmp_path / "r.xlsx"
+    r = CliRunner().invoke(app, ["export", "reports", "-o", str(path), "-w", str(wh), "--labels", "zh"])
+    assert r.exit_code == 0, r.output
+    ws = openpyxl.load_workbook(path)["xxgk"]
+    heads = [c.value for c in ws[1]]
+    status = {row[heads.index("状态")].value for row in ws.iter_rows(min_row=2)}
+    kind = {row[heads.index("机关类型")].value for row in ws.iter_rows(min_row=2)}
+    assert status and status <= {"完整", "部分可用", "失败", "不支持"}
+    assert kind <= {"人民政府", "部门", None}
+
+
+def test_every_column_of_every_public_view_has_a_chinese_header(wh):
+    from load.duckdb import connect_readonly
+    from load.excel import HEADERS_ZH
+
+    con = connect_readonly(wh)
+    try:
+        views = [v for (v,) in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()
+                 if not v.startswith("_")]
+        missing = {(v, c) for v in views for (c, *_) in con.execute(f'DESCRIBE "{v}"').fetchall() if c not in HEADERS_ZH}
+    finally:
+        con.close()
+    assert not missing
