@@ -5,6 +5,7 @@ functions over the facts; the SQL that finds a report and reads its rows is here
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import duckdb
@@ -95,6 +96,11 @@ def t2_table(facts: dict[FactKey, Cell], template: str | None, t: Templates, mar
     return PrintedTable("t2", "二、主动公开政府信息情况", ("",) + tuple(spec.columns[c].labels[0] for c in cols), tuple(rows))
 
 
+def _unnumbered(label: str) -> str:
+    """A template label without the number some carry to be told apart (`3.其他` → `其他`)."""
+    return re.sub(r"^\d+[.、．]\s*", "", label)
+
+
 def t3_table(facts: dict[FactKey, Cell], template: str | None, t: Templates, d: Dictionary,
              marks: set[FactKey]) -> PrintedTable:
     """表三 with its numbered rows and the headings of the result groups; the （六） rows
@@ -117,7 +123,7 @@ def t3_table(facts: dict[FactKey, Cell], template: str | None, t: Templates, d: 
             n = 0
         group = prefix
         n += 1
-        label = f"{n}.{it.labels[0]}" if prefix else g.get(it.code, it.labels[0])
+        label = f"{n}.{_unnumbered(it.labels[0])}" if prefix else g.get(it.code, it.labels[0])
         rows.append(Row(label, tuple(_cell(facts, ("t3", it.code, c), marks) for c in cols)))
     header = ("",) + tuple(spec.columns[c].labels[0] for c in cols)
     return PrintedTable("t3", "三、收到和处理政府信息公开申请情况", header, tuple(rows))

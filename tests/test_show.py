@@ -26,6 +26,7 @@ def test_t3_prints_numbered_rows_under_the_result_headings_of_the_2021_form():
     assert rows[rows.index("（三）不予公开") + 1] == "1.属于国家秘密"
     i = rows.index("（六）其他处理")
     assert t3.rows[i].heading and rows[i + 2].startswith("2.申请人逾期未按收费通知要求缴纳费用")
+    assert rows[i + 3] == "3.其他"  # the template's label carries its number: printed once
     assert t3.rows[3].cells[0].value == 3.0 and t3.rows[0].cells[0].flags == ("not_found",)
 
 
