@@ -17,7 +17,7 @@ def labels(table):
 
 def test_t3_prints_numbered_rows_under_the_result_headings_of_the_2021_form():
     facts = {("t3", "granted", "natural_person"): Cell(3.0), ("t3", "other.fee_unpaid", "total"): Cell(1.0),
-             ("t3", "other.no_correction", "total"): Cell(0.0)}
+             ("t3", "other.no_correction", "total"): Cell(0.0), ("t3", "other.other", "total"): Cell(0.0)}
     _, t3, _ = lay_out(facts, "2021", [])
     rows = labels(t3)
     assert t3.header == ("", "自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计")
