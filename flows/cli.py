@@ -303,12 +303,12 @@ def _progress(total: int | None = None, label: str = "running", warehouse: Path 
 
 
 def _call(flow_fn, workers: int | None = None, address: str | None = None, **params):
-    """Call a flow on the chosen task runner (one shared Prefect API when its tasks run in
-    other processes)."""
-    from .runners import cli_settings, shared_api, with_runner
+    """Call a flow on the chosen task runner, with the run's own Prefect API server when
+    none is configured (shared by every process of the run; it dies with the run)."""
+    from .runners import cli_settings, owned_api, with_runner
 
     fn = with_runner(flow_fn, workers, address)  # before the API: overlaps start-ups
-    with shared_api(bool(workers and workers > 1) or bool(address)), cli_settings():
+    with owned_api(), cli_settings():
         return fn(**params)
 
 
@@ -1106,16 +1106,35 @@ def sample(
 from . import cli_analysts  # noqa: E402,F401  (registers dictionary, show, report on `app`)
 
 
+class _Terminated(SystemExit):
+    """SIGTERM: raised in the main thread so that everything unwinds (the run's Prefect API
+    server and reader process are stopped, the writer lock released); exit 143."""
+
+
+def _on_sigterm(signum, frame) -> None:
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once: a second one must not cut the unwinding short
+    raise _Terminated(128 + signum)
+
+
 def main() -> None:
     """The console script: user errors (xxgk's own errors) as one line with exit 2, anything
-    else as one line with exit 1; `--debug` shows the traceback."""
+    else as one line with exit 1; `--debug` shows the traceback. Ctrl-C exits 130 and
+    SIGTERM 143, both after stopping what the run started."""
+    import signal
+
     from common import XxgkError
 
+    signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         app()
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
+    except _Terminated as exc:
+        err.print("terminated")
+        sys.exit(exc.code)
     except Exception as exc:  # noqa: BLE001 - the CLI edge: every error becomes one line
         if _DEBUG:
             err.print_exception()
