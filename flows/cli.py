@@ -341,7 +341,7 @@ def _open(warehouse: Path, *writable: Path):
     from load import LoadError, connect_readonly
 
     try:
-        return connect_readonly(warehouse, writable)
+        return connect_readonly(warehouse, writable, snapshot=True)  # one query: one committed state
     except (FileNotFoundError, LoadError) as exc:
         raise _fail(escape(str(exc)), EXIT_INTERNAL) from None
 
