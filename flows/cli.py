@@ -147,6 +147,7 @@ def extract(
     limit: LimitOpt = None,
     pdf_engine: PdfEngineOpt = None,
     ocr: Annotated[bool, typer.Option("--ocr/--no-ocr", help="Read scans (PDF pages without text) and images by OCR (RapidOCR, when installed).")] = True,
+    follow_symlinks: FollowOpt = False,
 ) -> None:
     """Extract and check documents; print the results, write nothing.
 
@@ -157,12 +158,16 @@ def extract(
     """
     from transform.serialize import result_to_json
 
-    from .discover import discover_files
+    from .discover import describe, discover
     from .sandbox import process_isolated
 
     settings = _settings(limit, pdf_engine, ocr)
     fmt = ExtractFmt.json if as_json else fmt
-    files = discover_files(_existing(paths))
+    files, skipped = discover(_existing(paths), follow_symlinks)
+    for s in skipped:  # on stderr: stdout is the results (csv, JSON Lines)
+        err.print(f"[yellow]skipped[/yellow] {escape(str(s.path))}: {escape(s.reason)}")
+    if skipped:
+        err.print(f"[yellow]{escape(describe(skipped))}[/yellow] (in the given folders, not read)")
     if not files:
         raise _fail("no files found (hidden files are skipped)")
     rows = []
@@ -244,6 +249,24 @@ def _print_summary(summary: LoadSummary, warehouse: Path) -> None:
     out.print(t)
     for p in summary.problems:
         out.print(f"  [yellow]{escape(p.status)}[/yellow] {escape(p.source)}: {escape(p.reason or '')}")
+    _print_skips(summary.skipped, "the `runs` view keeps them: xxgk query \"SELECT skipped FROM runs\"")
+
+
+SKIPS_SHOWN = 20
+
+
+def _print_skips(skipped: list, more: str) -> None:
+    """What the given folders held but was not read: the counts by kind, then each path
+    with its reason (the first SKIPS_SHOWN; `more` says where the rest are)."""
+    from .discover import describe
+
+    if not skipped:
+        return
+    out.print(f"[yellow]{escape(describe(skipped))}[/yellow] (in the given folders, not read)")
+    for s in skipped[:SKIPS_SHOWN]:
+        out.print(f"  [yellow]skipped[/yellow] {escape(str(s.path))}: {escape(s.reason)}")
+    if len(skipped) > SKIPS_SHOWN:
+        out.print(f"  … and {len(skipped) - SKIPS_SHOWN} more ({escape(more)})")
 
 
 def _lock_holder(warehouse: Path) -> str | None:
@@ -303,12 +326,12 @@ def _progress(total: int | None = None, label: str = "running", warehouse: Path 
 
 
 def _call(flow_fn, workers: int | None = None, address: str | None = None, **params):
-    """Call a flow on the chosen task runner (one shared Prefect API when its tasks run in
-    other processes)."""
-    from .runners import cli_settings, shared_api, with_runner
+    """Call a flow on the chosen task runner, with the run's own Prefect API server when
+    none is configured (shared by every process of the run; it dies with the run)."""
+    from .runners import cli_settings, owned_api, with_runner
 
     fn = with_runner(flow_fn, workers, address)  # before the API: overlaps start-ups
-    with shared_api(bool(workers and workers > 1) or bool(address)), cli_settings():
+    with owned_api(), cli_settings():
         return fn(**params)
 
 
@@ -318,7 +341,7 @@ def _open(warehouse: Path, *writable: Path):
     from load import LoadError, connect_readonly
 
     try:
-        return connect_readonly(warehouse, writable)
+        return connect_readonly(warehouse, writable, snapshot=True)  # one query: one committed state
     except (FileNotFoundError, LoadError) as exc:
         raise _fail(escape(str(exc)), EXIT_INTERNAL) from None
 
@@ -359,19 +382,20 @@ def _use_prefect(choice: bool | None, workers: int | None = None, address: str |
 
 def _run(paths: list[Path], warehouse: Path, batch_size: int, workers: int | None = None,
          address: str | None = None, force: bool = False, settings: ExtractSettings | None = None,
-         stale: bool = False, prefect: bool | None = None) -> LoadSummary:
-    from .discover import discover_files
+         stale: bool = False, prefect: bool | None = None, follow_symlinks: bool = False) -> LoadSummary:
+    from .discover import discover
 
     local = not _use_prefect(prefect, workers, address)
     if local:
         from .sandbox import default_sandbox
 
         default_sandbox().prestart()  # the reader process imports the readers while this one goes on
-    n = None if stale else len(discover_files(_existing(paths)))  # stale documents: counted by the flow
+    # counted for the progress bar (stale documents: by the flow); the flow discovers again
+    n = None if stale else len(discover(_existing(paths), follow_symlinks)[0])
     if n == 0:
         err.print(f"[yellow]no documents found in {escape(', '.join(map(str, paths)))} (hidden files are skipped)[/]")
     params = dict(paths=[str(p) for p in paths], warehouse=str(warehouse), batch_size=batch_size, force=force,
-                  stale=stale)
+                  stale=stale, follow_symlinks=follow_symlinks)
     if local:
         with _progress(n, "extracting", warehouse, first="extracting"):
             from .work import DEFAULT_SETTINGS, run_local
@@ -382,6 +406,12 @@ def _run(paths: list[Path], warehouse: Path, batch_size: int, workers: int | Non
 
         return _call(run_flow, workers, address, parallelism=_parallelism(workers, address),
                      settings=settings or DEFAULT_SETTINGS, **params).load
+
+
+FollowOpt = Annotated[bool, typer.Option(
+    "--follow-symlinks",
+    help="Also follow symbolic links in the given folders that point outside them (default: such a link is "
+         "skipped with its reason; links pointing inside are always followed).")]
 
 
 LimitOpt = Annotated[Optional[list[str]], typer.Option(
@@ -488,6 +518,7 @@ def run(
     batch_size: BatchOpt = 0,
     stale: Annotated[bool, typer.Option("--stale", help="Also re-extract every document an older parser version handled (the `stale_documents` view).")] = False,
     force: Annotated[bool, typer.Option("--force", help="Re-extract documents the warehouse already holds from this parser version.")] = False,
+    follow_symlinks: FollowOpt = False,
     workers: WorkersOpt = None,
     dask_address: DaskOpt = None,
     limit: LimitOpt = None,
@@ -500,13 +531,16 @@ def run(
 
     Documents already loaded (same source, same bytes, same parser version) are skipped; re-running
     changed ones replaces their rows. Bad documents are recorded in `documents` with their reason
-    (and a copy in the raw store); the run goes on and exits 0.
+    (and a copy in the raw store); the run goes on and exits 0. In the given folders only regular
+    files are read: unreadable subfolders, FIFOs, devices, sockets and symbolic links pointing
+    outside the folders (unless --follow-symlinks) are skipped, counted with their reasons in the
+    summary and kept in the `runs` view (columns paths_skipped, skipped).
     """
     settings = _settings(limit, pdf_engine, ocr)
     paths = list(paths or [])
     if not paths and not stale:
         raise _fail("nothing to do: give files or directories (or --stale)")
-    summary = _run(paths, warehouse, batch_size, workers, dask_address, force, settings, stale, prefect)
+    summary = _run(paths, warehouse, batch_size, workers, dask_address, force, settings, stale, prefect, follow_symlinks)
     _print_summary(summary, warehouse)
 
 
@@ -1108,16 +1142,35 @@ def sample(
 from . import cli_analysts  # noqa: E402,F401  (registers dictionary, show, report on `app`)
 
 
+class _Terminated(SystemExit):
+    """SIGTERM: raised in the main thread so that everything unwinds (the run's Prefect API
+    server and reader process are stopped, the writer lock released); exit 143."""
+
+
+def _on_sigterm(signum, frame) -> None:
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once: a second one must not cut the unwinding short
+    raise _Terminated(128 + signum)
+
+
 def main() -> None:
     """The console script: user errors (xxgk's own errors) as one line with exit 2, anything
-    else as one line with exit 1; `--debug` shows the traceback."""
+    else as one line with exit 1; `--debug` shows the traceback. Ctrl-C exits 130 and
+    SIGTERM 143, both after stopping what the run started."""
+    import signal
+
     from common import XxgkError
 
+    signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         app()
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
+    except _Terminated as exc:
+        err.print("terminated")
+        sys.exit(exc.code)
     except Exception as exc:  # noqa: BLE001 - the CLI edge: every error becomes one line
         if _DEBUG:
             err.print_exception()

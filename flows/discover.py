@@ -1,33 +1,64 @@
-"""Which files a run ingests (no Prefect here, so the CLI can use it cheaply)."""
+"""Which files a run ingests, and what it skips in the given folders and why (no Prefect
+here, so the CLI can use it cheaply)."""
 
 from __future__ import annotations
 
 import logging
 import os
 import stat
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 SKIP_SUFFIXES = (".truth.json", ".md", ".tmp", ".parquet", ".duckdb", ".toml", ".py")
 log = logging.getLogger("xxgk.discover")
 
+KINDS = {  # kind → (one, several), as the run's summary counts them
+    "unreadable folder": ("unreadable folder", "unreadable folders"),
+    "unreadable file": ("unreadable file", "unreadable files"),
+    "not a regular file": ("not a regular file", "not regular files"),
+    "link outside": ("symbolic link outside the given folders", "symbolic links outside the given folders"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    """Something in a given folder that was not read, and why. `kind` is one of KINDS."""
+
+    path: Path
+    kind: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
+
+def describe(skips: list[Skip]) -> str:
+    """`skipped 3: 1 unreadable folder, 2 not regular files` ("" if nothing was skipped)."""
+    if not skips:
+        return ""
+    counts = Counter(s.kind for s in skips)
+    parts = [f"{n} {KINDS[k][n != 1]}" for k, n in sorted(counts.items(), key=lambda kv: list(KINDS).index(kv[0]))]
+    return f"skipped {len(skips)}: " + ", ".join(parts)
+
 
 def discover_files(paths: list[str | Path], follow_symlinks: bool = False) -> list[Path]:
-    """Expand directories (recursively, sorted); skip hidden files, truth files and notes.
-    What a directory holds but is not read (see `discover`) is logged with its reason."""
+    """The files of `discover` (what it skips is logged, with the reasons)."""
     files, skipped = discover(paths, follow_symlinks)
-    for path, reason in skipped:
-        log.warning("skipped %s: %s", path, reason)
+    for s in skipped:
+        log.info("skipped %s", s)
     return files
 
 
-def discover(paths: list[str | Path], follow_symlinks: bool = False) -> tuple[list[Path], list[tuple[Path, str]]]:
-    """(files to read, [(path, reason)] skipped). Inside a given directory only regular files
-    are read (a FIFO, device or socket would block or never end); a symbolic link only when
-    it points inside that directory (or with `follow_symlinks`); an unreadable subfolder is
-    a skip with its reason. A path given explicitly is taken as it is (the reader refuses
-    what is not a regular file)."""
+def discover(paths: list[str | Path], follow_symlinks: bool = False) -> tuple[list[Path], list[Skip]]:
+    """(files to read, what was skipped). Inside a given directory only regular files are
+    read (a FIFO, device or socket would block or never end); a symbolic link only when it
+    points inside that directory, or with `follow_symlinks` wherever it points; an
+    unreadable subfolder is a skip with its reason. A path given explicitly is taken as it
+    is (the reader refuses what is not a regular file). Hidden files and the project's own
+    files (truth files, notes, Parquet, …) are not documents: left out without a skip."""
     out: list[Path] = []
-    skipped: list[tuple[Path, str]] = []
+    skipped: list[Skip] = []
     for p in map(Path, paths):
         if p.is_dir():
             _walk(p, follow_symlinks, out, skipped)
@@ -40,47 +71,67 @@ def discover(paths: list[str | Path], follow_symlinks: bool = False) -> tuple[li
         if key not in seen:
             seen.add(key)
             uniq.append(f)
-    return uniq, skipped
+    return uniq, sorted(skipped, key=lambda s: str(s.path))
 
 
-def _walk(top: Path, follow_symlinks: bool, out: list[Path], skipped: list[tuple[Path, str]]) -> None:
+def _walk(top: Path, follow_symlinks: bool, out: list[Path], skipped: list[Skip]) -> None:
     inside = top.resolve()
 
     def unreadable(exc: OSError) -> None:
-        skipped.append((Path(exc.filename or top), f"cannot list folder: {exc.strerror}"))
+        skipped.append(Skip(Path(exc.filename or top), "unreadable folder", f"cannot list folder: {exc.strerror}"))
 
     found = []
+    visited: set[tuple[int, int]] = set()
     for folder, dirs, names in os.walk(top, onerror=unreadable, followlinks=follow_symlinks):
         rel = Path(folder).relative_to(top)
+        if follow_symlinks and _seen_before(folder, visited):
+            dirs[:] = []  # a link back up the tree: walked once, not forever
+            continue
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         if not follow_symlinks:
             for d in [d for d in dirs if os.path.islink(os.path.join(folder, d))]:
                 target = Path(folder, d).resolve()
                 if not target.is_relative_to(inside):
-                    skipped.append((Path(folder, d), f"symbolic link to {target}, outside {top}: not followed"))
+                    skipped.append(Skip(Path(folder, d), "link outside",
+                                        f"symbolic link to {target}, outside {top}: not followed "
+                                        "(--follow-symlinks follows it)"))
                 dirs.remove(d)  # inside: reached through the tree itself
         for name in names:
             f = Path(folder, name)
             if name.startswith(".") or any(part.startswith(".") for part in rel.parts) or name.endswith(SKIP_SUFFIXES):
                 continue
-            reason = _refusal(f, inside, follow_symlinks)
-            if reason:
-                skipped.append((f, reason))
+            skip = _refusal(f, inside, follow_symlinks)
+            if skip:
+                skipped.append(skip)
             else:
                 found.append(f)
     out.extend(sorted(found))
 
 
-def _refusal(f: Path, inside: Path, follow_symlinks: bool) -> str | None:
+def _seen_before(folder: str, visited: set[tuple[int, int]]) -> bool:
+    """Whether this folder (device, inode) was walked already (links followed make cycles)."""
+    try:
+        st = os.stat(folder)
+    except OSError:
+        return False
+    key = (st.st_dev, st.st_ino)
+    if key in visited:
+        return True
+    visited.add(key)
+    return False
+
+
+def _refusal(f: Path, inside: Path, follow_symlinks: bool) -> Skip | None:
     """Why `f` (found in a walked folder) is not read, or None."""
     try:
         st = f.stat()  # never opens it: a FIFO does not block here
     except OSError as exc:
-        return f"cannot read: {exc.strerror}"
+        return Skip(f, "unreadable file", f"cannot read: {exc.strerror}")
     if f.is_symlink() and not follow_symlinks and not f.resolve().is_relative_to(inside):
-        return f"symbolic link to {f.resolve()}, outside {inside}: not followed"
+        return Skip(f, "link outside", f"symbolic link to {f.resolve()}, outside {inside}: not followed "
+                                       "(--follow-symlinks follows it)")
     if not stat.S_ISREG(st.st_mode):
-        return f"not a regular file ({_kind(st.st_mode)}): not read"
+        return Skip(f, "not a regular file", f"not a regular file ({_kind(st.st_mode)}): not read")
     return None
 
 

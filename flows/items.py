@@ -13,6 +13,8 @@ from load.reads import StoredDocument
 from load.warehouse import Part
 from transform.records import ExtractionResult
 
+from .discover import Skip
+
 STATUSES = ("ok", "partial", "failed", "unsupported")
 
 
@@ -90,6 +92,8 @@ class LoadSummary:
     unsupported: int = 0
     facts_loaded: int = 0
     problems: list[Problem] = field(default_factory=list)
+    skipped: list[Skip] = field(default_factory=list)
+    """What the given folders hold but was not read (flows/discover.py), with the reasons."""
 
     @property
     def quarantined(self) -> int:

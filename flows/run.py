@@ -28,7 +28,6 @@ from extract.crawl import CrawlReport, RawStore, Source, crawl_source, load_sour
 from load import raw_root  # noqa: E402
 from load.reads import documents_for, stale_documents  # noqa: E402
 
-from .discover import discover_files  # noqa: E402
 from .items import BatchOutcome, CrawlSummary, FlowSummary, LoadSummary, SourcesUnreachable, WorkItem  # noqa: E402
 from .progress import advance  # noqa: E402
 from .sandbox import default_sandbox  # noqa: E402
@@ -38,6 +37,7 @@ from .work import (  # noqa: E402, F401 - DEFAULT_SETTINGS, batch_size_for, extr
     MIN_BATCH,
     Opaque,
     batch_size_for,
+    discover_items,
     existing,
     extract_items,
     extract_part,
@@ -51,8 +51,9 @@ from .work import (  # noqa: E402, F401 - DEFAULT_SETTINGS, batch_size_for, extr
 
 
 @task(name="discover", retries=2, retry_delay_seconds=[1, 5], cache_policy=NO_CACHE)
-def discover_task(paths: list[str]) -> list[WorkItem]:
-    return [WorkItem.of_file(p) for p in discover_files(paths)]
+def discover_task(paths: list[str], follow_symlinks: bool = False) -> tuple[list[WorkItem], list]:
+    """(work items, what was skipped in the folders: flows.discover.Skip)."""
+    return discover_items(paths, follow_symlinks)
 
 
 @task(name="extract-batch", retries=1, retry_delay_seconds=[5], cache_policy=NO_CACHE,
@@ -142,18 +143,21 @@ def _process(items: list[WorkItem], warehouse: str, batch_size: int, force: bool
 @flow(name="xxgk-run", log_prints=False)
 def run_flow(paths: list[str] | None = None, warehouse: str = "warehouse", batch_size: int = DEFAULT_BATCH,
              items: list[WorkItem] | None = None, force: bool = False, record: bool = True,
-             parallelism: int = 1, settings: ExtractSettings = DEFAULT_SETTINGS, stale: bool = False) -> FlowSummary:
+             parallelism: int = 1, settings: ExtractSettings = DEFAULT_SETTINGS, stale: bool = False,
+             follow_symlinks: bool = False) -> FlowSummary:
     """Extract → transform → check → load files/directories (or crawled `items`); `stale`:
     also every document an older parser version handled (from the raw store, else its
-    source file)."""
+    source file); `follow_symlinks`: also links in the folders that point outside them."""
     started = now()
     _prestart(parallelism)
-    work = list(items or [])
+    work, skipped = list(items or []), []
     if paths:
-        work += discover_task(paths)
+        found, skipped = discover_task(paths, follow_symlinks)
+        work += found
     if stale:
         work += existing(stale_documents(Path(warehouse)), warehouse)
     load = _process(work, warehouse, batch_size, force, parallelism, settings)
+    load.skipped = skipped
     get_run_logger().info("run: %s", {k: getattr(load, k) for k in load.__dataclass_fields__ if k != "problems"})
     return FlowSummary(load, run_id=record_run(warehouse, "run", started, load, None) if record else None)
 

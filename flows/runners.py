@@ -2,8 +2,10 @@
 N worker processes (`--workers N`), or an existing Dask cluster (`--dask-address`).
 
 With no Prefect API configured, every Dask worker process would start its own temporary
-Prefect server; `shared_api()` starts one API for the whole run instead and points every
-process at it through PREFECT_API_URL (workers inherit the environment)."""
+Prefect server; `owned_api()` starts one API for the whole run instead and points every
+process at it through PREFECT_API_URL (workers inherit the environment). The run owns that
+server: it is stopped when the run ends and killed by a watchdog process when the run is
+killed (flows/watchdog.py)."""
 
 from __future__ import annotations
 
@@ -80,22 +82,87 @@ class PrestartedCluster:
         return future.result() if future is not None else LocalCluster(**kwargs)
 
 
-@contextlib.contextmanager
-def shared_api(needed: bool):
-    """One temporary Prefect API for the run's processes, unless one is configured."""
-    if not needed or os.environ.get("PREFECT_API_URL"):
-        yield None
-        return
+class Watchdog:
+    """A process (flows/watchdog.py, in its own session) that kills the processes it is
+    told to watch once this process is gone without saying `done`: the run's temporary
+    API server dies with the run, SIGKILL included (a child's PR_SET_PDEATHSIG cannot be
+    set through Prefect's Popen; a pipe's end and the parent's id can be watched)."""
+
+    def __init__(self) -> None:
+        import subprocess
+        import sys
+        from pathlib import Path
+
+        script = Path(__file__).with_name("watchdog.py")
+        self.proc = subprocess.Popen([sys.executable, "-I", "-S", str(script), str(os.getpid())],
+                                     stdin=subprocess.PIPE, start_new_session=True)
+
+    def _say(self, line: str) -> None:
+        try:
+            self.proc.stdin.write(line.encode() + b"\n")
+            self.proc.stdin.flush()
+        except (OSError, ValueError):
+            pass  # it is gone: nothing it could do now
+
+    def watch(self, pid: int) -> None:
+        self._say(f"watch {pid}")
+
+    def done(self) -> None:
+        """The watched processes were stopped here: end without killing anything."""
+        self._say("done")
+        with contextlib.suppress(OSError):
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=5)
+        except Exception:  # noqa: BLE001 - a watchdog that does not end is killed
+            self.proc.kill()
+            self.proc.wait()
+
+
+def _owned_server(watchdog: Watchdog):
+    """A temporary Prefect API server (Prefect's own SubprocessASGIServer) whose process is
+    handed to `watchdog` the moment it is started (also when Prefect restarts it on
+    another port)."""
+    import socket
+
     from prefect.server.api.server import SubprocessASGIServer
 
-    server = SubprocessASGIServer()
-    server.start(timeout=120)
-    os.environ["PREFECT_API_URL"] = server.api_url
+    class OwnedServer(SubprocessASGIServer):
+        def _run_uvicorn_command(self):
+            proc = super()._run_uvicorn_command()
+            watchdog.watch(proc.pid)
+            return proc
+
+    with socket.socket() as s:  # a port of our own: not Prefect's shared ephemeral instance
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return OwnedServer(port)
+
+
+@contextlib.contextmanager
+def owned_api():
+    """The run's own temporary Prefect API, unless one is configured (PREFECT_API_URL in the
+    environment, profile or prefect.toml): every process of the run (Dask workers inherit
+    the environment) uses it, and it dies with the run however the run ends (stopped here
+    on return, an exception, Ctrl-C or SIGTERM; killed by the watchdog after a SIGKILL)."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    if PREFECT_API_URL.value():
+        yield None
+        return
+    watchdog = Watchdog()
+    server = None
     try:
-        yield server.api_url
+        server = _owned_server(watchdog)
+        server.start(timeout=120)
+        os.environ["PREFECT_API_URL"] = server.api_url
+        with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
+            yield server.api_url
     finally:
         os.environ.pop("PREFECT_API_URL", None)
-        server.stop()
+        if server is not None:
+            server.stop()
+        watchdog.done()
 
 
 @contextlib.contextmanager

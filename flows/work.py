@@ -20,7 +20,7 @@ from load import Part, clean_temporaries, commit, new_batch_id, raw_root, write_
 from load.reads import QUARANTINE, StoredDocument, known_documents, stale_documents
 from transform.records import ExtractionResult, RunSummary, SourceContext
 
-from .discover import discover_files
+from .discover import Skip, discover
 from .items import BatchOutcome, CrawlSummary, FlowSummary, LoadSummary, WorkItem
 from .progress import advance
 from .sandbox import default_sandbox, process_isolated
@@ -126,7 +126,8 @@ def record_run(warehouse: str, flow_name: str, started: dt.datetime, load: LoadS
         fetched_unchanged=counts.get("unchanged", 0), fetch_skipped=counts.get("skipped", 0),
         fetch_failed=crawl.fetch_failed if crawl else 0, documents=load.documents, unchanged=load.unchanged,
         ok=load.ok, partial=load.partial, failed=load.failed, unsupported=load.unsupported,
-        quarantined=load.quarantined, facts_loaded=load.facts_loaded)
+        quarantined=load.quarantined, facts_loaded=load.facts_loaded, paths_skipped=len(load.skipped),
+        skipped=[str(s) for s in load.skipped])
     write_run_summary(Path(warehouse), summary)
     return summary.run_id
 
@@ -185,17 +186,28 @@ def existing(docs: list[StoredDocument], warehouse: str) -> list[WorkItem]:
     return [it for it in items if Path(it.path).exists()]
 
 
+def discover_items(paths: list[str], follow_symlinks: bool = False) -> tuple[list[WorkItem], list[Skip]]:
+    """Work items of the files under `paths`, and what was skipped there (each logged; the
+    CLI prints them in the run's summary)."""
+    files, skipped = discover(paths, follow_symlinks)
+    for s in skipped:
+        log.info("skipped %s", s)
+    return [WorkItem.of_file(p) for p in files], skipped
+
+
 def run_local(paths: list[str] | None = None, warehouse: str = "warehouse", batch_size: int = DEFAULT_BATCH,
               items: list[WorkItem] | None = None, force: bool = False, settings: ExtractSettings = DEFAULT_SETTINGS,
-              stale: bool = False) -> FlowSummary:
+              stale: bool = False, follow_symlinks: bool = False) -> FlowSummary:
     """What the `xxgk-run` flow does, in this process without Prefect (recorded in the
     warehouse's `runs` view only)."""
     started = now()
     default_sandbox().prestart()
-    work = list(items or [])
+    work, skipped = list(items or []), []
     if paths:
-        work += [WorkItem.of_file(p) for p in discover_files(paths)]
+        found, skipped = discover_items(paths, follow_symlinks)
+        work += found
     if stale:
         work += existing(stale_documents(Path(warehouse)), warehouse)
     load = load_items(work, warehouse, batch_size, force, 1, in_process(warehouse, settings))
+    load.skipped = skipped
     return FlowSummary(load, run_id=record_run(warehouse, "run", started, load, None))

@@ -15,7 +15,7 @@ from transform.records import SCHEMAS
 
 from .errors import DamagedWarehouse, NotReadOnly
 from .labels import dictionary_sql, fact_labels_sql
-from .layout import db_path, glob_escape, table_glob
+from .layout import db_path, glob_escape, table_files, table_glob
 
 _DUCK = {
     pa.string(): "VARCHAR", pa.int64(): "BIGINT", pa.int32(): "INTEGER", pa.float64(): "DOUBLE",
@@ -171,13 +171,15 @@ def sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def raw_sql(root: Path, table: str, base: str = "") -> str:
+def raw_sql(root: Path, table: str, base: str = "", files: list[Path] | None = None) -> str:
     """Every stored row of a table, current or not (the base views filter). `base` prefixes
     the table's relative glob: empty in xxgk.duckdb (nothing absolute in a warehouse), the
-    glob-escaped absolute directory in a connection built at open."""
-    if not any(Path(root).glob(table_glob(table))):
+    glob-escaped absolute directory in a connection built at open. `files`: exactly these
+    files instead of the glob (a snapshot, see `connect_readonly`)."""
+    if not (files if files is not None else any(Path(root).glob(table_glob(table)))):
         return _empty_select(table)
-    pattern = sql_string(base + table_glob(table))
+    pattern = sql_string(base + table_glob(table)) if files is None else \
+        "[" + ", ".join(sql_string(glob_escape(str(f))) for f in files) + "]"
     if table == "documents":
         # files written before a column was added lack it: union with the empty table of the
         # current schema, so every column exists (null in the older rows) even before any
@@ -265,10 +267,13 @@ def refresh_views(root: Path) -> Path:
     return atomic_write(db_path(root), build)
 
 
-def _create_views(con: duckdb.DuckDBPyConnection, root: Path, base: str) -> None:
-    """Every view on `con`, reading the tables at `base` (see `raw_sql`)."""
+def _create_views(con: duckdb.DuckDBPyConnection, root: Path, base: str,
+                  snapshot: dict[str, list[Path]] | None = None) -> None:
+    """Every view on `con`, reading the tables at `base` (see `raw_sql`), or exactly the
+    files of `snapshot` (table → files)."""
     for table in BASE_VIEWS:
-        con.execute(f"CREATE OR REPLACE VIEW _raw_{table} AS {raw_sql(root, table, base)}")
+        files = snapshot.get(table) if snapshot is not None else None
+        con.execute(f"CREATE OR REPLACE VIEW _raw_{table} AS {raw_sql(root, table, base, files)}")
     con.execute(f"CREATE OR REPLACE VIEW _fact_labels AS {fact_labels_sql()}")
     for name, sql in CURRENT.items():
         con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
@@ -318,12 +323,26 @@ def staging_path(path: Path) -> Path:
     return path.with_name(f".{path.name}.partial")
 
 
-def connect_readonly(root: Path, writable: tuple[Path, ...] = ()) -> duckdb.DuckDBPyConnection:
+def snapshot_files(root: Path) -> dict[str, list[Path]]:
+    """Every committed table file now, the commits (`documents`) listed first: a load renames
+    its data files before its commit, so every commit listed has all its files listed."""
+    docs = table_files(root, "documents")
+    return {"documents": docs, **{t: table_files(root, t) for t in BASE_VIEWS if t != "documents"}}
+
+
+def connect_readonly(root: Path, writable: tuple[Path, ...] = (), snapshot: bool = False) -> duckdb.DuckDBPyConnection:
     """A read-only connection to the warehouse's views, built at open (in a private
     temporary file) from where the warehouse is now (a copied or moved warehouse reads
     itself; a notebook holding xxgk.duckdb read-write blocks nothing) and confined by DuckDB's own settings: files
     are read only inside the warehouse, written only at `writable` (an export's output),
-    no extension is installed or loaded, and no statement can change that."""
+    no extension is installed or loaded, and no statement can change that.
+
+    `snapshot`: the views read the files committed at open, one listing for all of them,
+    so every view of every query agrees on one committed state (for a command's one query:
+    with live globs each view lists the files as a query binds it, and a query joining two
+    views, `t3_wide` say, during a load replacing a document can see the old report's facts
+    beside the new report). Not for a connection kept open longer than the grace period of
+    deleted files (`DELETE_GRACE`): its files may then be gone."""
     root = Path(root).resolve()
     path = db_path(root)
     if not path.exists():
@@ -332,7 +351,7 @@ def connect_readonly(root: Path, writable: tuple[Path, ...] = ()) -> duckdb.Duck
     try:
         build = duckdb.connect(str(views))
         try:
-            _create_views(build, root, glob_escape(str(root)) + "/")
+            _create_views(build, root, glob_escape(str(root)) + "/", snapshot_files(root) if snapshot else None)
             build.execute("CHECKPOINT")
         except duckdb.Error as exc:
             raise DamagedWarehouse(f"cannot read the warehouse at {root}: {str(exc).splitlines()[0]} — "

@@ -62,7 +62,7 @@ def _fetch(root: Path, sql: str, params: list | None = None, missing_ok: bool = 
     """Rows of `sql` over the warehouse's views; none when there is no warehouse yet and
     `missing_ok` (else FileNotFoundError naming it)."""
     try:
-        con = connect_readonly(Path(root))
+        con = connect_readonly(Path(root), snapshot=True)
     except FileNotFoundError:
         if missing_ok:
             return []
@@ -187,7 +187,7 @@ EXAMPLE_QUERIES = {
 
 def example_results(root: Path) -> list[QueryResult]:
     """The demo's example queries over a warehouse, with their results."""
-    con = connect_readonly(Path(root))
+    con = connect_readonly(Path(root), snapshot=True)
     try:
         out = []
         for title, sql in EXAMPLE_QUERIES.items():

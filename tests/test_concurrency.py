@@ -93,3 +93,23 @@ def test_a_failure_after_the_commit_is_a_warning_and_the_load_is_kept(tmp_path, 
     assert load_results(tmp_path, [process_file(REAL[0])]) == 186
     assert "the load is committed, but refresh_views failed" in caplog.text
     assert count(tmp_path, "SELECT count(*) FROM reports") == 2
+
+
+def test_a_snapshot_connection_sees_one_committed_state_in_every_view(tmp_path):
+    """What `xxgk query` opens: every view reads the files listed at open, so a query
+    joining two views never pairs one load's facts with another load's reports (with live
+    globs each view lists the files as it is bound, and a load between two bindings could)."""
+    a, b = process_file(REAL[1]), process_file(REAL[2])
+    b.document.source = a.document.source  # the same document, corrected
+    load_results(tmp_path, [process_file(SEED), a])
+    joined = "SELECT count(*) FROM facts f JOIN reports r USING (report_id)"
+    snap = connect_readonly(tmp_path, snapshot=True)
+    try:
+        before = snap.execute(joined).fetchone()[0]
+        load_results(tmp_path, [b])
+        assert snap.execute(joined).fetchone()[0] == before == len(process_file(SEED).facts) + len(a.facts)
+        shas = set(snap.execute("SELECT list(doc_sha256) FROM documents").fetchone()[0])
+        assert a.document.doc_sha256 in shas and b.document.doc_sha256 not in shas
+    finally:
+        snap.close()
+    assert count(tmp_path, joined) == len(process_file(SEED).facts) + len(b.facts)

@@ -54,7 +54,7 @@ def corpus(tmp_path):
 def test_discovery_reads_regular_files_and_links_inside_only_and_says_why_not_the_rest(corpus):
     files, skipped = finishes(lambda: discover([corpus]))
     assert files == [corpus / "report.txt"]  # the link inside is the same file, read once
-    reasons = {p.name: r for p, r in skipped}
+    reasons = {s.path.name: s.reason for s in skipped}
     assert reasons["pipe.txt"].startswith("not a regular file (FIFO)")
     assert "outside" in reasons["shadow.txt"] and "not followed" in reasons["shadow.txt"]
     assert "outside" in reasons["escape"]

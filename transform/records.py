@@ -134,6 +134,11 @@ class RunSummary:
     quarantined: int = 0
     """failed + unsupported: kept in `documents` (and the raw store) with their reason."""
     facts_loaded: int = 0
+    paths_skipped: int = 0
+    """Files and folders inside the given folders that were not read (unreadable folders,
+    FIFOs and devices, links pointing outside): `skipped` says which and why."""
+    skipped: list[str] = field(default_factory=list)
+    """`path: reason` of each path skipped (null in runs recorded before it was kept)."""
 
 
 @dataclass(slots=True)
