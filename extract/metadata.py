@@ -74,22 +74,48 @@ def _compact(text: str) -> str:
     return re.sub(r"[ \t\u3000\xa0]+", "", text)
 
 
+def _flatten(text: str) -> tuple[str, list[int]]:
+    """`text` without whitespace (titles wrap anywhere), and where its lines began in it."""
+    flat, starts = [], []
+    n = 0
+    for line in text.splitlines():
+        part = re.sub(r"\s+", "", line)
+        if part:
+            starts.append(n)
+            flat.append(part)
+            n += len(part)
+    return "".join(flat), starts
+
+
+def _title_start(pre_start: int, year_start: int, starts: list[int]) -> int:
+    """Where the title begins: not before the line the year is on (a browser-printed page
+    puts menus and sidebars on the lines above: 热点信息 … 的通知), unless the year begins
+    its line, then the line before (`XX县人民政府办公室` / `2020年政府信息公开…`)."""
+    inside = [s for s in starts if pre_start < s <= year_start]
+    if not inside:
+        return pre_start
+    if inside[-1] < year_start:
+        return inside[-1]
+    return inside[-2] if len(inside) > 1 else pre_start
+
+
 def find_title(text: str) -> tuple[str | None, int | None, str | None]:
     """(agency, year, title) from the first title-like match in `text`."""
-    flat = re.sub(r"\s+", "", text)
+    flat, starts = _flatten(text)
     m = _TITLE.search(flat)
     if not m:
         return None, None, None
-    pre = m.group("pre").strip("《》“”\"' ")
+    begin = _title_start(m.start("pre"), m.start("year"), starts)
+    pre = flat[begin:m.end("pre")].strip("《》“”\"' ")
     post = m.group("post").strip("《》“”\"' ")
     pre = re.split(r"[>|｜»/_]", pre)[-1]
-    pre = re.sub(r"^.*?(?:关于|印发|发布)", "", pre) if re.search(r"关于|印发|发布", pre) else pre
+    pre = re.sub(r"^.*?(?:关于印发|关于|印发|发布)", "", pre) if re.search(r"关于|印发|发布", pre) else pre
     agency = post if post and not pre else pre or post or None
     if agency:
         agency = agency.rstrip("的")
         if len(agency) < 2:
             agency = None
-    return agency, int(m.group("year")), m.group(0)
+    return agency, int(m.group("year")), flat[begin:m.end()]
 
 
 def signature(text: str) -> tuple[str | None, dt.date | None]:
