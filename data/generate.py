@@ -1121,6 +1121,17 @@ PDF_ENGINES = {"libreoffice": render_pdf_libreoffice, "chromium": render_pdf_chr
 """--pdf-engine besides reportlab (RENDERERS' render_pdf)."""
 
 
+def check_pdf_engine(engine: str) -> None:
+    """Refuse an unknown engine, or one whose program is missing, before any document (and
+    before `--jobs` workers, whose SystemExit would only break the pool)."""
+    if engine != "reportlab" and engine not in PDF_ENGINES:
+        raise SystemExit(f"unknown --pdf-engine {engine}; choose from reportlab, {', '.join(PDF_ENGINES)}")
+    if engine == "libreoffice" and soffice() is None:
+        raise SystemExit("--pdf-engine libreoffice needs LibreOffice (soffice) on the PATH")
+    if engine == "chromium" and chromium() is None:
+        raise SystemExit("--pdf-engine chromium needs Chromium (chromium or google-chrome) on the PATH")
+
+
 # --- scans: image-only PDFs and pictures of pages ------------------------------------------
 
 SCAN_DPI = 150
@@ -1218,6 +1229,8 @@ def generate(out: Path, count: int, seed: int = 7, broken_share: float = 0.0,
     unknown = set(formats) - set(FORMATS)
     if unknown:
         raise SystemExit(f"unknown format(s) {', '.join(sorted(unknown))}; choose from {', '.join(FORMATS)}")
+    if "pdf" in formats:
+        check_pdf_engine(pdf_engine)
     out.mkdir(parents=True, exist_ok=True)
     if jobs > 1 and count > 1:
         # documents depend only on (seed, index): chunks of indices in worker processes
