@@ -31,6 +31,7 @@ import importlib.util
 import io
 import json
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -1114,7 +1115,16 @@ def render_pdf_chromium(spec: Spec) -> bytes:
                        check=True, capture_output=True, timeout=120)
         if not pdf.exists() or pdf.stat().st_size == 0:
             raise SystemExit(f"Chromium wrote no PDF for {spec.name}")
-        return pdf.read_bytes()
+        return _pin_dates(pdf.read_bytes(), spec.published)
+
+
+def _pin_dates(data: bytes, day: dt.date) -> bytes:
+    """Chromium's PDFs differ only by their /CreationDate and /ModDate: both become the
+    publication day (a string of the same length, so the xref offsets stay right), and the
+    bytes are the same on every run with the same Chromium and fonts."""
+    stamp = day.strftime("D:%Y%m%d093000+08'00'").encode()
+    return re.sub(rb"\((D:\d{14}[+-]\d\d'\d\d')\)",
+                  lambda m: b"(" + (stamp if len(m.group(1)) == len(stamp) else m.group(1)) + b")", data)
 
 
 PDF_ENGINES = {"libreoffice": render_pdf_libreoffice, "chromium": render_pdf_chromium}
