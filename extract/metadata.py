@@ -87,16 +87,17 @@ def _flatten(text: str) -> tuple[str, list[int]]:
     return "".join(flat), starts
 
 
-def _title_start(pre_start: int, year_start: int, starts: list[int]) -> int:
-    """Where the title begins: not before the line the year is on (a browser-printed page
-    puts menus and sidebars on the lines above: 热点信息 … 的通知), unless the year begins
-    its line, then the line before (`XX县人民政府办公室` / `2020年政府信息公开…`)."""
-    inside = [s for s in starts if pre_start < s <= year_start]
-    if not inside:
-        return pre_start
-    if inside[-1] < year_start:
-        return inside[-1]
-    return inside[-2] if len(inside) > 1 else pre_start
+def _title_start(flat: str, m: re.Match, starts: list[int]) -> int:
+    """Where the title begins in `flat`: at the start of the line the year is on, not in the
+    lines above (a browser-printed page puts the site's menu and sidebar there: 热点信息 …
+    的通知), unless what precedes the year on its line is no name (nothing, one character,
+    a bare 人民政府 or 办公室: the title wrapped there), then a line further up."""
+    post = m.group("post").strip("《》“”\"' ")
+    for start in reversed([k for k in starts if m.start("pre") < k <= m.start("year")]):
+        part = flat[start:m.start("year")].strip("《》“”\"' ")
+        if (not part and len(post) >= 2) or (len(part) >= 2 and part not in _BODY_END):
+            return start
+    return m.start("pre")
 
 
 def find_title(text: str) -> tuple[str | None, int | None, str | None]:
@@ -105,7 +106,7 @@ def find_title(text: str) -> tuple[str | None, int | None, str | None]:
     m = _TITLE.search(flat)
     if not m:
         return None, None, None
-    begin = _title_start(m.start("pre"), m.start("year"), starts)
+    begin = _title_start(flat, m, starts)
     pre = flat[begin:m.end("pre")].strip("《》“”\"' ")
     post = m.group("post").strip("《》“”\"' ")
     pre = re.split(r"[>|｜»/_]", pre)[-1]

@@ -96,8 +96,14 @@ def test_title_starts_on_its_own_line_not_in_the_menu_or_sidebar_line_above(text
     assert title.endswith("通辽市财政局2019年政府信息公开工作年度报告")
 
 
-def test_title_with_the_body_after_the_year_keeps_it():
-    assert find_title("2019年通辽市财政局政府信息公开工作年度报告")[:2] == ("通辽市财政局", 2019)
+@pytest.mark.parametrize("text, agency", [
+    ("2019年通辽市财政局政府信息公开工作年度报告", "通辽市财政局"),
+    ("关于做好2024年春节期间安全生产工作的通知\n2019年通辽市财政局政府信息公开工作年度报告", "通辽市财政局"),
+    ("新疆生产建设兵团第十三师新星市人民政府办公\n室2020年政府信息公开工作年度报告", "新疆生产建设兵团第十三师新星市人民政府办公室"),
+    ("通辽市科尔沁区\n人民政府2019年政府信息公开工作年度报告", "通辽市科尔沁区人民政府"),
+])
+def test_title_wrapped_inside_the_body_name_or_with_the_body_after_the_year_keeps_it(text, agency):
+    assert find_title(text)[0] == agency
 
 
 def _chars(text: str, x: float, y: float, size: float = 10.0) -> list:
