@@ -1,7 +1,7 @@
 """Sample corpus generator: realistic annual reports with ground truth.
 
     uv run xxgk sample OUT_DIR [--count 40] [--seed 7] [--broken 0.1] [--formats html,docx,pdf,text]
-                               [--pdf-engine reportlab|libreoffice] [--jobs N] [--scan]
+                               [--pdf-engine reportlab|libreoffice|chromium] [--jobs N] [--scan]
     uv run python data/generate.py OUT_DIR ...            (the same, without the CLI)
 
 Every document `<name>.<ext>` gets `<name>.truth.json` beside it: the metadata and the
@@ -31,6 +31,7 @@ import importlib.util
 import io
 import json
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -1083,6 +1084,64 @@ def render_pdf_libreoffice(spec: Spec) -> bytes:
         return (Path(tmp) / (spec.name + ".pdf")).read_bytes()
 
 
+def chromium() -> str | None:
+    """Headless Chromium's command, if installed (Debian/Ubuntu: chromium; elsewhere
+    chromium-browser or Google Chrome)."""
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
+        if exe := shutil.which(name):
+            return exe
+    return None
+
+
+_PRINT_CSS = ('<meta charset="utf-8"><style media="print">@page{size:A4;margin:15mm 12mm}'
+              'body{font-family:"Noto Sans CJK SC","WenQuanYi Micro Hei",sans-serif;font-size:10.5pt}'
+              'table{width:100%;max-width:100%}tr{break-inside:avoid}</style>')
+
+
+def render_pdf_chromium(spec: Spec) -> bytes:
+    """The HTML rendering (the whole page: site header, menu, article, footer) printed to
+    PDF by headless Chromium, as a reader prints a page from the browser. Chromium's text
+    layer spells some ideographs as radicals (⼯ for 工, ⺠ for 民); the truth is the HTML's."""
+    exe = chromium()
+    if exe is None:
+        raise SystemExit("--pdf-engine chromium needs Chromium (chromium or google-chrome) on the PATH")
+    page = render_html(spec).decode("utf-8").replace("<html><head>", "<html><head>" + _PRINT_CSS, 1)
+    with tempfile.TemporaryDirectory() as tmp:
+        src, pdf = Path(tmp) / (spec.name + ".html"), Path(tmp) / (spec.name + ".pdf")
+        src.write_text(page, encoding="utf-8")
+        subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+                        "--no-first-run", "--disable-extensions", f"--user-data-dir={tmp}/profile",
+                        f"--print-to-pdf={pdf}", src.as_uri()],
+                       check=True, capture_output=True, timeout=120)
+        if not pdf.exists() or pdf.stat().st_size == 0:
+            raise SystemExit(f"Chromium wrote no PDF for {spec.name}")
+        return _pin_dates(pdf.read_bytes(), spec.published)
+
+
+def _pin_dates(data: bytes, day: dt.date) -> bytes:
+    """Chromium's PDFs differ only by their /CreationDate and /ModDate: both become the
+    publication day (a string of the same length, so the xref offsets stay right), and the
+    bytes are the same on every run with the same Chromium and fonts."""
+    stamp = day.strftime("D:%Y%m%d093000+08'00'").encode()
+    return re.sub(rb"\((D:\d{14}[+-]\d\d'\d\d')\)",
+                  lambda m: b"(" + (stamp if len(m.group(1)) == len(stamp) else m.group(1)) + b")", data)
+
+
+PDF_ENGINES = {"libreoffice": render_pdf_libreoffice, "chromium": render_pdf_chromium}
+"""--pdf-engine besides reportlab (RENDERERS' render_pdf)."""
+
+
+def check_pdf_engine(engine: str) -> None:
+    """Refuse an unknown engine, or one whose program is missing, before any document (and
+    before `--jobs` workers, whose SystemExit would only break the pool)."""
+    if engine != "reportlab" and engine not in PDF_ENGINES:
+        raise SystemExit(f"unknown --pdf-engine {engine}; choose from reportlab, {', '.join(PDF_ENGINES)}")
+    if engine == "libreoffice" and soffice() is None:
+        raise SystemExit("--pdf-engine libreoffice needs LibreOffice (soffice) on the PATH")
+    if engine == "chromium" and chromium() is None:
+        raise SystemExit("--pdf-engine chromium needs Chromium (chromium or google-chrome) on the PATH")
+
+
 # --- scans: image-only PDFs and pictures of pages ------------------------------------------
 
 SCAN_DPI = 150
@@ -1159,8 +1218,8 @@ def write(spec: Spec, out: Path, pdf_engine: str = "reportlab", scan: bool = Fal
     """Render `spec` and its truth file; with `scan`, a PDF becomes an image-only scan of
     itself (pages rendered, turned, blurred, noisy, JPEG: `scan_pdf`), same truth."""
     render, ext = RENDERERS[spec.fmt]
-    if spec.fmt == "pdf" and pdf_engine == "libreoffice":
-        render = render_pdf_libreoffice
+    if spec.fmt == "pdf" and pdf_engine in PDF_ENGINES:
+        render = PDF_ENGINES[pdf_engine]
     path = out / (spec.name + ext)
     data = render(spec)
     info = truth(spec)
@@ -1180,6 +1239,8 @@ def generate(out: Path, count: int, seed: int = 7, broken_share: float = 0.0,
     unknown = set(formats) - set(FORMATS)
     if unknown:
         raise SystemExit(f"unknown format(s) {', '.join(sorted(unknown))}; choose from {', '.join(FORMATS)}")
+    if "pdf" in formats:
+        check_pdf_engine(pdf_engine)
     out.mkdir(parents=True, exist_ok=True)
     if jobs > 1 and count > 1:
         # documents depend only on (seed, index): chunks of indices in worker processes
@@ -1257,7 +1318,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--broken", type=float, default=0.0, help="share of documents with a broken identity")
     ap.add_argument("--formats", default=",".join(FORMATS))
     ap.add_argument("--start", type=int, default=0)
-    ap.add_argument("--pdf-engine", choices=("reportlab", "libreoffice"), default="reportlab")
+    ap.add_argument("--pdf-engine", choices=("reportlab", "libreoffice", "chromium"), default="reportlab")
     ap.add_argument("--jobs", type=int, default=1, help="worker processes (documents are independent)")
     ap.add_argument("--series", action="store_true",
                     help="write the demo's bodies with consecutive years (SERIES_PLAN) instead")

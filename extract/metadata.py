@@ -74,22 +74,49 @@ def _compact(text: str) -> str:
     return re.sub(r"[ \t\u3000\xa0]+", "", text)
 
 
+def _flatten(text: str) -> tuple[str, list[int]]:
+    """`text` without whitespace (titles wrap anywhere), and where its lines began in it."""
+    flat, starts = [], []
+    n = 0
+    for line in text.splitlines():
+        part = re.sub(r"\s+", "", line)
+        if part:
+            starts.append(n)
+            flat.append(part)
+            n += len(part)
+    return "".join(flat), starts
+
+
+def _title_start(flat: str, m: re.Match, starts: list[int]) -> int:
+    """Where the title begins in `flat`: at the start of the line the year is on, not in the
+    lines above (a browser-printed page puts the site's menu and sidebar there: 热点信息 …
+    的通知), unless what precedes the year on its line is no name (nothing, one character,
+    a bare 人民政府 or 办公室: the title wrapped there), then a line further up."""
+    post = m.group("post").strip("《》“”\"' ")
+    for start in reversed([k for k in starts if m.start("pre") < k <= m.start("year")]):
+        part = flat[start:m.start("year")].strip("《》“”\"' ")
+        if (not part and len(post) >= 2) or (len(part) >= 2 and part not in _BODY_END):
+            return start
+    return m.start("pre")
+
+
 def find_title(text: str) -> tuple[str | None, int | None, str | None]:
     """(agency, year, title) from the first title-like match in `text`."""
-    flat = re.sub(r"\s+", "", text)
+    flat, starts = _flatten(text)
     m = _TITLE.search(flat)
     if not m:
         return None, None, None
-    pre = m.group("pre").strip("《》“”\"' ")
+    begin = _title_start(flat, m, starts)
+    pre = flat[begin:m.end("pre")].strip("《》“”\"' ")
     post = m.group("post").strip("《》“”\"' ")
     pre = re.split(r"[>|｜»/_]", pre)[-1]
-    pre = re.sub(r"^.*?(?:关于|印发|发布)", "", pre) if re.search(r"关于|印发|发布", pre) else pre
+    pre = re.sub(r"^.*?(?:关于印发|关于|印发|发布)", "", pre) if re.search(r"关于|印发|发布", pre) else pre
     agency = post if post and not pre else pre or post or None
     if agency:
         agency = agency.rstrip("的")
         if len(agency) < 2:
             agency = None
-    return agency, int(m.group("year")), m.group(0)
+    return agency, int(m.group("year")), flat[begin:m.end()]
 
 
 def signature(text: str) -> tuple[str | None, dt.date | None]:

@@ -158,8 +158,36 @@ def add_ruling(x0: float, y0: float, x1: float, y1: float, is_rect: bool, hsegs:
         vsegs += [(x0, y0, y1), (x1, y0, y1)]
 
 
+def close_page_breaks(hsegs: list, vsegs: list) -> list:
+    """`hsegs` with a ruling added where two or more vertical rulings end at one height
+    with no horizontal ruling there: a table a browser broke across pages (Chromium,
+    `border-collapse`) leaves the first row of the next page without its top rule, and
+    that row would fall out of the table as free text."""
+    ys = sorted(hsegs)
+    keys = [h[0] for h in ys]
+    open_ends: list[tuple[float, float]] = []
+    for x, y0, y1 in vsegs:
+        for y in (y0, y1):
+            near = ys[bisect.bisect_left(keys, y - DEFAULT_SNAP):bisect.bisect_right(keys, y + DEFAULT_SNAP)]
+            if not any(x0 - DEFAULT_SNAP <= x <= x1 + DEFAULT_SNAP for _, x0, x1 in near):
+                open_ends.append((y, x))
+    added: list = []
+    open_ends.sort()
+    k = 0
+    while k < len(open_ends):
+        group = [open_ends[k]]
+        while k + len(group) < len(open_ends) and open_ends[k + len(group)][0] - group[0][0] <= DEFAULT_SNAP:
+            group.append(open_ends[k + len(group)])
+        if len(group) >= 2:
+            xs = [x for _, x in group]
+            added.append((group[0][0], min(xs), max(xs)))
+        k += len(group)
+    return hsegs + added if added else hsegs
+
+
 def page_to_rows(chars: list[Char], hsegs, vsegs, pageno: int) -> list[RawRow]:
     """Rows of a page, top to bottom: ruled table rows and free text lines."""
+    hsegs = close_page_breaks(hsegs, vsegs)
     ys = snap([s[0] for s in hsegs], DEFAULT_SNAP)
     bands: list[tuple[float, float, list[float]]] = []  # (bottom, top, cell edges)
     for bottom, top in zip(ys, ys[1:]):

@@ -1122,7 +1122,9 @@ def sample(
     broken: Annotated[float, typer.Option(help="Share of documents whose sums break an identity (listed in their truth file).")] = 0.0,
     formats: Annotated[str, typer.Option(help="Comma-separated formats, used in rotation: html, docx, pdf, text.")] = "html,docx,pdf,text",
     start: Annotated[int, typer.Option(help="Index of the first document (to extend a corpus).")] = 0,
-    pdf_engine: Annotated[str, typer.Option(help="reportlab (fast, no dependencies) or libreoffice (DOCX converted by soffice, closer to published PDFs).")] = "reportlab",
+    pdf_engine: Annotated[str, typer.Option(help="reportlab (fast, no dependencies), libreoffice (DOCX converted by soffice, "
+                                            "closer to published PDFs) or chromium (the HTML page printed by headless "
+                                            "Chromium, as from a browser).")] = "reportlab",
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes for large corpora (documents are independent).")] = 1,
     scan: Annotated[bool, typer.Option("--scan", help="PDFs as scans (image-only pages, turned, blurred, noisy, JPEG), to measure OCR.")] = False,
 ) -> None:

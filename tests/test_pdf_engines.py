@@ -22,6 +22,7 @@ from pdfminer.pdfparser import PDFParser
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
+from common.text import fold_radicals
 from extract import ExtractSettings, RawDocument
 from extract import pdfium as pdfium_reader
 from extract.pdf import _collect
@@ -35,7 +36,7 @@ REPO_PDFS = sorted((ROOT / "data" / "sample").glob("*.pdf")) + sorted((ROOT / "t
 PDFMINER = ExtractSettings(pdf_engine="pdfminer")
 PDFIUM = ExtractSettings(pdf_engine="pdfium")
 READ_BY_PDFIUM = {"hongze-2024.pdf", "gen-2026-00100-2021.pdf", "gen-2026-00101-2021.pdf", "gen-2026-00102-2021.pdf",
-                  "gen-2026-00103-2024.pdf", "gen-11-00003-2025.pdf"}
+                  "gen-2026-00103-2024.pdf", "gen-11-00003-2025.pdf", "chromium-7-00048-2024.pdf"}
 """Real (WPS, embedded CID fonts) and LibreOffice PDFs (embedded fonts): PDFium reads them
 itself. The reportlab ones print in STSong-Light without embedding it: PDFium would measure
 a system font in its place (where there is one: 4 % wider digits moved a gap across the
@@ -43,6 +44,10 @@ line-splitting threshold in 2 of 200 generated documents; where there is none it
 glyph for a character printed alone and leaves it out), so the reader hands them to
 pdfminer."""
 HANDED_OVER = "a font that is not embedded"
+TYPE3 = {"chromium-7-00048-2024.pdf"}
+"""Chromium prints CFF fonts (Noto CJK) as Type 3 fonts: PDFium measures a Type 3 glyph by
+its ink, pdfminer by its advance (up to 0.18 em apart); the rulings are identical and so are
+the facts (tests/test_chromium_printed.py compares that seam with a tolerance of its own)."""
 
 
 def _result(path: Path, settings: ExtractSettings) -> dict:
@@ -115,7 +120,8 @@ def _same_collection(a: tuple, b: tuple) -> None:
     below the baseline is the font's descent, which pdfminer takes from the font descriptor
     or its AFM metrics and PDFium from the descriptor or the font file; on a page with
     /Rotate that shows in x), and every ruling (0.01 pt: PDFium computes in single
-    precision)."""
+    precision). A character's text is compared with radicals folded: in a Chromium-printed
+    PDF pdfminer reads the ToUnicode map (⼯), PDFium the /ActualText (工)."""
     (ca, ha, va), (cb, hb, vb) = a, b
     assert len(ca) == len(cb) and len(ha) == len(hb) and len(va) == len(vb)
     by_text: dict[str, list] = {}
@@ -123,11 +129,11 @@ def _same_collection(a: tuple, b: tuple) -> None:
         by_text.setdefault(y[4], []).append(y)
     for x in ca:
         em = max(x[1] - x[0], x[3] - x[2])  # the font size, also where the page's /Rotate turned the text
-        match = next((y for y in by_text.get(x[4], ()) if abs(x[0] - y[0]) <= 0.03 * em
+        match = next((y for y in by_text.get(fold_radicals(x[4]), ()) if abs(x[0] - y[0]) <= 0.03 * em
                       and abs(x[1] - y[1]) <= 0.1 * em and abs(x[5] - y[5]) <= 0.01 * x[5]
                       and abs((x[2] + x[3]) / 2 - (y[2] + y[3]) / 2) <= 0.25 * em), None)
         assert match is not None, x
-        by_text[x[4]].remove(match)
+        by_text[fold_radicals(x[4])].remove(match)
     for sa, sb in ((ha, hb), (va, vb)):
         left = sorted(sb)
         for x in sorted(sa):
@@ -145,7 +151,7 @@ def _same_pages(data: bytes) -> None:
         _same_collection(pa, pb)
 
 
-@pytest.mark.parametrize("path", [p for p in REPO_PDFS if p.name in READ_BY_PDFIUM], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [p for p in REPO_PDFS if p.name in READ_BY_PDFIUM - TYPE3], ids=lambda p: p.name)
 def test_both_engines_collect_the_same_chars_and_rulings_from_repository_pdfs(path):
     _same_pages(path.read_bytes())
 

@@ -29,15 +29,38 @@ def test_fold_leaves_every_other_character_alone():
     assert fold_radicals("") == ""
 
 
-def test_every_supplement_entry_maps_to_a_unified_ideograph():
+def _unified(ch: str) -> bool:
+    cp = ord(ch)
+    return 0x3400 <= cp <= 0x4DBF or 0x4E00 <= cp <= 0x9FFF or 0x20000 <= cp <= 0x323AF
+
+
+def test_every_radical_maps_to_a_unified_ideograph_and_every_key_is_a_radical():
     table = radical_table()
-    supplement = {cp: v for cp, v in table.items() if 0x2E80 <= cp <= 0x2EFF}
-    assert len(supplement) >= 100
-    assert all(len(v) == 1 and 0x3400 <= ord(v) <= 0x9FFF for v in supplement.values())
-    assert table[0x2EA0] == "民"
+    assert all(0x2E80 <= cp <= 0x2EFF or 0x2F00 <= cp <= 0x2FD5 for cp in table)
+    assert all(len(v) == 1 and _unified(v) for v in table.values())
+    assert len([cp for cp in table if cp >= 0x2F00]) == 214  # every Kangxi radical
+    assert len([cp for cp in table if cp < 0x2F00]) == 114  # every supplement line of the UCD file
 
 
-@pytest.mark.parametrize("bad", [{"supplement": {"工": "工"}}, {"supplement": {"\u2ea0": "AB"}}, {}])
+@pytest.mark.parametrize("radical, ideograph", [
+    ("\u2ea0", "民"), ("\u2f2f", "工"), ("\u2f08", "人"), ("\u2ed3", "长"), ("\u2ed8", "青"), ("\u2ed4", "门"),
+    ("\u2eda", "页"), ("\u2e9f", "母"), ("\u2ef3", "龟"), ("\u2e82", "乛"), ("\u2e83", "乚"), ("\u2e88", "刀"),
+    ("\u2e97", "心"), ("\u2ebc", "肉"), ("\u2ecf", "邑"), ("\u2eb4", "冗"), ("\u2eca", "\U00027fb7"),
+])
+def test_radicals_fold_as_unicodes_equivalent_unified_ideograph(radical, ideograph):
+    """EquivalentUnifiedIdeograph.txt 15.1.0 (data/radicals.toml names it)."""
+    assert fold_radicals(radical) == ideograph
+
+
+@pytest.mark.parametrize("radical, ideograph", [("\u2f3e", "户"), ("\u2e95", "彐"), ("\u2eab", "罒")])
+def test_radicals_fold_as_browser_printed_pdfs_mean_them_where_that_differs(radical, ideograph):
+    """What Chromium's ToUnicode gives for 户 (门户网站), 彐 and 罒 in Noto CJK SC."""
+    assert fold_radicals(radical) == ideograph
+
+
+@pytest.mark.parametrize("bad", [{"supplement": {"工": "工"}}, {"supplement": {"\u2ea0": "AB"}}, {},
+                                 {"supplement": {"\u2ea0": "民"}, "kangxi": {"\u2ea0": "民"}},
+                                 {"supplement": {"\u2ea0": "民"}, "kangxi": {"\u2f3e": "⼾"}}])
 def test_a_malformed_radical_table_is_refused_naming_the_entry(bad):
     with pytest.raises(RadicalTableInvalid):
         parse_radical_table(bad)
