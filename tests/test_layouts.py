@@ -1,0 +1,115 @@
+"""Layouts seen in real reports that the generator does not print (issue 16, "layouts still
+missed"): （六） sub-rows numbered `1、2、3、`, DOCX tables inside text boxes or nested in a
+frame table, city-scale numbers in narrow PDF columns, reports in traditional characters.
+The fixtures are in tests/fixtures/layouts/ (made by its make_fixtures.py, with truth)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import docx
+import pytest
+from typer.testing import CliRunner
+
+from conftest import FIXTURES, truth_for
+from flows.cli import app
+
+LAYOUTS = FIXTURES / "layouts"
+
+
+def extract_json(path: Path) -> dict:
+    res = CliRunner().invoke(app, ["extract", str(path), "--json"])
+    assert res.exit_code == 0, res.output
+    return json.loads(res.output.strip().splitlines()[-1])
+
+
+def wrong_cells(got: dict, truth: dict) -> list:
+    values = {(f["table"], f["item"], f["column"]): f["value"] for f in got["facts"]}
+    wrong = []
+    for f in truth["facts"]:
+        key = (f["table"], f["item"], f["column"])
+        v = values.get(key, "missing")
+        same = (v is None and f["value"] is None) or (
+            v not in (None, "missing") and f["value"] is not None and math.isclose(v, f["value"], abs_tol=1e-9))
+        if not same:
+            wrong.append((key, f["value"], v))
+    return wrong
+
+
+def assert_reads_as_truth(path: Path) -> dict:
+    got, truth = extract_json(path), truth_for(path)
+    assert wrong_cells(got, truth) == []
+    for key in ("template", "year", "agency", "published", "region_code", "status"):
+        assert got[key] == truth[key], key
+    assert got["status"] == "ok", got["reason"]
+    return got
+
+
+# --- （六）其他处理 sub-rows numbered 1、2、3、 ----------------------------------------------
+
+@pytest.mark.parametrize("printed, normalised", [
+    ("3、其他", "3.其他"),
+    ("（3）其他", "3.其他"),
+    ("３．其他", "3.其他"),
+    ("(六)其他处理1、申请人", "(六)其他处理1.申请人"),
+])
+def test_norm_spells_digit_enumerators_as_the_templates_do(printed, normalised):
+    from transform.normalize import norm
+
+    assert norm(printed) == normalised
+
+
+@pytest.mark.parametrize("text", ["2021、2022年", "1.5、2", "第(1)项"])
+def test_unify_enumerators_leaves_numbers_inside_text_alone(text):
+    from transform.normalize import unify_enumerators
+
+    assert unify_enumerators(text) == text
+
+
+def test_other_rows_numbered_with_enumeration_commas_and_wrapped_labels_are_all_found():
+    got = assert_reads_as_truth(LAYOUTS / "other-enum-2021.pdf")
+    other = {f["item"] for f in got["facts"] if f["item"].startswith("other.") and f["value"] is not None}
+    assert other == {"other.no_correction", "other.fee_unpaid", "other.other"}
+
+
+# --- DOCX: text boxes and nested tables ----------------------------------------------------
+
+def test_docx_tables_inside_text_boxes_are_read_once():
+    got = assert_reads_as_truth(LAYOUTS / "textbox-2021.docx")
+    assert not any("duplicate_row" in f["flags"] for f in got["facts"])  # the VML fallback copy is skipped
+
+
+def test_docx_tables_nested_in_a_frame_table_are_read():
+    assert_reads_as_truth(LAYOUTS / "nested-2021.docx")
+
+
+def test_blocks_yields_a_nested_table_after_its_frame_and_a_cells_own_text_without_it():
+    from extract.docx import blocks, tbl_to_raw
+
+    d = docx.Document()
+    frame = d.add_table(rows=1, cols=1)
+    cell = frame.cell(0, 0)
+    cell.paragraphs[0].add_run("表三")
+    inner = cell.add_table(rows=1, cols=2)
+    inner.cell(0, 0).text = "予以公开"
+    inner.cell(0, 1).text = "12"
+    got = [(k, tbl_to_raw(el, 0).rows[0].cells if k == "tbl" else el) for k, el in blocks(d.element.body)]
+    tables = [[c.text for c in cells] for k, cells in got if k == "tbl"]
+    assert tables == [["表三"], ["予以公开", "12"]]
+
+
+def test_text_boxes_skips_the_vml_fallback_copy_of_a_box():
+    import sys
+
+    sys.path.insert(0, str(LAYOUTS))
+    from make_fixtures import in_text_box
+
+    from extract.docx import text_boxes
+
+    d = docx.Document()
+    tbl = d.add_table(rows=1, cols=1)._tbl
+    p = in_text_box(tbl)
+    assert len(list(p.iter("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}txbxContent"))) == 2
+    assert len(text_boxes(p)) == 1
