@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import docx
@@ -113,3 +114,67 @@ def test_text_boxes_skips_the_vml_fallback_copy_of_a_box():
     p = in_text_box(tbl)
     assert len(list(p.iter("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}txbxContent"))) == 2
     assert len(text_boxes(p)) == 1
+
+
+# --- traditional characters ------------------------------------------------------------------
+
+def test_fold_traditional_gives_the_simplified_labels_and_names():
+    from transform.script import fold_traditional
+
+    assert fold_traditional("（三）不予公開 1.屬於國家祕密") == "（三）不予公开 1.属于国家秘密"
+    assert fold_traditional("江蘇省淮安市洪澤區人民政府2022年政府信息公開工作年度報告") == \
+        "江苏省淮安市洪泽区人民政府2022年政府信息公开工作年度报告"
+    assert fold_traditional("衛生健康委員會") == "卫生健康委员会"
+
+
+def test_a_simplified_document_is_never_changed(seed_result):
+    from conftest import SEED
+    from extract import read_document
+    from transform.script import document_to_simplified, is_traditional
+
+    doc = read_document(SEED)
+    assert not is_traditional(doc.text)
+    assert document_to_simplified(doc) is doc
+    assert not is_traditional("於是" * 20)  # a character also written in simplified text marks nothing
+
+
+def test_is_traditional_needs_several_traditional_only_characters():
+    from transform.script import MIN_TRADITIONAL, is_traditional
+
+    assert not is_traditional("后来" + "開" * (MIN_TRADITIONAL - 1))
+    assert is_traditional("開" * MIN_TRADITIONAL)
+
+
+def test_template_labels_hold_no_character_the_fold_would_change():
+    from transform.script import traditional_table
+    from transform.templates import load_templates
+
+    t = load_templates()
+    specs = [*t.t2.values(), t.t3, t.t4]
+    labels = {v for s in specs for it in s.items for v in it.labels} | {
+        v for s in specs for c in s.columns.values() for v in c.labels}
+    table = traditional_table().table
+    assert [lb for lb in labels if lb.translate(table) != lb] == []
+
+
+@pytest.mark.parametrize("toml, message", [
+    ('[fold]\n"開" = "开"\n', "[in_traditional] missing"),
+    ('[fold]\n"開" = "开x"\n[in_traditional]\n"於" = "于"\n', "is not one other CJK ideograph"),
+    ('[fold]\n"開" = "開"\n[in_traditional]\n"於" = "于"\n', "is not one other CJK ideograph"),
+    ('[fold]\n"ab" = "开"\n[in_traditional]\n"於" = "于"\n', "is not one CJK ideograph"),
+    ('[fold]\n"開" = "开"\n"开" = "启"\n[in_traditional]\n"於" = "于"\n', "a chain"),
+    ('[fold]\n"於" = "于"\n[in_traditional]\n"於" = "于"\n', "in both sections"),
+    ('[fold]\n"開" = "开"\n[in_traditional]\n"於" = "于"\n[extra]\n', "unknown section"),
+])
+def test_traditional_table_refuses_a_malformed_entry_naming_it(tmp_path, toml, message):
+    from transform.script import TraditionalTableInvalid, traditional_table
+
+    path = tmp_path / "traditional.toml"
+    path.write_text(toml, encoding="utf-8")
+    with pytest.raises(TraditionalTableInvalid, match=re.escape(message)):
+        traditional_table(path)
+
+
+def test_a_report_page_in_traditional_characters_reads_as_its_simplified_original():
+    got = assert_reads_as_truth(LAYOUTS / "traditional-2022.html")
+    assert got["agency"] == truth_for(LAYOUTS / "traditional-2022.html")["agency"]

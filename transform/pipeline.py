@@ -25,6 +25,7 @@ from .place import place_short_rows
 from .pre2019 import pre_2019_reason
 from .records import CheckResult, Document, ExtractionResult, Fact, Report, SourceContext, report_id_for
 from .region import Region, RegionDataMissing
+from .script import document_to_simplified, traditional_table
 from .t4 import t4_slots
 from .templates import Identity, TableSpec, Templates, load_templates
 from .tidy import Slot, slot_to_fact, slots_for_item
@@ -141,11 +142,13 @@ def _body(agency: str | None, source: str) -> BodyRef:
 
 
 def load_reference_data() -> None:
-    """Load and validate the template specs and the body registry (data/), raising
-    `TemplateSpecError` / `BodyRegistryError` naming the file and the entry: a mistake in
+    """Load and validate the template specs, the body registry and the traditional
+    character table (data/), raising `TemplateSpecError` / `BodyRegistryError` naming the
+    file and the entry: a mistake in
     them stops a run before it reads any document, never fails every document one by one."""
     load_templates()
     load_registry()
+    traditional_table()
 
 
 def report_year(stated: int | None, context: SourceContext | None) -> int | None:
@@ -203,6 +206,7 @@ def build_result(doc: RawDocument, sha256: str, source: str, size: int, template
                  context: SourceContext | None = None) -> ExtractionResult:
     templates = templates or load_templates()
     rid = report_id_for(sha256)
+    doc = document_to_simplified(doc)  # a report in traditional characters reads as its simplified original
     meta = metadata_from_document(doc)
     year = report_year(meta.year, context)
     body = _body(meta.agency, source)
