@@ -178,3 +178,78 @@ def test_traditional_table_refuses_a_malformed_entry_naming_it(tmp_path, toml, m
 def test_a_report_page_in_traditional_characters_reads_as_its_simplified_original():
     got = assert_reads_as_truth(LAYOUTS / "traditional-2022.html")
     assert got["agency"] == truth_for(LAYOUTS / "traditional-2022.html")["agency"]
+
+
+# --- city-scale numbers in narrow PDF columns --------------------------------------------------
+
+@pytest.mark.parametrize("text, joined", [
+    ("352 524", 352524), ("35 25 24", 352524), ("１０１ ３", 1013),
+    ("352524", None), ("—", None), ("12 万", None), ("3 a", None), ("", None),
+])
+def test_joined_reading_joins_digit_groups_printed_apart_and_nothing_else(text, joined):
+    from transform.place import joined_reading
+
+    assert joined_reading(text) == joined
+
+
+def test_confirmed_joins_needs_every_identity_through_the_cell_to_hold():
+    from decimal import Decimal as D
+
+    from transform.place import confirmed_joins
+
+    row = ([("a", "total")], [("a", "x"), ("a", "y")])
+    col = ([("a", "x")], [("b", "x")])
+    known = {("a", "total"): D(1013), ("a", "y"): D(0), ("b", "x"): D(1013)}
+    assert confirmed_joins({("a", "x"): D(1013)}, known, [row, col]) == {("a", "x")}
+    assert confirmed_joins({("a", "x"): D(1031)}, known, [row, col]) == set()  # a wrong join breaks both
+    # an identity with an unread cell confirms nothing
+    assert confirmed_joins({("a", "x"): D(1013)}, {**known, ("b", "x"): None}, [row, col]) == set()
+
+
+def test_confirmed_joins_never_lets_two_joined_cells_vouch_for_each_other_alone():
+    from decimal import Decimal as D
+
+    from transform.place import confirmed_joins
+
+    # 自然人 and 总计 both printed `101 3` with the other cells 0: the row holds whatever they are
+    row = ([("a", "total")], [("a", "x"), ("a", "y")])
+    readings = {("a", "total"): D(1013), ("a", "x"): D(1013)}
+    assert confirmed_joins(readings, {("a", "y"): D(0)}, [row]) == set()
+
+
+@pytest.mark.parametrize("left, right, gap, apart", [
+    ("6", "1", 4.0, True), ("6", "1", 3.0, False), ("6", "万", 6.0, False), ("合", "1", 6.0, False),
+])
+def test_digits_apart_splits_only_digits_more_than_half_a_character_apart(left, right, gap, apart):
+    from extract.models import digits_apart
+
+    assert digits_apart(left, right, gap, size=7.5) is apart
+
+
+def test_city_numbers_wrapped_in_narrow_ruled_cells_are_read_where_the_identities_confirm_them():
+    got = assert_reads_as_truth(LAYOUTS / "narrow-wrap-2022.pdf")
+    joined = [f for f in got["facts"] if "joined" in f["flags"]]
+    assert len(joined) > 20 and all(f["value"] >= 1000 for f in joined)
+
+
+def test_city_numbers_touching_their_neighbours_in_an_unruled_table_are_split_by_column():
+    got = assert_reads_as_truth(LAYOUTS / "narrow-touch-2022.pdf")
+    assert not any("derived" in f["flags"] for f in got["facts"])
+
+
+
+def test_a_wrapped_number_that_breaks_an_identity_is_flagged_never_joined():
+    from extract import read_document
+    from transform.pipeline import build_result
+    from transform.serialize import result_to_json
+
+    doc = read_document(LAYOUTS / "narrow-wrap-2022.pdf")
+    row = next(r for t in doc.tables for r in t.rows if "本年新收" in r.text())
+    cell = next(c for c in row.cells if " " in c.text and c.text.replace(" ", "").isdigit())
+    cell.text = cell.text[:-1] + str((int(cell.text[-1]) + 1) % 10)  # a misprint in one wrapped cell
+    misprinted = int(cell.text.replace(" ", ""))
+    got = result_to_json(build_result(doc, "0" * 64, "test", 1))
+    fact = next(f for f in got["facts"] if f["item"] == "new_received" and f["raw"] == cell.text)
+    assert fact["value"] is None and "unreadable" in fact["flags"]
+    assert not any(f["value"] == misprinted for f in got["facts"])
+    assert got["status"] == "partial"

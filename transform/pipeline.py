@@ -21,7 +21,7 @@ from .checks import facts_to_checks
 from .match import Located, iter_rows, locate
 from .missing import REASON as MISSING_REASON
 from .missing import flag_missing, unknown_checks
-from .place import place_short_rows
+from .place import join_apart_digits, place_short_rows
 from .pre2019 import pre_2019_reason
 from .records import CheckResult, Document, ExtractionResult, Fact, Report, SourceContext, report_id_for
 from .region import Region, RegionDataMissing
@@ -86,6 +86,8 @@ def table_slots(loc: Located, spec: TableSpec, version: str,
         if state == "short":
             short[code] = [(c, ir.row.value_offset + k) for k, c in enumerate(ir.row.values) if c.text]
     _flag_duplicates(grid.values(), {code for (t, code) in loc.duplicates if t == table})
+    if table == "t3":
+        join_apart_digits(spec, identities, grid, printed)  # numbers wrapped in narrow cells
     if not short:
         return grid, []
     if table == "t3":
@@ -108,6 +110,8 @@ def t4_facts(loc: Located, templates: Templates, report_id: str) -> tuple[list[F
         _flag_unplaced(slots, ["ambiguous", "unreadable"])
         problems.append("表四 has missing cells that could not be placed")
     _flag_duplicates(slots, set(loc.t4.repeated))
+    join_apart_digits(templates.t4, templates.identities, {(s.item, s.column): s for s in slots},
+                      [it.code for it in templates.t4.items])
     return [slot_to_fact(s, templates.t4, report_id, PARSER_VERSION) for s in slots], problems
 
 
