@@ -75,6 +75,37 @@ def test_other_rows_numbered_with_enumeration_commas_and_wrapped_labels_are_all_
     assert other == {"other.no_correction", "other.fee_unpaid", "other.other"}
 
 
+
+def test_spanning_candidates_take_a_label_running_from_above_its_numbers_into_below():
+    from transform.match import spanning_candidates
+    from transform.templates import load_templates
+
+    specs = {"t3": load_templates().t3}
+    assert spanning_candidates("4.无正当理由大", "量反复申请", specs) == [(11, "t3", "not_processed.excessive")]
+    # wholly below (the next row's first line) or wholly above: not this row's label
+    assert spanning_candidates("稳定\"", "4.保护第三方合法权益", specs) == []
+    assert spanning_candidates("1.属于国家秘密", "公开", specs) == []
+
+
+def test_an_unruled_row_whose_label_wraps_around_its_numbers_is_matched_by_the_line_below():
+    from extract.models import RawCell, RawRow
+    from transform.match import locate, split_row
+    from transform.templates import load_templates
+
+    def line(*texts):
+        return split_row(RawRow([RawCell(t, 10.0 * k, 10.0 * k + 8) for k, t in enumerate(texts)]), 0)
+
+    rows = [line("1.本机关不掌握"), line("3", "5", "8"), line("相关政府信息"),
+            line("（四）无法", "2.没有现成信息"), line("4", "1", "5"), line("提供", "需要另行制作")]
+    loc = locate(rows, load_templates(), 2022)
+    assert [c.text for c in loc.items[("t3", "unable.not_held")].row.values] == ["3", "5", "8"]
+    assert [c.text for c in loc.items[("t3", "unable.needs_creation")].row.values] == ["4", "1", "5"]
+
+
+def test_other_rows_of_an_unruled_table_with_labels_wrapped_around_their_numbers_are_all_found():
+    assert_reads_as_truth(LAYOUTS / "other-enum-unruled-2021.pdf")
+
+
 # --- DOCX: text boxes and nested tables ----------------------------------------------------
 
 def test_docx_tables_inside_text_boxes_are_read_once():
