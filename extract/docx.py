@@ -170,8 +170,8 @@ MAX_NESTING = 8
 
 
 def _outermost(el, tag: str, stop: tuple[str, ...]):
-    """The descendants of `el` with `tag` not inside another one of `tag` (or of `stop`)
-    below `el`."""
+    """The descendants of `el` with `tag` that no other element with `tag` (nor one with a
+    tag of `stop`) holds between them and `el`."""
     for found in el.iter(tag):
         if found is el:
             continue
@@ -185,7 +185,7 @@ def _outermost(el, tag: str, stop: tuple[str, ...]):
 def text_boxes(p) -> list:
     """The text boxes (`w:txbxContent`) anchored in paragraph `p`, each once: the VML
     fallback copy of a DrawingML box (`mc:Fallback`) is skipped."""
-    return [box for box in _outermost(p, W_TXBXCONTENT, (MC_FALLBACK,))]
+    return list(_outermost(p, W_TXBXCONTENT, (MC_FALLBACK,)))
 
 
 def nested_tables(tbl) -> list:
