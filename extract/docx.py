@@ -1,5 +1,8 @@
 """Word (.docx) reports read with python-docx: body paragraphs and tables in document
-order; merged cells (w:gridSpan, w:vMerge, w:gridBefore) expanded to grid columns."""
+order; merged cells (w:gridSpan, w:vMerge, w:gridBefore) expanded to grid columns.
+Tables inside text boxes (`w:txbxContent`, read once: Word writes a box twice, as a
+DrawingML shape and its VML fallback) and tables nested in a table's cells (a frame
+around the real table) are read as tables of their own, in document order."""
 
 from __future__ import annotations
 
@@ -29,6 +32,8 @@ W_SDTPR = qn("w:sdtPr")
 W_SPECVANISH = qn("w:specVanish")
 W_T = qn("w:t")
 W_TBL = qn("w:tbl")
+W_TXBXCONTENT = qn("w:txbxContent")
+MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
 W_TC = qn("w:tc")
 W_TCPR = qn("w:tcPr")
 W_TR = qn("w:tr")
@@ -47,16 +52,16 @@ def read_document(path: Path, settings: ExtractSettings | None = None, data: byt
         document = docx.Document(BytesIO(data))
     except Exception as exc:  # python-docx raises many kinds on broken packages
         raise DocumentUnreadable(path, f"not a readable .docx ({type(exc).__name__}: {exc})") from exc
-    body = document.element.body
     lines: list[str] = []
     tables: list[RawTable] = []
-    for child in _children(body):
-        if child.tag == W_P:
-            lines.append(_text_of(child))
-        elif child.tag == W_TBL:
-            table = tbl_to_raw(child, len(tables))
-            tables.append(table)
-            lines.extend("\t".join(c.text for c in row.cells) for row in table.rows)
+    for kind, el in blocks(document.element.body):
+        if kind == "p":
+            lines.append(el)
+        else:
+            table = tbl_to_raw(el, len(tables))
+            if table.rows:
+                tables.append(table)
+                lines.extend("\t".join(c.text for c in row.cells) for row in table.rows)
     props = document.core_properties
     hints = {"title": props.title or ""} if props.title else {}
     return RawDocument(path=path, format="docx", text="\n".join(lines), tables=tables, hints=hints)
@@ -138,6 +143,70 @@ def _int_attr(el, tag: str, default: int = 1) -> int:
         return default
 
 
+def blocks(el, depth: int = 0):
+    """`el`'s paragraphs (as text: ("p", text)) and tables (("tbl", element)) in document
+    order, with the contents of text boxes after the paragraph anchoring them and the
+    tables nested in a table's cells after that table. Nesting deeper than `MAX_NESTING`
+    is read as text only (a hostile document cannot recurse without end)."""
+    for child in _children(el):
+        if child.tag == W_P:
+            boxes = text_boxes(child) if depth < MAX_NESTING else []
+            yield "p", (_text_of(child) if not boxes else _text_outside(child))
+            for box in boxes:
+                yield from blocks(box, depth + 1)
+        elif child.tag == W_TBL:
+            yield from _table_blocks(child, depth)
+
+
+def _table_blocks(tbl, depth: int):
+    yield "tbl", tbl
+    if depth < MAX_NESTING:
+        for inner in nested_tables(tbl):
+            yield from _table_blocks(inner, depth + 1)
+
+
+MAX_NESTING = 8
+"""Text boxes and nested tables deeper than this are not looked into."""
+
+
+def _outermost(el, tag: str, stop: tuple[str, ...]):
+    """The descendants of `el` with `tag` that no other element with `tag` (nor one with a
+    tag of `stop`) holds between them and `el`."""
+    for found in el.iter(tag):
+        if found is el:
+            continue
+        anc = found.getparent()
+        while anc is not None and anc is not el and anc.tag != tag and anc.tag not in stop:
+            anc = anc.getparent()
+        if anc is el:
+            yield found
+
+
+def text_boxes(p) -> list:
+    """The text boxes (`w:txbxContent`) anchored in paragraph `p`, each once: the VML
+    fallback copy of a DrawingML box (`mc:Fallback`) is skipped."""
+    return list(_outermost(p, W_TXBXCONTENT, (MC_FALLBACK,)))
+
+
+def nested_tables(tbl) -> list:
+    """Tables inside the cells of `tbl` (not those inside them: they are theirs)."""
+    return list(_outermost(tbl, W_TBL, (W_TXBXCONTENT,)))
+
+
+def _text_outside(p) -> str:
+    """A paragraph's own text, without the text of the text boxes it anchors."""
+    texts = [t.text or "" for t in p.iter(W_T) if not any(a.tag == W_TXBXCONTENT for a in t.iterancestors())]
+    return "".join(texts).strip()
+
+
+def _cell_text(tc) -> str:
+    """A cell's text without the text of tables nested in it (they are read as tables)."""
+    if next(tc.iter(W_TBL), None) is None:
+        return _text_of(tc)
+    parts = [_text_of(child) for child in _children(tc) if child.tag == W_P]
+    return " ".join(s for s in parts if s)
+
+
 def tbl_to_raw(tbl, index: int) -> RawTable:
     rows: list[RawRow] = []
     for r, tr in enumerate(c for c in _children(tbl) if c.tag == W_TR):
@@ -150,7 +219,9 @@ def tbl_to_raw(tbl, index: int) -> RawTable:
             vmerge = tcpr.find(W_VMERGE) if tcpr is not None else None
             continued = vmerge is not None and vmerge.get(W_VAL, "continue") == "continue"
             if not continued:
-                cells.append(RawCell(_text_of(tc), float(col), float(col + span)))
+                cells.append(RawCell(_cell_text(tc), float(col), float(col + span)))
             col += span
         rows.append(RawRow(cells=cells, index=r))
+    if rows and not any(c.text for row in rows for c in row.cells) and nested_tables(tbl):
+        rows = []  # a frame around nested tables, with no text of its own
     return RawTable(rows=rows, index=index, locator=f"table[{index}]")

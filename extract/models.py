@@ -119,3 +119,16 @@ def snap(values: list[float], tol: float) -> list[float]:
             continue
         out.append(v)
     return out
+
+
+DIGITS_APART = 0.5
+"""Share of the font size: a wider gap between two digits on one line ends a number."""
+
+
+def digits_apart(left: str, right: str, gap: float, size: float) -> bool:
+    """Two digits side by side on an unruled line, more than half a character apart: the
+    ends of two numbers in neighbouring columns that (nearly) touch in a narrow table
+    (`50650 108760`), not one number: a reader splits the line there. Were they one number
+    spaced out, its parts fall under one column header and the row is flagged, never
+    read as two values."""
+    return left.isdigit() and right.isdigit() and gap > DIGITS_APART * max(size, 1.0)

@@ -29,7 +29,7 @@ from pdfminer.psparser import PSException
 
 from . import image
 from .errors import DocumentUnreadable, LimitExceeded, NoTextLayer, UnsupportedDocument
-from .models import ExtractSettings, RawCell, RawDocument, RawRow, RawTable, snap
+from .models import ExtractSettings, RawCell, RawDocument, RawRow, RawTable, digits_apart, snap
 from .pdfstream import FastPDFPageInterpreter
 
 logger = logging.getLogger(__name__)
@@ -293,7 +293,8 @@ def _fragments(line: list[Char]) -> list[RawCell]:
     cells: list[RawCell] = []
     start = 0
     for k in range(1, len(line) + 1):
-        if k == len(line) or line[k][0] - line[k - 1][1] > max(line[k][5], 1.0) * 1.0:
+        if k == len(line) or line[k][0] - line[k - 1][1] > max(line[k][5], 1.0) * 1.0 or digits_apart(
+                line[k - 1][4], line[k][4], line[k][0] - line[k - 1][1], line[k][5]):  # numbers touching
             part = line[start:k]
             cells.append(RawCell(_join(part), part[0][0], part[-1][1]))
             start = k

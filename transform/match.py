@@ -180,6 +180,25 @@ def rejoin_orphan(orphan: Row, row: Row, label: str, cands: list[tuple[int, str,
     return row, label, cands
 
 
+def spanning_candidates(above: str, below: str, specs: dict[str, TableSpec]) -> list[tuple[int, str, str]]:
+    """(length, table, item) of the label variants that run from `above` into `below`: the
+    lines of a label printed above and below its row of numbers (an unruled table centres
+    the numbers on a label wrapped over several lines). A variant wholly above or below
+    does not count: it would be another row's label."""
+    joined, cut = above + below, len(above)
+    out = []
+    for code, spec in specs.items():
+        for it in spec.items:
+            n = 0
+            for v in it.labels:
+                start = joined.find(v, max(0, cut - len(v) + 1))
+                if 0 <= start < cut < start + len(v):
+                    n = max(n, len(v))
+            if n:
+                out.append((n, code, it.code))
+    return out
+
+
 def choose_candidate(cands: list[tuple[int, str, str]], seen) -> tuple[str, str]:
     """The longest label variant wins; between equally long ones, an item not seen yet."""
     best = min(cands, key=lambda t: (-t[0], (t[1], t[2]) in seen))
@@ -213,9 +232,15 @@ class Locator:
         """The unit the last amount column header printed (元 / 万元)."""
         self.blank_item: ItemRow | None = None
         """The last matched row if all its cells were blank (its numbers may follow)."""
+        self.unlabelled: tuple[Row, str] | None = None
+        """A row of numbers without a label of its own whose lines above named nothing
+        (with those lines): its label may go on below it."""
 
     def feed(self, row: Row) -> None:
         carried, self.pending = self.pending, []
+        unlabelled, self.unlabelled = self.unlabelled, None
+        if unlabelled is not None and not row.values and self.label_goes_on(*unlabelled, row):
+            return
         self.t4.open_at(row.label)
         if self.t4.take(row):
             return
@@ -257,6 +282,27 @@ class Locator:
             self.t4.keep_cells(row)  # 表四's value row (or part of it) without a label
         elif own and not in_t4:
             self.orphan = row
+        elif not in_t4 and label:
+            self.unlabelled = (row, label)
+
+    def label_goes_on(self, row: Row, above: str, line: Row) -> bool:
+        """`line`, a value-less line just below a row of numbers whose lines above named
+        nothing, ends their label: the row is recorded when one label variant runs from the
+        lines above into it (the longest; two equally long ones decide nothing)."""
+        if not line.label or len(line.label) > WRAP_MAX:
+            return False
+        last = norm(next((c.text for c in reversed(line.raw.cells) if c.text), ""))
+        # the whole line, or its last part (a group label's column, （四）无法 / 提供, prints beside it)
+        cands = {c for below in {line.label, last} for c in spanning_candidates(above, below, self.specs)
+                 if (c[1], c[2]) not in self.out.items}
+        if not cands:
+            return False
+        best = max(c[0] for c in cands)
+        top = [c for c in cands if c[0] == best]
+        if len(top) != 1:
+            return False
+        self.record(row, top[0][1], top[0][2], False)
+        return True
 
     @staticmethod
     def finish_blank_row(prev_blank: ItemRow, row: Row) -> bool:

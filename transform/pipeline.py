@@ -21,10 +21,11 @@ from .checks import facts_to_checks
 from .match import Located, iter_rows, locate
 from .missing import REASON as MISSING_REASON
 from .missing import flag_missing, unknown_checks
-from .place import place_short_rows
+from .place import join_apart_digits, place_short_rows
 from .pre2019 import pre_2019_reason
 from .records import CheckResult, Document, ExtractionResult, Fact, Report, SourceContext, report_id_for
 from .region import Region, RegionDataMissing
+from .script import document_to_simplified, traditional_table
 from .t4 import t4_slots
 from .templates import Identity, TableSpec, Templates, load_templates
 from .tidy import Slot, slot_to_fact, slots_for_item
@@ -42,16 +43,17 @@ def build_facts(doc: RawDocument, templates: Templates, report_id: str, year: in
     """Rows → located items → slots → facts. Returns (facts, 表二 version, tables found,
     problems for the reason, the located rows)."""
     loc = locate(list(iter_rows(doc)), templates, year)
+    wraps = doc.format == "pdf"  # only a text layer turns a cell's line breaks into spaces
     t2v = loc.t2_version or templates.version_for_year(year) or "2021"
     found = {t for (t, _) in loc.items} | ({"t4"} if loc.t4.printed else set())
     problems = duplicate_problems(loc)
     facts: list[Fact] = []
     for table, spec, version in (("t2", templates.t2[t2v], t2v), ("t3", templates.t3, t3_version(loc, t2v))):
-        grid, left = table_slots(loc, spec, version, templates.identities)
+        grid, left = table_slots(loc, spec, version, templates.identities, wraps)
         if left:
             problems.append(f"{TABLE_NAMES[table]} rows with missing cells could not be placed: {', '.join(left)}")
         facts += [slot_to_fact(s, spec, report_id, PARSER_VERSION) for s in grid.values()]
-    t4, t4_problems = t4_facts(loc, templates, report_id)
+    t4, t4_problems = t4_facts(loc, templates, report_id, wraps)
     return facts + t4, t2v, found, problems + t4_problems, loc
 
 
@@ -66,10 +68,12 @@ def t3_version(loc: Located, t2_version: str) -> str:
     return t2_version
 
 
-def table_slots(loc: Located, spec: TableSpec, version: str,
-                identities: tuple[Identity, ...]) -> tuple[dict[tuple[str, str], Slot], list[str]]:
+def table_slots(loc: Located, spec: TableSpec, version: str, identities: tuple[Identity, ...],
+                wraps: bool = False) -> tuple[dict[tuple[str, str], Slot], list[str]]:
     """The slots of 表二 or 表三, every expected row (`not_found` when missing) and any
-    other row printed, with the short rows placed; and the items left unplaced."""
+    other row printed, with the short rows placed; and the items left unplaced. `wraps`:
+    digits apart in a cell may be a number wrapped over lines (a PDF's text layer), read
+    as one where the identities confirm it (`place.join_apart_digits`)."""
     table = spec.code
     expected = [it.code for it in spec.items_for(version)]
     printed = expected + [c for (t, c) in loc.items if t == table and c not in expected]
@@ -85,6 +89,8 @@ def table_slots(loc: Located, spec: TableSpec, version: str,
         if state == "short":
             short[code] = [(c, ir.row.value_offset + k) for k, c in enumerate(ir.row.values) if c.text]
     _flag_duplicates(grid.values(), {code for (t, code) in loc.duplicates if t == table})
+    if table == "t3" and wraps:
+        join_apart_digits(spec, identities, grid, printed)  # numbers wrapped in narrow cells
     if not short:
         return grid, []
     if table == "t3":
@@ -93,7 +99,7 @@ def table_slots(loc: Located, spec: TableSpec, version: str,
     return grid, list(short)
 
 
-def t4_facts(loc: Located, templates: Templates, report_id: str) -> tuple[list[Fact], list[str]]:
+def t4_facts(loc: Located, templates: Templates, report_id: str, wraps: bool = False) -> tuple[list[Fact], list[str]]:
     """表四's 15 facts (`not_found` when it was not printed) and the problems met."""
     problems = []
     if loc.t4.unplaced:
@@ -107,6 +113,9 @@ def t4_facts(loc: Located, templates: Templates, report_id: str) -> tuple[list[F
         _flag_unplaced(slots, ["ambiguous", "unreadable"])
         problems.append("表四 has missing cells that could not be placed")
     _flag_duplicates(slots, set(loc.t4.repeated))
+    if wraps:
+        join_apart_digits(templates.t4, templates.identities, {(s.item, s.column): s for s in slots},
+                          [it.code for it in templates.t4.items])
     return [slot_to_fact(s, templates.t4, report_id, PARSER_VERSION) for s in slots], problems
 
 
@@ -141,11 +150,13 @@ def _body(agency: str | None, source: str) -> BodyRef:
 
 
 def load_reference_data() -> None:
-    """Load and validate the template specs and the body registry (data/), raising
-    `TemplateSpecError` / `BodyRegistryError` naming the file and the entry: a mistake in
+    """Load and validate the template specs, the body registry and the traditional
+    character table (data/), raising `TemplateSpecError` / `BodyRegistryError` naming the
+    file and the entry: a mistake in
     them stops a run before it reads any document, never fails every document one by one."""
     load_templates()
     load_registry()
+    traditional_table()
 
 
 def report_year(stated: int | None, context: SourceContext | None) -> int | None:
@@ -203,6 +214,7 @@ def build_result(doc: RawDocument, sha256: str, source: str, size: int, template
                  context: SourceContext | None = None) -> ExtractionResult:
     templates = templates or load_templates()
     rid = report_id_for(sha256)
+    doc = document_to_simplified(doc)  # a report in traditional characters reads as its simplified original
     meta = metadata_from_document(doc)
     year = report_year(meta.year, context)
     body = _body(meta.agency, source)

@@ -7,8 +7,11 @@ marked `derived`; otherwise the row is flagged `ambiguous`, never guessed."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
+import re
+import unicodedata
 from decimal import Decimal
 
 from extract.models import RawCell
@@ -168,3 +171,72 @@ def _give_up(grid: dict[Key, Slot], items: list[str]) -> list[str]:
         if slot.item in items:
             slot.flags = [f for f in slot.flags if f != "short"] + ["ambiguous", "unreadable"]
     return list(items)
+
+
+# --- numbers printed as digit groups apart ---------------------------------------------------
+
+_APART = re.compile(r"\d\s+\d")
+_NOT_READ = {"unreadable", "ambiguous", "short", "not_found", "duplicate_row"}
+
+
+def joined_reading(text: str) -> int | None:
+    """`352 524` → 352524: the one number a cell's digit groups printed apart make (a number
+    wrapped over two or three lines of a narrow cell, when the reader could not tell that
+    the first line was full); None for any other text, and for a cell that reads as a
+    number or a blank on its own."""
+    t = unicodedata.normalize("NFKC", text or "").strip()
+    if not _APART.search(t) or parse_count(t).kind != "unreadable":
+        return None
+    p = parse_count(re.sub(r"\s+", "", t))
+    return p.value if p.kind == "number" and p.value >= 0 else None
+
+
+def _holds(eq: Equation, values: dict[Key, Decimal | None]) -> bool:
+    lhs, rhs = eq
+    if any(values.get(k) is None for k in lhs + rhs):
+        return False
+    return sum((values[k] for k in lhs), Decimal(0)) == sum((values[k] for k in rhs), Decimal(0))
+
+
+def confirmed_joins(readings: dict[Key, Decimal], known: dict[Key, Decimal | None], eqs: list[Equation]) -> set[Key]:
+    """The cells whose joined reading the identities confirm: every equation through the
+    cell has all its cells read (printed values and the other joined readings) and holds,
+    and there are at least two such equations (a row and a column), or the one there is
+    holds no other joined reading (it pins the cell from printed values alone). A stack
+    of two rows' numbers under a missing ruling, or a footnote mark, breaks an identity or
+    leaves one unchecked: never confirmed."""
+    values = {**known, **readings}
+    through: dict[Key, list[Equation]] = {k: [] for k in readings}
+    for eq in eqs:
+        for k in set(eq[0] + eq[1]) & readings.keys():
+            through[k].append(eq)
+    out = set()
+    for key, its in through.items():
+        if not its or not all(_holds(eq, values) for eq in its):
+            continue
+        if len(its) == 1 and sum(1 for k in its[0][0] + its[0][1] if k in readings) > 1:
+            continue
+        out.add(key)
+    return out
+
+
+def join_apart_digits(spec: TableSpec, identities, grid: dict[Key, Slot], printed: list[str]) -> list[Key]:
+    """Read the cells printed as digit groups apart (`352 524`) as one number where the
+    identities confirm it (`confirmed_joins`); the cell's text becomes the joined digits and
+    the slot is flagged `joined`. The others stay as they are (flagged unreadable later)."""
+    readings = {}
+    for key, slot in grid.items():
+        if slot.cell is None or slot.cell.doubtful or _NOT_READ & set(slot.flags):
+            continue
+        v = joined_reading(slot.cell.text)
+        if v is not None:
+            readings[key] = Decimal(v)
+    if not readings:
+        return []
+    known = {key: _known(slot) for key, slot in grid.items() if key not in readings}
+    accepted = confirmed_joins(readings, known, equations(spec, identities, printed))
+    for key in accepted:
+        slot = grid[key]
+        slot.cell = dataclasses.replace(slot.cell, text=str(int(readings[key])))
+        slot.flags.append("joined")
+    return sorted(accepted)
