@@ -122,3 +122,37 @@ def read_scanned_pdf(path: Path, data: bytes, n_pages: int, settings: ExtractSet
         raise NoTextLayer(path)  # OCR found no text either: blank pages
     return RawDocument(path=path, format="pdf", text=text, tables=tables, pages=n_pages,
                        hints={"ocr": "all pages"})
+
+
+def read_page_images(path: Path, images: list, settings: ExtractSettings,
+                     first_index: int) -> tuple[list[RawTable], list[str]]:
+    """Tables of an HTML page's pictures (`htmlimg.PageImage`s, bytes loaded), read by OCR
+    like image files: one RawTable per picture, its rows' `page` the picture's number in
+    page order, its locator `img N (src)`. Returns the tables and one note per picture not
+    read (refused, not decodable, OCR off), naming it. The time limit counts all pictures."""
+    from .htmlimg import MIN_SIDE, image_size
+
+    notes = [f"{img.label}: {img.refused}" for img in images if img.data is None]
+    todo = [img for img in images if img.data is not None]
+    if todo and not (settings.ocr and ocr.available()):
+        why = "OCR is off" if not settings.ocr else "OCR not installed: rapidocr, onnxruntime"
+        return [], notes + [f"{len(todo)} pictures not read ({why})"]
+    started = time.monotonic()
+    tables: list[RawTable] = []
+    for img in todo:
+        size = image_size(img.data)
+        if size is not None and min(size) < MIN_SIDE:
+            continue  # an icon or a bullet, not a table
+        if time.monotonic() - started > settings.max_seconds:
+            raise LimitExceeded(path, f"still reading pictures by OCR after max_seconds={settings.max_seconds:g} s "
+                                      f"(gave up at {img.label})")
+        try:
+            gray = decode_image(path, img.data)
+        except (LimitExceeded, DocumentUnreadable) as exc:
+            notes.append(f"{img.label}: {exc.reason}")
+            continue
+        rows = ocr.image_rows(gray, IMAGE_DPI / 72, img.number, settings.ocr_min_confidence)
+        if rows:
+            tables.append(RawTable(rows=rows, index=first_index + len(tables), page=img.number,
+                                   locator=img.label))
+    return tables, notes

@@ -222,6 +222,8 @@ def build_result(doc: RawDocument, sha256: str, source: str, size: int, template
             template = t2v
             problems += identity_problems(meta.agency, year, template, body.body_id) + table_problems(facts, checks, found, gone)
             status, reason = ("partial", "; ".join(problems)) if problems else ("ok", None)
+        if status != "ok" and doc.hints.get("pictures"):  # a page's pictures not read say why
+            reason = f"{reason}; pictures not read: {doc.hints['pictures']}"[:2000]
     region = body.region
     report = Report(
         report_id=rid, doc_sha256=sha256, source=source, format=doc.format, status=status, reason=reason,
