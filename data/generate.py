@@ -1156,27 +1156,37 @@ def scan_pdf(pdf: bytes, rng: random.Random | None = None, dpi: int = SCAN_DPI) 
 
 
 def table_crop(gray, margin: int = 24):
-    """The ruled table of a rendered page (grayscale), cut out with a white margin; None
-    when the page holds no ruled table (its long horizontal rulings)."""
+    """The ruled table of a rendered page (grayscale), cut out with a white margin: between
+    its outermost horizontal rulings as long as its longest (unbroken runs at least a third
+    of the page wide) and its outermost vertical ones; None when the page holds no ruled
+    table."""
+    import cv2
     import numpy as np
 
-    ink = gray < 128
-    rows = np.nonzero(ink.sum(axis=1) > gray.shape[1] * 0.3)[0]
+    h, w = gray.shape
+    ink = (gray < 128).astype(np.uint8)
+    lines = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (w // 3, 1)))
+    widths = lines.sum(axis=1)
+    rows = np.nonzero(widths >= 0.9 * widths.max())[0] if widths.max() else []  # not a heading's strokes
     if len(rows) < 2:
         return None
     y0, y1 = rows[0], rows[-1]
-    cols = np.nonzero(ink[y0:y1 + 1].sum(axis=0) > (y1 - y0) * 0.3)[0]
+    tall = max(8, (y1 - y0) // 2)
+    vert = cv2.morphologyEx(ink[y0:y1 + 1], cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, tall)))
+    cols = np.nonzero(vert.any(axis=0))[0]
     if len(cols) < 2:
         return None
     x0, x1 = cols[0], cols[-1]
-    h, w = gray.shape
-    return gray[max(0, y0 - margin):min(h, y1 + margin + 1), max(0, x0 - margin):min(w, x1 + margin + 1)]
+    out = np.full((y1 - y0 + 1 + 2 * margin, x1 - x0 + 1 + 2 * margin), 255, dtype=gray.dtype)
+    out[margin:-margin, margin:-margin] = gray[y0:y1 + 1, x0:x1 + 1]  # only the table: no heading cut in half
+    return out
 
 
-def table_pictures(spec: Spec, rng: random.Random) -> list[list[bytes]]:
-    """Each table of `spec` (in the order `render_html` prints them) as pictures: the grid
-    printed alone (ruled, as a screenshot of a spreadsheet), rendered, cut to its rulings,
-    degraded like a scan, JPEG or PNG; a grid too long for one page is two pictures."""
+def table_pictures(spec: Spec, rng: random.Random, tables=("t2", "t3", "t4")) -> list[tuple[str, list[bytes]]]:
+    """Each table of `spec` (in the order `render_html` prints them) with its pictures (none
+    for a table not in `tables`): the grid printed alone (ruled, as a screenshot of a
+    spreadsheet), rendered, cut to its rulings, degraded like a scan, JPEG or PNG; a grid
+    too long for one page is two pictures."""
     from dataclasses import replace
 
     st = replace(spec.style, ruled=True, split_t3=False, spaces_in_labels=False)
@@ -1186,7 +1196,7 @@ def table_pictures(spec: Spec, rng: random.Random) -> list[list[bytes]]:
         for grid in spec.grids.get(table, []) if table else []:
             one = replace(spec, style=st, grids={table: [replace(grid, caption=None)]}, paragraphs={heading: []})
             pics = []
-            for gray, _ in page_images(render_pdf(one)):
+            for gray, _ in page_images(render_pdf(one)) if table in tables else []:
                 crop = table_crop(gray)
                 if crop is None:
                     continue
@@ -1197,14 +1207,15 @@ def table_pictures(spec: Spec, rng: random.Random) -> list[list[bytes]]:
                     import cv2
 
                     pics.append(cv2.imencode(".png", crop)[1].tobytes())
-            out.append(pics)
+            out.append((table, pics))
     return out
 
 
-def picture_page(spec: Spec, out: Path) -> bytes:
-    """`spec`'s HTML page with every table replaced by its pictures (`table_pictures`): in
-    some pages files beside it (`<name>_files/…`, relative `src`), in others `data:` URIs
-    (base64), in some both. The page's bytes; the sibling files are written."""
+def picture_page(spec: Spec, out: Path, tables=("t2", "t3", "t4"), where: str | None = None) -> bytes:
+    """`spec`'s HTML page with its `tables` replaced by their pictures (`table_pictures`):
+    in some pages files beside it (`<name>_files/…`, relative `src`), in others `data:`
+    URIs (base64), in some both (`where`: files, inline, both; drawn when None). The page's
+    bytes; the sibling files are written."""
     import base64
     import re
 
@@ -1212,8 +1223,8 @@ def picture_page(spec: Spec, out: Path) -> bytes:
     page = render_html(spec)
     enc = "utf-8" if spec.style.encoding == "utf-8" else "gb18030"
     html = page.decode(enc)
-    pictures = iter(table_pictures(spec, rng))
-    where = rng.choice(("files", "inline", "both"))
+    pictures = iter(table_pictures(spec, rng, tables))
+    where = where or rng.choice(("files", "inline", "both"))
     folder = f"{spec.name}_files"
 
     def img(pic: bytes, k: int) -> str:
@@ -1228,8 +1239,9 @@ def picture_page(spec: Spec, out: Path) -> bytes:
 
     count = iter(range(1, 1000))
 
-    def swap(_m) -> str:
-        return "\n".join(img(pic, next(count)) for pic in next(pictures))
+    def swap(m) -> str:
+        _, pics = next(pictures)
+        return "\n".join(img(pic, next(count)) for pic in pics) if pics else m.group(0)
 
     html = re.sub(r"<table\b.*?</table>", swap, html, flags=re.S)
     return html.encode(enc)

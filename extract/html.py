@@ -51,6 +51,21 @@ def read_document(path: Path, settings: ExtractSettings | None = None, data: byt
     return RawDocument(path=path, format="html", text=text, tables=raw_tables, pages=None, hints=hints)
 
 
+def wanted_pictures(data: bytes) -> list[str]:
+    """The `src` of the pictures the reader would OCR in this page (in page order): none
+    when its HTML tables hold every national-form table. The crawler fetches these."""
+    m = _META_CHARSET.search(data[:4096])
+    try:
+        root = lxml.html.document_fromstring(decode_text(data, m.group(1).decode("ascii", "replace") if m else None))
+    except (etree.ParserError, ValueError):
+        return []
+    bodies = find_bodies(root)
+    tables = [t for body in bodies for t in body.iter("table") if not t.xpath(".//table")]
+    if not htmlimg.missing_form_tables([t.text_content() for t in tables]):
+        return []
+    return htmlimg.sources(picture_bodies(root, bodies))
+
+
 def _pictures(path: Path, data: bytes, root, bodies: list, settings: ExtractSettings, first: int,
               hints: dict[str, str]) -> list[RawTable]:
     """Tables pasted into the report as pictures, read by OCR (`htmlimg`, `image`), when the
@@ -69,14 +84,15 @@ def _pictures(path: Path, data: bytes, root, bodies: list, settings: ExtractSett
 
 def picture_bodies(root, bodies: list) -> list:
     """Where a report's pictures are: the report's containers, or when no container holds a
-    table (`find_bodies` fell back to <body>), the first CMS container holding a picture."""
+    table (`find_bodies` fell back to <body>), the first CMS container holding a picture;
+    never the whole <body> (its logos and banners are no report)."""
     if any(b.tag != "body" for b in bodies):
         return bodies
     for sel in BODY_SELECTORS[:-1]:
         chosen = _outermost([el for el in _select(root, sel) if el.xpath(".//img")])
         if chosen:
             return chosen
-    return bodies
+    return []
 
 
 
