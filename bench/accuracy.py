@@ -97,10 +97,10 @@ def main(argv=None) -> int:
     if args.jobs > 1:
         from concurrent.futures import ProcessPoolExecutor
 
-        with ProcessPoolExecutor(args.jobs) as pool:
-            results = list(pool.map(_compare, todo))
+        pool = ProcessPoolExecutor(args.jobs)
+        results = pool.map(_compare, todo)  # in order, each as it is done
     else:
-        results = [compare(*a) for a in todo]
+        pool, results = None, (compare(*a) for a in todo)
     for r in results:
         s = per[r["format"]]
         s["docs"] += 1
@@ -117,6 +117,9 @@ def main(argv=None) -> int:
                   f"meta={r['meta_wrong']} reason={r['reason']}")
             for w in r["wrong"][:10]:
                 print("   ", w)
+            sys.stdout.flush()
+    if pool is not None:
+        pool.shutdown()
     print(f"{'format':9} {'docs':>5} {'cells':>7} {'accuracy':>9} {'fully':>6} {'silent':>7} {'meta ok':>8} "
           f"{'OCR pages':>9} {'s/page':>7}")
     tot = {"docs": 0, "cells": 0, "right": 0, "full": 0, "silent": 0, "meta": 0, "cpu": 0.0, "pages": 0}

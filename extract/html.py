@@ -46,9 +46,10 @@ def read_document(path: Path, settings: ExtractSettings | None = None, data: byt
     tables = [t for body in bodies for t in body.iter("table") if not t.xpath(".//table")]
     raw_tables = [table_to_raw(t, i) for i, t in enumerate(tables)]
     text = "\n".join(element_text(body) for body in bodies)
+    cost = image.OcrCost()
     if htmlimg.missing_form_tables([t.text_content() for t in tables]):
-        raw_tables += _pictures(path, data, root, bodies, settings, len(raw_tables), hints)
-    return RawDocument(path=path, format="html", text=text, tables=raw_tables, pages=None, hints=hints)
+        raw_tables += _pictures(path, data, root, bodies, settings, len(raw_tables), hints, cost)
+    return cost.onto(RawDocument(path=path, format="html", text=text, tables=raw_tables, pages=None, hints=hints))
 
 
 def wanted_pictures(data: bytes) -> list[str]:
@@ -67,14 +68,14 @@ def wanted_pictures(data: bytes) -> list[str]:
 
 
 def _pictures(path: Path, data: bytes, root, bodies: list, settings: ExtractSettings, first: int,
-              hints: dict[str, str]) -> list[RawTable]:
+              hints: dict[str, str], cost: image.OcrCost) -> list[RawTable]:
     """Tables pasted into the report as pictures, read by OCR (`htmlimg`, `image`), when the
     page's HTML tables lack a national-form table. Pictures not read are noted in the hint
     `pictures` (the report's reason names them when it is not `ok`)."""
     srcs = htmlimg.sources(picture_bodies(root, bodies))
     if not srcs:
         return []
-    tables, notes = image.read_page_images(path, htmlimg.load_images(path, data, srcs), settings, first)
+    tables, notes = image.read_page_images(path, htmlimg.load_images(path, data, srcs), settings, first, cost)
     if tables:
         hints["ocr"] = f"{len(tables)} pictures"
     if notes:

@@ -126,7 +126,8 @@ def record_run(warehouse: str, flow_name: str, started: dt.datetime, load: LoadS
         fetched_unchanged=counts.get("unchanged", 0), fetch_skipped=counts.get("skipped", 0),
         fetch_failed=crawl.fetch_failed if crawl else 0, documents=load.documents, unchanged=load.unchanged,
         ok=load.ok, partial=load.partial, failed=load.failed, unsupported=load.unsupported,
-        quarantined=load.quarantined, facts_loaded=load.facts_loaded)
+        quarantined=load.quarantined, facts_loaded=load.facts_loaded, ocr_pages=load.ocr_pages,
+        ocr_seconds=load.ocr_seconds)
     write_run_summary(Path(warehouse), summary)
     return summary.run_id
 

@@ -154,3 +154,21 @@ def test_a_crawled_page_has_its_pictures_fetched_into_the_raw_store_and_read(tmp
     assert mapping == {"images": {SRC: hashlib.sha256(PICTURE.read_bytes()).hexdigest()}}
     pytest.importorskip("rapidocr")
     _assert_truth(result_to_json(process_file(stored, source=page.url)))
+
+
+def test_a_run_records_the_pages_ocr_read_and_the_seconds_it_took_in_runs(tmp_path):
+    pytest.importorskip("rapidocr")
+    from flows.work import run_local
+    from load.duckdb import connect_readonly
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    inline = "data:image/jpeg;base64," + base64.b64encode(PICTURE.read_bytes()).decode()
+    _page_with(inline, docs)
+    wh = tmp_path / "wh"
+    run_local([str(docs)], str(wh))
+    run_local([str(docs)], str(wh))  # unchanged: nothing read again
+    con = connect_readonly(wh)
+    rows = con.execute("select ok, unchanged, ocr_pages, ocr_seconds from runs order by started_at").fetchall()
+    assert [r[:3] for r in rows] == [(1, 0, 1), (0, 1, 0)]
+    assert 0 < rows[0][3] < 120 and rows[1][3] == 0

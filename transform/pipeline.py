@@ -236,7 +236,7 @@ def build_result(doc: RawDocument, sha256: str, source: str, size: int, template
     )
     document = Document(doc_sha256=sha256, source=source, format=doc.format, size=size, status=status,
                         reason=reason, parser_version=PARSER_VERSION, ingested_at=_now())
-    return ExtractionResult(document, report, facts, checks)
+    return ExtractionResult(document, report, facts, checks, doc.ocr_pages, round(doc.ocr_seconds, 3))
 
 
 def failed_result(path: Path, sha256: str, size: int, fmt: str, status: str, reason: str,

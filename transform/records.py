@@ -134,6 +134,11 @@ class RunSummary:
     quarantined: int = 0
     """failed + unsupported: kept in `documents` (and the raw store) with their reason."""
     facts_loaded: int = 0
+    ocr_pages: int = 0
+    """Pages and pictures read by OCR in this run (scans, image files, pictures in pages)."""
+    ocr_seconds: float = 0.0
+    """CPU seconds OCR took on them (each document is read on one core: seconds per page =
+    ocr_seconds / ocr_pages)."""
 
 
 @dataclass(slots=True)
@@ -144,6 +149,10 @@ class ExtractionResult:
     report: Report
     facts: list[Fact]
     checks: list[CheckResult]
+    ocr_pages: int = 0
+    """Pages or pictures read by OCR (not stored per document: summed into `runs`)."""
+    ocr_seconds: float = 0.0
+    """CPU seconds OCR took on them."""
 
     @property
     def status(self) -> str:
