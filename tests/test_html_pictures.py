@@ -172,3 +172,15 @@ def test_a_run_records_the_pages_ocr_read_and_the_seconds_it_took_in_runs(tmp_pa
     rows = con.execute("select ok, unchanged, ocr_pages, ocr_seconds from runs order by started_at").fetchall()
     assert [r[:3] for r in rows] == [(1, 0, 1), (0, 1, 0)]
     assert 0 < rows[0][3] < 120 and rows[1][3] == 0
+
+
+def test_only_the_report_containers_pictures_are_wanted_and_none_when_its_tables_are_html():
+    from extract.html import wanted_pictures
+
+    chrome = '<div class="header"><img src="/logo.png"></div>{}<div class="footer"><img src="/badge.gif"></div>'
+    pictures = '<div id="zoom"><p>二、主动公开</p><img src="t2.jpg"><p>三、</p><img src="t3.png"></div>'
+    assert wanted_pictures(f"<html><body>{chrome.format(pictures)}</body></html>".encode()) == ["t2.jpg", "t3.png"]
+    assert wanted_pictures(f"<html><body>{chrome.format('<p>no container</p>')}</body></html>".encode()) == []
+    assert wanted_pictures(PAGE.read_bytes()) == [SRC]  # 表四 is a picture
+    sample = Path(__file__).parent.parent / "data" / "sample" / "gen-2026-00000-2023.html"
+    assert wanted_pictures(sample.read_bytes()) == []  # every table in HTML: no picture fetched
