@@ -147,6 +147,37 @@ def print_formats(files: list[Path], repeat: int) -> None:
         print(f"{'xxgk ' + fmt:28} {d:>5} {p:>6} {d / s:>8.1f} {p / s:>8.1f} {s / p:>8.4f}")
 
 
+def print_ocr(files: list[Path]) -> None:
+    """The OCR path next to the text layer: per kind of document read by OCR (scanned PDF,
+    HTML page with pictures, image file) the pages or pictures read, OCR's CPU seconds per
+    page (as the reader counts them: `ExtractionResult.ocr_seconds`, one core) and the whole
+    path's seconds per page; then the text-layer documents' seconds per page. Each document
+    is read once after a first read that loads the models."""
+    stats = defaultdict(lambda: [0, 0, 0.0, 0.0])  # docs, pages, OCR CPU seconds, path seconds
+    for f in files:
+        first = process_file(f)
+        t0 = time.process_time()
+        r = process_file(f) if first.ocr_pages else first
+        dt = time.process_time() - t0
+        if r.ocr_pages:
+            kind = {"pdf": "scanned PDF", "html": "HTML pictures"}.get(r.report.format, r.report.format)
+            row = stats[kind + " (OCR)"]
+            row[1] += r.ocr_pages
+            row[2] += r.ocr_seconds
+        else:
+            t0 = time.process_time()
+            process_file(f)
+            dt = time.process_time() - t0
+            row = stats[r.report.format + " (text layer)"]
+            row[1] += r.report.pages or 1
+        row[0] += 1
+        row[3] += dt
+    print(f"\n{'OCR and text layer (CPU)':28} {'docs':>5} {'pages':>6} {'OCR s/page':>11} {'path s/page':>12}")
+    for kind, (d, p, ocr_s, s) in sorted(stats.items()):
+        ocr_col = f"{ocr_s / p:.3f}" if ocr_s else "-"
+        print(f"{kind:28} {d:>5} {p:>6} {ocr_col:>11} {s / p:>12.4f}")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("paths", nargs="*")
@@ -167,6 +198,7 @@ def main(argv=None) -> int:
     if args.paths:
         files = discover_files(args.paths)
         print_formats(files, args.repeat)
+        print_ocr(files)
         pdfs = [f for f in files if f.read_bytes()[:5] == b"%PDF-"]
         if pdfs:
             print_pdfs(", ".join(args.paths), time_pdfs(pdfs, args.repeat))

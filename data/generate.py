@@ -1216,6 +1216,98 @@ def scan_pdf(pdf: bytes, rng: random.Random | None = None, dpi: int = SCAN_DPI) 
     return image_pdf(pages)
 
 
+def table_crop(gray, margin: int = 24):
+    """The ruled table of a rendered page (grayscale), cut out with a white margin: between
+    its outermost horizontal rulings as long as its longest (unbroken runs at least a third
+    of the page wide) and its outermost vertical ones; None when the page holds no ruled
+    table."""
+    import cv2
+    import numpy as np
+
+    h, w = gray.shape
+    ink = (gray < 128).astype(np.uint8)
+    lines = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (w // 3, 1)))
+    widths = lines.sum(axis=1)
+    rows = np.nonzero(widths >= 0.9 * widths.max())[0] if widths.max() else []  # not a heading's strokes
+    if len(rows) < 2:
+        return None
+    y0, y1 = rows[0], rows[-1]
+    tall = max(8, (y1 - y0) // 2)
+    vert = cv2.morphologyEx(ink[y0:y1 + 1], cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, tall)))
+    cols = np.nonzero(vert.any(axis=0))[0]
+    if len(cols) < 2:
+        return None
+    x0, x1 = cols[0], cols[-1]
+    out = np.full((y1 - y0 + 1 + 2 * margin, x1 - x0 + 1 + 2 * margin), 255, dtype=gray.dtype)
+    out[margin:-margin, margin:-margin] = gray[y0:y1 + 1, x0:x1 + 1]  # only the table: no heading cut in half
+    return out
+
+
+def table_pictures(spec: Spec, rng: random.Random, tables=("t2", "t3", "t4")) -> list[tuple[str, list[bytes]]]:
+    """Each table of `spec` (in the order `render_html` prints them) with its pictures (none
+    for a table not in `tables`): the grid printed alone (ruled, as a screenshot of a
+    spreadsheet), rendered, cut to its rulings, degraded like a scan, JPEG or PNG; a grid
+    too long for one page is two pictures."""
+    from dataclasses import replace
+
+    st = replace(spec.style, ruled=True, split_t3=False, spaces_in_labels=False)
+    out = []
+    for heading in spec.paragraphs:
+        table = {"二": "t2", "三": "t3", "四": "t4"}.get(heading[0])
+        for grid in spec.grids.get(table, []) if table else []:
+            one = replace(spec, style=st, grids={table: [replace(grid, caption=None)]}, paragraphs={heading: []})
+            pics = []
+            for gray, _ in page_images(render_pdf(one)) if table in tables else []:
+                crop = table_crop(gray)
+                if crop is None:
+                    continue
+                crop = degrade(crop, rng)
+                if rng.random() < 0.6:
+                    pics.append(jpeg(crop, rng.randint(65, 90)))
+                else:
+                    import cv2
+
+                    pics.append(cv2.imencode(".png", crop)[1].tobytes())
+            out.append((table, pics))
+    return out
+
+
+def picture_page(spec: Spec, out: Path, tables=("t2", "t3", "t4"), where: str | None = None) -> bytes:
+    """`spec`'s HTML page with its `tables` replaced by their pictures (`table_pictures`):
+    in some pages files beside it (`<name>_files/…`, relative `src`), in others `data:`
+    URIs (base64), in some both (`where`: files, inline, both; drawn when None). The page's
+    bytes; the sibling files are written."""
+    import base64
+    import re
+
+    rng = random.Random(f"pictures-{spec.name}")
+    page = render_html(spec)
+    enc = "utf-8" if spec.style.encoding == "utf-8" else "gb18030"
+    html = page.decode(enc)
+    pictures = iter(table_pictures(spec, rng, tables))
+    where = where or rng.choice(("files", "inline", "both"))
+    folder = f"{spec.name}_files"
+
+    def img(pic: bytes, k: int) -> str:
+        ext = "png" if pic.startswith(b"\x89PNG") else "jpg"
+        if where == "files" or (where == "both" and k % 2 == 0):
+            (out / folder).mkdir(exist_ok=True)
+            (out / folder / f"image{k:03d}.{ext}").write_bytes(pic)
+            src = f"{folder}/image{k:03d}.{ext}"
+        else:
+            src = f"data:image/{'png' if ext == 'png' else 'jpeg'};base64," + base64.b64encode(pic).decode("ascii")
+        return f'<p style="text-align:center"><img src="{src}" alt="" style="max-width:100%"></p>'
+
+    count = iter(range(1, 1000))
+
+    def swap(m) -> str:
+        _, pics = next(pictures)
+        return "\n".join(img(pic, next(count)) for pic in pics) if pics else m.group(0)
+
+    html = re.sub(r"<table\b.*?</table>", swap, html, flags=re.S)
+    return html.encode(enc)
+
+
 def write(spec: Spec, out: Path, pdf_engine: str = "reportlab", scan: bool = False) -> Path:
     """Render `spec` and its truth file; with `scan`, a PDF becomes an image-only scan of
     itself (pages rendered, turned, blurred, noisy, JPEG: `scan_pdf`), same truth."""
@@ -1228,6 +1320,9 @@ def write(spec: Spec, out: Path, pdf_engine: str = "reportlab", scan: bool = Fal
     if scan and spec.fmt == "pdf":
         data = scan_pdf(data, random.Random(f"scan-{spec.name}"))
         info["style"]["scan"] = True
+    elif scan and spec.fmt == "html":
+        data = picture_page(spec, out)
+        info["style"]["pictures"] = True
     path.write_bytes(data)
     (out / (spec.name + ".truth.json")).write_text(json.dumps(info, ensure_ascii=False, indent=1) + "\n",
                                                   encoding="utf-8")
@@ -1324,7 +1419,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=1, help="worker processes (documents are independent)")
     ap.add_argument("--series", action="store_true",
                     help="write the demo's bodies with consecutive years (SERIES_PLAN) instead")
-    ap.add_argument("--scan", action="store_true", help="PDFs as scans: image-only, turned, blurred, noisy, JPEG")
+    ap.add_argument("--scan", action="store_true", help="PDFs as scans (image-only, turned, blurred, noisy, JPEG); "
+                    "HTML pages with their tables as such pictures")
     args = ap.parse_args(argv)
     if args.series:
         args.out.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,8 @@
 """HTML reports: CMS pages (UTF-8 or GBK family, declared or not) whose body sits in a
 container such as `#zoom`, `.article-content` or `.TRS_Editor`. Tables are expanded to
-a grid (rowspan/colspan), so every cell carries its grid columns as `x0..x1`."""
+a grid (rowspan/colspan), so every cell carries its grid columns as `x0..x1`. When the
+page's tables lack a national-form table, the report body's pictures are read by OCR
+(tables pasted as images: `htmlimg.py` says where their bytes come from)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from pathlib import Path
 import lxml.html
 from lxml import etree
 
+from . import htmlimg, image
 from .detect import decode_text, looks_binary
 from .errors import DocumentUnreadable, LimitExceeded
 from .models import ExtractSettings, RawCell, RawDocument, RawRow, RawTable
@@ -43,7 +46,54 @@ def read_document(path: Path, settings: ExtractSettings | None = None, data: byt
     tables = [t for body in bodies for t in body.iter("table") if not t.xpath(".//table")]
     raw_tables = [table_to_raw(t, i) for i, t in enumerate(tables)]
     text = "\n".join(element_text(body) for body in bodies)
-    return RawDocument(path=path, format="html", text=text, tables=raw_tables, pages=None, hints=hints)
+    cost = image.OcrCost()
+    if htmlimg.missing_form_tables([t.text_content() for t in tables]):
+        raw_tables += _pictures(path, data, root, bodies, settings, len(raw_tables), hints, cost)
+    return cost.onto(RawDocument(path=path, format="html", text=text, tables=raw_tables, pages=None, hints=hints))
+
+
+def wanted_pictures(data: bytes) -> list[str]:
+    """The `src` of the pictures the reader would OCR in this page (in page order): none
+    when its HTML tables hold every national-form table. The crawler fetches these."""
+    m = _META_CHARSET.search(data[:4096])
+    try:
+        root = lxml.html.document_fromstring(decode_text(data, m.group(1).decode("ascii", "replace") if m else None))
+    except (etree.ParserError, ValueError):
+        return []
+    bodies = find_bodies(root)
+    tables = [t for body in bodies for t in body.iter("table") if not t.xpath(".//table")]
+    if not htmlimg.missing_form_tables([t.text_content() for t in tables]):
+        return []
+    return htmlimg.sources(picture_bodies(root, bodies))
+
+
+def _pictures(path: Path, data: bytes, root, bodies: list, settings: ExtractSettings, first: int,
+              hints: dict[str, str], cost: image.OcrCost) -> list[RawTable]:
+    """Tables pasted into the report as pictures, read by OCR (`htmlimg`, `image`), when the
+    page's HTML tables lack a national-form table. Pictures not read are noted in the hint
+    `pictures` (the report's reason names them when it is not `ok`)."""
+    srcs = htmlimg.sources(picture_bodies(root, bodies))
+    if not srcs:
+        return []
+    tables, notes = image.read_page_images(path, htmlimg.load_images(path, data, srcs), settings, first, cost)
+    if tables:
+        hints["ocr"] = f"{len(tables)} pictures"
+    if notes:
+        hints["pictures"] = "; ".join(notes)
+    return tables
+
+
+def picture_bodies(root, bodies: list) -> list:
+    """Where a report's pictures are: the report's containers, or when no container holds a
+    table (`find_bodies` fell back to <body>), the first CMS container holding a picture;
+    never the whole <body> (its logos and banners are no report)."""
+    if any(b.tag != "body" for b in bodies):
+        return bodies
+    for sel in BODY_SELECTORS[:-1]:
+        chosen = _outermost([el for el in _select(root, sel) if el.xpath(".//img")])
+        if chosen:
+            return chosen
+    return []
 
 
 

@@ -21,6 +21,27 @@ IMAGE_DPI = 150
 """Nominal resolution of an image file (it has no page size): only scales geometry."""
 
 
+class OcrCost:
+    """Pages (or pictures) read by OCR and the CPU seconds that took, for the document."""
+
+    def __init__(self) -> None:
+        self.pages = 0
+        self.seconds = 0.0
+
+    def rows(self, gray, scale: float, pageno: int, min_confidence: float, all_text: bool = True) -> list[RawRow]:
+        """`ocr.image_rows`, counted."""
+        start = time.process_time()
+        try:
+            return ocr.image_rows(gray, scale, pageno, min_confidence, all_text=all_text)
+        finally:
+            self.pages += 1
+            self.seconds += time.process_time() - start
+
+    def onto(self, doc: RawDocument) -> RawDocument:
+        doc.ocr_pages, doc.ocr_seconds = doc.ocr_pages + self.pages, doc.ocr_seconds + self.seconds
+        return doc
+
+
 def ocr_available() -> bool:
     return ocr.available()
 
@@ -73,13 +94,17 @@ def read_document(path: Path, settings: ExtractSettings | None = None, data: byt
     data = path.read_bytes() if data is None else data
     ocr_ready(path, settings, "image")
     gray = decode_image(path, data)
-    rows = ocr.image_rows(gray, IMAGE_DPI / 72, 1, settings.ocr_min_confidence)
-    return RawDocument(path=path, format="image", text="\n".join(r.text("\t") for r in rows),
-                       tables=[RawTable(rows=rows, index=0, page=1, locator="image")], pages=1)
+    cost = OcrCost()
+    rows = cost.rows(gray, IMAGE_DPI / 72, 1, settings.ocr_min_confidence)
+    return cost.onto(RawDocument(path=path, format="image", text="\n".join(r.text("\t") for r in rows),
+                                 tables=[RawTable(rows=rows, index=0, page=1, locator="image")], pages=1))
 
 
-def ocr_pdf_pages(path: Path, data: bytes, pages: list[int], settings: ExtractSettings) -> dict[int, list[RawRow]]:
-    """Rows of the given PDF pages (1-based), rendered with pypdfium2 and read by OCR."""
+def ocr_pdf_pages(path: Path, data: bytes, pages: list[int], settings: ExtractSettings,
+                  cost: OcrCost | None = None) -> dict[int, list[RawRow]]:
+    """Rows of the given PDF pages (1-based), rendered with pypdfium2 and read by OCR
+    (counted in `cost`)."""
+    cost = cost if cost is not None else OcrCost()
     import pypdfium2 as pdfium
 
     scale = settings.ocr_dpi / 72
@@ -101,7 +126,7 @@ def ocr_pdf_pages(path: Path, data: bytes, pages: list[int], settings: ExtractSe
                 page.close()
             if gray.ndim == 3:
                 gray = gray[:, :, 0]
-            out[pageno] = ocr.image_rows(gray, scale, pageno, settings.ocr_min_confidence, all_text=pageno == 1)
+            out[pageno] = cost.rows(gray, scale, pageno, settings.ocr_min_confidence, all_text=pageno == 1)
     finally:
         pdf.close()
     return out
@@ -115,10 +140,45 @@ def read_scanned_pdf(path: Path, data: bytes, n_pages: int, settings: ExtractSet
         # pages or vector drawings, nothing to OCR; and pdfium is not asked to render
         # hostile structures that pdfminer survived (100,000 nested arrays crash it)
         raise NoTextLayer(path)
-    by_page = ocr_pdf_pages(path, data, list(range(1, n_pages + 1)), settings)
+    cost = OcrCost()
+    by_page = ocr_pdf_pages(path, data, list(range(1, n_pages + 1)), settings, cost)
     tables = [RawTable(rows=rows, index=p - 1, page=p, locator=f"page {p} (OCR)") for p, rows in by_page.items()]
     text = "\n\f".join("\n".join(r.text("\t") for r in t.rows) for t in tables)
     if not text.strip():
         raise NoTextLayer(path)  # OCR found no text either: blank pages
-    return RawDocument(path=path, format="pdf", text=text, tables=tables, pages=n_pages,
-                       hints={"ocr": "all pages"})
+    return cost.onto(RawDocument(path=path, format="pdf", text=text, tables=tables, pages=n_pages,
+                                 hints={"ocr": "all pages"}))
+
+
+def read_page_images(path: Path, images: list, settings: ExtractSettings, first_index: int,
+                     cost: OcrCost) -> tuple[list[RawTable], list[str]]:
+    """Tables of an HTML page's pictures (`htmlimg.PageImage`s, bytes loaded), read by OCR
+    like image files: one RawTable per picture, its rows' `page` the picture's number in
+    page order, its locator `img N (src)`. Returns the tables and one note per picture not
+    read (refused, not decodable, OCR off), naming it. The time limit counts all pictures."""
+    from .htmlimg import MIN_SIDE, image_size
+
+    notes = [f"{img.label}: {img.refused}" for img in images if img.data is None]
+    todo = [img for img in images if img.data is not None]
+    if todo and not (settings.ocr and ocr.available()):
+        why = "OCR is off" if not settings.ocr else "OCR not installed: rapidocr, onnxruntime"
+        return [], notes + [f"{len(todo)} pictures not read ({why})"]
+    started = time.monotonic()
+    tables: list[RawTable] = []
+    for img in todo:
+        size = image_size(img.data)
+        if size is not None and min(size) < MIN_SIDE:
+            continue  # an icon or a bullet, not a table
+        if time.monotonic() - started > settings.max_seconds:
+            raise LimitExceeded(path, f"still reading pictures by OCR after max_seconds={settings.max_seconds:g} s "
+                                      f"(gave up at {img.label})")
+        try:
+            gray = decode_image(path, img.data)
+        except (LimitExceeded, DocumentUnreadable) as exc:
+            notes.append(f"{img.label}: {exc.reason}")
+            continue
+        rows = cost.rows(gray, IMAGE_DPI / 72, img.number, settings.ocr_min_confidence)
+        if rows:
+            tables.append(RawTable(rows=rows, index=first_index + len(tables), page=img.number,
+                                   locator=img.label))
+    return tables, notes

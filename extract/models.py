@@ -62,6 +62,10 @@ class RawDocument:
     pages: int | None = None
     hints: dict[str, str] = field(default_factory=dict)
     """Format-specific metadata hints, e.g. HTML `<title>` or `<meta name=PubDate>`."""
+    ocr_pages: int = 0
+    """Pages or pictures read by OCR."""
+    ocr_seconds: float = 0.0
+    """CPU seconds OCR took on them (this process: the reader's one core)."""
 
 
 PDF_ENGINES = ("pdfminer", "pdfium")

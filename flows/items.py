@@ -72,12 +72,15 @@ class BatchOutcome:
     problems: list[Problem]
     part: Part | None = None
     results: list[ExtractionResult] | None = None
+    ocr_pages: int = 0
+    ocr_seconds: float = 0.0
 
     @classmethod
     def of(cls, results: list[ExtractionResult], unchanged: int, part: Part | None) -> BatchOutcome:
         return cls(unchanged, Counter(r.status for r in results),
                    [Problem(r.document.source, r.status, r.report.reason) for r in results if r.status != "ok"],
-                   part, results if part is None else None)
+                   part, results if part is None else None, sum(r.ocr_pages for r in results),
+                   sum(r.ocr_seconds for r in results))
 
 
 @dataclass(slots=True)
@@ -94,6 +97,9 @@ class LoadSummary:
     problems: list[Problem] = field(default_factory=list)
     skipped: list[Skip] = field(default_factory=list)
     """What the given folders hold but was not read (flows/discover.py), with the reasons."""
+    ocr_pages: int = 0
+    ocr_seconds: float = 0.0
+    """CPU seconds of OCR (see RunSummary)."""
 
     @property
     def quarantined(self) -> int:
@@ -106,7 +112,9 @@ class LoadSummary:
             counts.update(o.statuses)
         unchanged = sum(o.unchanged for o in outcomes)
         return cls(sum(counts.values()) + unchanged, unchanged, *(counts.get(s, 0) for s in STATUSES),
-                   facts_loaded, [p for o in outcomes for p in o.problems])
+                   facts_loaded, [p for o in outcomes for p in o.problems],
+                   ocr_pages=sum(o.ocr_pages for o in outcomes),
+                   ocr_seconds=round(sum(o.ocr_seconds for o in outcomes), 3))
 
 
 @dataclass(slots=True)

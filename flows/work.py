@@ -127,7 +127,7 @@ def record_run(warehouse: str, flow_name: str, started: dt.datetime, load: LoadS
         fetch_failed=crawl.fetch_failed if crawl else 0, documents=load.documents, unchanged=load.unchanged,
         ok=load.ok, partial=load.partial, failed=load.failed, unsupported=load.unsupported,
         quarantined=load.quarantined, facts_loaded=load.facts_loaded, paths_skipped=len(load.skipped),
-        skipped=[str(s) for s in load.skipped])
+        skipped=[str(s) for s in load.skipped], ocr_pages=load.ocr_pages, ocr_seconds=load.ocr_seconds)
     write_run_summary(Path(warehouse), summary)
     return summary.run_id
 

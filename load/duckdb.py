@@ -185,8 +185,8 @@ def raw_sql(root: Path, table: str, base: str = "", files: list[Path] | None = N
         # current schema, so every column exists (null in the older rows) even before any
         # file has it
         return f"{_empty_select(table)} UNION ALL BY NAME SELECT * FROM read_parquet({pattern}, union_by_name = true)"
-    if table == "runs":
-        return f"SELECT * FROM read_parquet({pattern}, union_by_name = true)"
+    if table == "runs":  # runs recorded before the OCR columns read them as null
+        return f"{_empty_select(table)} UNION ALL BY NAME SELECT * FROM read_parquet({pattern}, union_by_name = true)"
     sql = (f"SELECT * FROM read_parquet({pattern}, hive_partitioning = true, union_by_name = true, "
            "hive_types = {'data_year': INTEGER})")
     if table == "reports":

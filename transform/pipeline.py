@@ -234,6 +234,8 @@ def build_result(doc: RawDocument, sha256: str, source: str, size: int, template
             template = t2v
             problems += identity_problems(meta.agency, year, template, body.body_id) + table_problems(facts, checks, found, gone)
             status, reason = ("partial", "; ".join(problems)) if problems else ("ok", None)
+        if status != "ok" and doc.hints.get("pictures"):  # a page's pictures not read say why
+            reason = f"{reason}; pictures not read: {doc.hints['pictures']}"[:2000]
     region = body.region
     report = Report(
         report_id=rid, doc_sha256=sha256, source=source, format=doc.format, status=status, reason=reason,
@@ -246,7 +248,7 @@ def build_result(doc: RawDocument, sha256: str, source: str, size: int, template
     )
     document = Document(doc_sha256=sha256, source=source, format=doc.format, size=size, status=status,
                         reason=reason, parser_version=PARSER_VERSION, ingested_at=_now())
-    return ExtractionResult(document, report, facts, checks)
+    return ExtractionResult(document, report, facts, checks, doc.ocr_pages, round(doc.ocr_seconds, 3))
 
 
 def failed_result(path: Path, sha256: str, size: int, fmt: str, status: str, reason: str,

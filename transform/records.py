@@ -139,6 +139,11 @@ class RunSummary:
     FIFOs and devices, links pointing outside): `skipped` says which and why."""
     skipped: list[str] = field(default_factory=list)
     """`path: reason` of each path skipped (null in runs recorded before it was kept)."""
+    ocr_pages: int = 0
+    """Pages and pictures read by OCR in this run (scans, image files, pictures in pages)."""
+    ocr_seconds: float = 0.0
+    """CPU seconds OCR took on them (each document is read on one core: seconds per page =
+    ocr_seconds / ocr_pages)."""
 
 
 @dataclass(slots=True)
@@ -149,6 +154,10 @@ class ExtractionResult:
     report: Report
     facts: list[Fact]
     checks: list[CheckResult]
+    ocr_pages: int = 0
+    """Pages or pictures read by OCR (not stored per document: summed into `runs`)."""
+    ocr_seconds: float = 0.0
+    """CPU seconds OCR took on them."""
 
     @property
     def status(self) -> str:

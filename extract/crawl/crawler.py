@@ -15,6 +15,8 @@ from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 import lxml.html
 
 from ..detect import decode_text
+from ..html import wanted_pictures
+from ..htmlimg import MAX_IMAGE_BYTES, MAX_IMAGES, MAX_TOTAL_BYTES
 from .fetch import Fetcher
 from .registry import Source
 from .store import RawStore
@@ -27,7 +29,8 @@ class CrawlItem:
     source: str
     url: str
     kind: str
-    """`list` (a list page), `report` (a report page) or `attachment`."""
+    """`list` (a list page), `report` (a report page), `attachment` or `image` (a picture
+    in a report page that lacks a table: its table as an image, read with the page)."""
     status: str
     """`new`, `changed`, `unchanged`, `skipped`, `failed` or `planned` (dry run)."""
     sha256: str | None = None
@@ -255,6 +258,9 @@ def _report(source: Source, fetcher: Fetcher, store: RawStore, cache: dict, lk: 
         attachments = attachment_links(html, item.url, source) if html else []
         if attachments and "<table" not in html.lower():
             item.document = False  # a page that only links its report files
+        pictures = wanted_pictures(content) if html and item.document else []
+        if pictures:  # its tables are pictures: fetched with it, read with it
+            out += _pictures(source, fetcher, store, cache, item, pictures)
         if item.url in cache:
             cache[item.url]["attachments"] = attachments
             cache[item.url]["document"] = item.document
@@ -273,14 +279,49 @@ def _report(source: Source, fetcher: Fetcher, store: RawStore, cache: dict, lk: 
     return out
 
 
+def _pictures(source: Source, fetcher: Fetcher, store: RawStore, cache: dict, page: CrawlItem,
+              srcs: list[str]) -> list[CrawlItem]:
+    """Fetch the pictures of a report page that lacks a table (its tables pasted as images)
+    into the raw store, within the source's domains and the limits (MAX_IMAGES pictures,
+    MAX_IMAGE_BYTES each, MAX_TOTAL_BYTES in all), and record the page's `src` → picture
+    hash map for the reader (`RawStore.put_page_images`). Inline `data:` pictures need no
+    fetch. One item per picture fetched or skipped, never a document of its own."""
+    out: list[CrawlItem] = []
+    found: dict[str, str] = {}
+    total = 0
+    for n, src in enumerate(s for s in dict.fromkeys(srcs) if s and not s.startswith("data:")):
+        url = urldefrag(urljoin(page.url, src))[0]
+        reason = None
+        if n >= MAX_IMAGES:
+            reason = f"more than {MAX_IMAGES} pictures in the page"
+        elif urlsplit(url).scheme not in ("http", "https") or not source.allows(url):
+            reason = f"{url}: host not in the source's allowed domains"
+        elif total >= MAX_TOTAL_BYTES:
+            reason = f"the page's pictures exceed {MAX_TOTAL_BYTES} bytes in all"
+        if reason is not None:
+            out.append(CrawlItem(source.slug, url, "image", "skipped", reason=reason, year=page.year,
+                                 title=page.title, document=False))
+            continue
+        item, content = _fetch_into(fetcher, store, cache, source.slug, url, "image", page.year, page.title,
+                                    max_bytes=min(MAX_IMAGE_BYTES, MAX_TOTAL_BYTES - total))
+        item.document = False
+        out.append(item)
+        if item.sha256 is not None:
+            found[src] = item.sha256
+            total += len(content) if content is not None else 0
+    if page.sha256 is not None:
+        store.put_page_images(page.sha256, found)
+    return out
+
+
 def _fetch_into(fetcher: Fetcher, store: RawStore, cache: dict, slug: str, url: str, kind: str,
-                year: int | None, title: str | None) -> tuple[CrawlItem, bytes | None]:
+                year: int | None, title: str | None, max_bytes: int | None = None) -> tuple[CrawlItem, bytes | None]:
     prev = cache.get(url, {})
     dead = _dead_skip(prev)
     if dead is not None:
         log.info("skip %s: %s", url, dead)
         return CrawlItem(slug, url, kind, "skipped", reason=dead, year=year, title=title), None
-    res = fetcher.get(url, prev.get("etag"), prev.get("last_modified"))
+    res = fetcher.get(url, prev.get("etag"), prev.get("last_modified"), max_bytes=max_bytes)
     now = _now()
     if res.http_status in DEAD_STATUSES:  # remembered: asked again after DEAD_RETRY
         since = (prev.get("dead") or {}).get("since", now)
@@ -292,7 +333,7 @@ def _fetch_into(fetcher: Fetcher, store: RawStore, cache: dict, slug: str, url: 
         if path is not None:
             return CrawlItem(slug, url, kind, "unchanged", prev["sha256"], str(path), fetched_at=prev.get("fetched_at"),
                              year=year, title=title), None
-        res = fetcher.get(url)  # the stored copy is gone: fetch it again in full
+        res = fetcher.get(url, max_bytes=max_bytes)  # the stored copy is gone: fetch it again in full
     if res.status != "ok":
         return CrawlItem(slug, url, kind, res.status, reason=res.reason, fetched_at=now, year=year, title=title), None
     hint = res.final_url or url

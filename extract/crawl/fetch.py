@@ -123,15 +123,17 @@ class Fetcher:
 
     # -- fetching -----------------------------------------------------------------------
 
-    def get(self, url: str, etag: str | None = None, last_modified: str | None = None) -> FetchResult:
-        """GET `url`: conditional when a validator is given; never raises for HTTP trouble."""
+    def get(self, url: str, etag: str | None = None, last_modified: str | None = None,
+            max_bytes: int | None = None) -> FetchResult:
+        """GET `url`: conditional when a validator is given; never raises for HTTP trouble.
+        `max_bytes`: a lower size cap for this response (a page's pictures)."""
         current = url
         for _ in range(MAX_REDIRECTS + 1):
             if not self.allows(current):
                 return self._skip(url, f"{current}: host not in the source's allowed domains")
             if not self.robots_allow(current):
                 return self._skip(url, f"{current}: forbidden by robots.txt")
-            res = self._get_once(url, current, etag, last_modified)
+            res = self._get_once(url, current, etag, last_modified, max_bytes)
             if res.status == "redirect":
                 current = res.final_url
                 continue
@@ -142,7 +144,7 @@ class Fetcher:
         log.info("skip %s", reason)
         return FetchResult(url, "skipped", reason=reason)
 
-    def _get_once(self, url: str, current: str, etag, last_modified) -> FetchResult:
+    def _get_once(self, url: str, current: str, etag, last_modified, max_bytes: int | None = None) -> FetchResult:
         headers = {}
         if etag:
             headers["If-None-Match"] = etag
@@ -156,7 +158,7 @@ class Fetcher:
             self.requests += 1
             try:
                 with self._client.stream("GET", current, headers=headers) as r:
-                    return self._response(r, url, current, etag, last_modified, attempt)
+                    return self._response(r, url, current, etag, last_modified, attempt, max_bytes)
             except _Limit as exc:
                 log.warning("fail %s: %s", current, exc)
                 return FetchResult(url, "failed", final_url=current, attempts=attempt, reason=str(exc))
@@ -171,8 +173,10 @@ class Fetcher:
                 time.sleep(wait)
                 delay *= 2
 
-    def _response(self, r: httpx.Response, url: str, current: str, etag, last_modified, attempt: int) -> FetchResult:
+    def _response(self, r: httpx.Response, url: str, current: str, etag, last_modified, attempt: int,
+                  max_bytes: int | None = None) -> FetchResult:
         """One response as a FetchResult; `_Retry` for 5xx and 429, `_Limit` past a limit."""
+        cap = min(self.max_bytes, max_bytes or self.max_bytes)
         if r.status_code in (301, 302, 303, 307, 308) and "location" in r.headers:
             return FetchResult(url, "redirect", final_url=urljoin(current, r.headers["location"]))
         if r.status_code == 304:
@@ -185,10 +189,10 @@ class Fetcher:
             return FetchResult(url, "failed", final_url=current, attempts=attempt,
                                reason=f"HTTP {r.status_code} (not retried)", http_status=r.status_code)
         declared = r.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > self.max_bytes:
-            return self._skip(url, f"{current}: {int(declared)} bytes exceeds max_bytes={self.max_bytes}")
+        if declared and declared.isdigit() and int(declared) > cap:
+            return self._skip(url, f"{current}: {int(declared)} bytes exceeds max_bytes={cap}")
         try:
-            content = self._body(r, self.max_bytes, time.monotonic() + self.deadline)
+            content = self._body(r, cap, time.monotonic() + self.deadline)
         except _TooLarge as exc:
             return self._skip(url, f"{current}: {exc}")
         return FetchResult(url, "ok", final_url=current, content=content,

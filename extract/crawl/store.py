@@ -2,6 +2,7 @@
 
     raw/<sha256[:2]>/<sha256>.<ext>       the bytes, as fetched
     raw/http-cache/<source slug>.json      URL → ETag, Last-Modified, sha256, fetch time
+    raw/page-images/<page sha256>.json     a crawled page's picture `src` → the picture's sha256
 
 Files are written under a temporary name and renamed, so a crash never leaves half a
 file under a content address. The same bytes from two URLs are stored once.
@@ -81,6 +82,17 @@ class RawStore:
             return sha, existing, False
         path = atomic_write(self.path_for(sha, extension()), fill)
         return sha, path, True
+
+    # -- pictures of crawled pages ---------------------------------------------------------
+
+    def put_page_images(self, page_sha: str, images: dict[str, str]) -> None:
+        """Record which stored file each picture `src` of the page `page_sha` is (`src` as
+        written in the page → the picture's sha256): `extract/htmlimg.py` reads them from
+        here. The page's own bytes are never changed."""
+        from ..htmlimg import PAGE_IMAGES_DIR
+
+        text = json.dumps({"images": images}, ensure_ascii=False, indent=0, sort_keys=True)
+        atomic_write(self.root / PAGE_IMAGES_DIR / f"{page_sha}.json", lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
     # -- conditional-GET validators per source ---------------------------------------------
 
