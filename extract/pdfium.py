@@ -35,7 +35,7 @@ import pypdfium2.raw as c
 
 from .errors import LimitExceeded
 from .models import ExtractSettings, RawDocument, RawTable
-from .pdf import Char, add_ruling, char, page_to_rows
+from .pdf import DECIMALS, Char, add_ruling, char, page_to_rows
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +72,8 @@ _segment_closes = _by_address(c.FPDFPathSegment_GetClose, _I, _P)
 _text_font = _by_address(c.FPDFTextObj_GetFont, _P, _P)
 _font_embedded = _by_address(c.FPDFFont_GetIsEmbedded, _I, _P)
 _font_descent = _by_address(c.FPDFFont_GetDescent, _I, _P, ctypes.c_float, _F)
+_text_matrix = _by_address(c.FPDFText_GetMatrix, _I, _P, _I, ctypes.POINTER(c.FS_MATRIX))
+_font_size = _by_address(c.FPDFText_GetFontSize, ctypes.c_double, _P, _I)
 
 
 def read_pages(path: Path, settings: ExtractSettings, data: bytes) -> RawDocument | str:
@@ -194,7 +196,11 @@ def _apply(m: Matrix, x: float, y: float) -> tuple[float, float]:
 def _chars(tp, ctm: Matrix) -> tuple[list[Char] | str, set[int]]:
     """The page's characters (whitespace dropped, as pdfminer's `_collect` drops it, and with
     it every character PDFium generates: spaces and line breaks) and the addresses of the
-    text objects they come from. The loop runs once per character: few calls, no objects."""
+    text objects they come from. The loop runs once per character: four calls by address,
+    no objects but the tuple kept; what depends on the text object (its font's size,
+    descent and whether it is upright) is asked once per object and computed once per
+    font, size and text matrix (`_Fonts`). Over 60 lines: the per-character loop is kept
+    in one frame (a call per character costs as much as a PDFium call)."""
     n = c.FPDFText_CountChars(tp)
     seen: set[int] = set()
     if n <= 0:
@@ -203,38 +209,51 @@ def _chars(tp, ctm: Matrix) -> tuple[list[Char] | str, set[int]]:
     got = c.FPDFText_GetText(tp, 0, n, buf)
     text = bytes(buf)[: max(got - 1, 0) * 2].decode("utf-16-le", "replace")
     tpa = ctypes.cast(tp, ctypes.c_void_p).value
-    rect, mat = c.FS_RECTF(), c.FS_MATRIX()
+    rect = c.FS_RECTF()
     ox, oy = ctypes.c_double(), ctypes.c_double()
-    rect_ref, origin_ref = ctypes.byref(rect), (ctypes.byref(ox), ctypes.byref(oy))
+    rect_ref, ox_ref, oy_ref = ctypes.byref(rect), ctypes.byref(ox), ctypes.byref(oy)
+    fonts = _Fonts(tpa)
+    translate = ctm[0] == 1 and ctm[3] == 1  # no /Rotate: the frame is a translation
+    dx, dy = ctm[4], ctm[5]
     chars: list[Char] = []
-    fonts: dict[int, tuple[float, float, bool]] = {}  # text object → (size, descent, upright)
+    append = chars.append
+    last_obj, got, baseline = None, None, None
     for k in range(min(n, len(text))):
         obj = _text_object_at(tpa, k)
-        seen.add(obj)
+        if obj != last_obj:
+            seen.add(obj)
         t = text[k]
         if not t.strip():
             continue
         if _unicode_error(tpa, k):
             return "a character without a Unicode mapping", seen
-        got = fonts.get(obj)
-        if got is None:
-            got = fonts[obj] = _font_of(tp, k, obj, mat)
+        if obj != last_obj:
+            last_obj, baseline = obj, None
+            got = fonts.of(k, obj)
             if got is None:
                 return "a font that is not embedded (PDFium would measure a substitute)", seen
-        size, descent, upright = got
+        size, descent, upright, level = got
         _loose_box(tpa, k, rect_ref)
         left, right = rect.left, rect.right
-        _char_origin(tpa, k, *origin_ref)
         if right - left > 1.5 * size + 0.5:
             # vertical writing: PDFium's loose box leaves the text matrix's scale out; the
             # origin is the glyph's lower left, as in pdfminer's box
+            _char_origin(tpa, k, ox_ref, oy_ref)
             left, bottom, right, top = ox.value, oy.value, ox.value + size, oy.value + size
         elif upright:  # pdfminer's box: from the baseline's descent up by the font size
-            bottom = oy.value + descent
+            if baseline is None:
+                _char_origin(tpa, k, ox_ref, oy_ref)
+                if level:  # text matrix b == 0: every origin of the object has this y
+                    baseline = oy.value
+            bottom = (oy.value if baseline is None else baseline) + descent
             top = bottom + size
         else:
             bottom, top = rect.bottom, rect.top
-        chars.append(_in_frame(ctm, left, bottom, right, top, t))
+        if translate:  # `char(...)` inlined: the same rounding
+            append((round(left + dx, DECIMALS), round(right + dx, DECIMALS), round(bottom + dy, DECIMALS),
+                    round(top + dy, DECIMALS), t, round(top - bottom, DECIMALS)))
+        else:
+            append(_in_frame(ctm, left, bottom, right, top, t))
     return chars, seen
 
 
@@ -242,26 +261,53 @@ STANDARD_FONTS = re.compile(rb"(Times|Helvetica|Courier|Symbol|ZapfDingbats)(-|$
 """The standard 14 fonts: PDFium and pdfminer measure them alike without embedding."""
 
 
-def _font_of(tp, k: int, obj: int, mat) -> tuple[float, float, bool] | None:
-    """(size, descent, upright) of character `k`'s text object: its font size and the font's
-    descent (pdfminer's, where the font descriptor gives one) scaled by the text matrix.
+class _Fonts:
+    """(size, descent, upright, level) of a character's text object: its font size and the
+    font's descent (pdfminer's, where the font descriptor gives one) scaled by the text
+    matrix, whether it is upright, and whether its baseline is level (the matrix's b is 0:
+    a character's origin is the matrix applied to (advance, 0), so all its characters'
+    origins have the same y, asked of PDFium once per object).
     None for a font that is neither embedded nor one of the standard 14: PDFium measures
-    the system font it substitutes (advances 4 % off STSong-Light's, enough to move a gap
-    across a threshold), or leaves out a glyph the substitute lacks."""
-    font = _text_font(obj)
-    if not font:
-        return None
-    if not _font_embedded(font):
-        name = ctypes.create_string_buffer(128)
-        c.FPDFFont_GetBaseFontName(ctypes.cast(font, c.FPDF_FONT), name, 128)
-        if not STANDARD_FONTS.match(name.value):
+    the system font it substitutes (see the module docstring), or leaves out a glyph the
+    substitute lacks. WPS writes one text object per character: the answer is computed
+    once per font, font size and text matrix scale, and only looked up per object."""
+
+    def __init__(self, tpa: int):
+        self.tpa = tpa
+        self.mat = c.FS_MATRIX()
+        self.mat_ref = ctypes.byref(self.mat)
+        self.usable: dict[int, bool] = {}  # font → embedded or standard
+        self.known: dict[tuple, tuple[float, float, bool, bool]] = {}
+
+    def of(self, k: int, obj: int) -> tuple[float, float, bool, bool] | None:
+        font = _text_font(obj)
+        if not font:
             return None
-    c.FPDFText_GetMatrix(tp, k, mat)
-    scale = math.hypot(mat.c, mat.d)
-    font_size = c.FPDFText_GetFontSize(tp, k)
-    descent = ctypes.c_float(0.0)
-    _font_descent(font, ctypes.c_float(font_size), ctypes.byref(descent))
-    return font_size * scale, descent.value * scale, abs(mat.b) < 1e-6 and abs(mat.c) < 1e-6
+        usable = self.usable.get(font)
+        if usable is None:
+            usable = self.usable[font] = _usable(font)
+        if not usable:
+            return None
+        mat = self.mat
+        _text_matrix(self.tpa, k, self.mat_ref)
+        font_size = _font_size(self.tpa, k)
+        key = (font, font_size, mat.a, mat.b, mat.c, mat.d)
+        got = self.known.get(key)
+        if got is None:
+            scale = math.hypot(mat.c, mat.d)
+            descent = ctypes.c_float(0.0)
+            _font_descent(font, ctypes.c_float(font_size), ctypes.byref(descent))
+            got = self.known[key] = (font_size * scale, descent.value * scale,
+                                     abs(mat.b) < 1e-6 and abs(mat.c) < 1e-6, mat.b == 0.0)
+        return got
+
+
+def _usable(font: int) -> bool:
+    if _font_embedded(font):
+        return True
+    name = ctypes.create_string_buffer(128)
+    c.FPDFFont_GetBaseFontName(ctypes.cast(font, c.FPDF_FONT), name, 128)
+    return bool(STANDARD_FONTS.match(name.value))
 
 
 def _in_frame(ctm: Matrix, left: float, bottom: float, right: float, top: float, t: str) -> Char:
@@ -322,9 +368,12 @@ _MOVE, _LINE, _BEZIER = c.FPDF_SEGMENT_MOVETO, c.FPDF_SEGMENT_LINETO, c.FPDF_SEG
 def _subpaths(obj, m: Matrix):
     """The subpaths of a path object as pdfminer's `paint_path` sees them: their end points
     (a Bézier's control points left out; a closing `h` adds the start point) in page
-    space, and whether the subpath is an axis-aligned rectangle (pdfminer's `LTRect`)."""
+    space, and whether the subpath is an axis-aligned rectangle (pdfminer's `LTRect`).
+    A list, not a generator, and `_apply` inlined: this runs once per path segment."""
     x, y = ctypes.c_float(), ctypes.c_float()
     px, py = ctypes.byref(x), ctypes.byref(y)
+    ma, mb, mc, md, me, mf = m
+    out: list[tuple[list, bool]] = []
     pts: list[tuple[float, float]] = []
     ops: list[int] = []
     bez = 0
@@ -333,18 +382,21 @@ def _subpaths(obj, m: Matrix):
         seg = _segment_at(obj, i)
         kind = _segment_type(seg)
         if kind == _MOVE and pts:
-            yield _finish(pts, ops, closed)
+            out.append(_finish(pts, ops, closed))
             pts, ops, bez, closed = [], [], 0, False
         if kind == _BEZIER:
             bez += 1
             if bez % 3:  # a control point
                 continue
         _segment_point(seg, px, py)
-        pts.append(_apply(m, x.value, y.value))
+        xv, yv = x.value, y.value
+        pts.append((ma * xv + mc * yv + me, mb * xv + md * yv + mf))
         ops.append(kind)
-        closed = closed or bool(_segment_closes(seg))
+        if not closed and _segment_closes(seg):
+            closed = True
     if pts:
-        yield _finish(pts, ops, closed)
+        out.append(_finish(pts, ops, closed))
+    return out
 
 
 def _finish(pts: list, ops: list, closed: bool) -> tuple[list, bool]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from common.text import fold_radicals
 
@@ -14,7 +15,10 @@ _WS = re.compile(r"\s+")
 _ENUM = re.compile(r"^(?:[(（]?[一二三四五六七八九十]+[)）、.]|\d+[.、])")
 
 
+@lru_cache(maxsize=1 << 16)
 def norm(text: str) -> str:
+    """Cached: a document's labels are mostly the templates' labels again, and matching
+    normalises each row's text several times (split, header, contained labels)."""
     return _WS.sub("", unicodedata.normalize("NFKC", fold_radicals(text or "")).translate(_QUOTES))
 
 
