@@ -1,5 +1,5 @@
 """PDF reports through PDFium (pypdfium2): the same characters and ruling segments as
-`extract.pdf` collects through pdfminer.six, read 2–2.5× faster on the whole path, then
+`extract.pdf` collects through pdfminer.six, read 2.5–3× faster on the whole path, then
 the same `page_to_rows`. Everything after the seam (bands, cells, rows) is shared.
 
     PDFium text page   → chars (x0, x1, y0, y1, text, size) as pdfminer's `LTChar`s
@@ -17,6 +17,22 @@ character without a Unicode mapping (pdfminer keeps `(cid:N)`), a font neither e
 nor standard (PDFium would measure a substitute), a text object its text page left out (a
 copy drawn over itself, which PDFium de-duplicates and pdfminer does not), or a stream
 that inflates like a decompression bomb (PDFium aborts where pdfminer raises MemoryError).
+
+Why a font that is not embedded goes to pdfminer (measured on the generator's reportlab
+PDFs: STSong-Light, Type0/CIDFontType0, UniGB-UCS2-H, /W widths, no font file). PDFium
+maps every character to Unicode through the CMap (no `HasUnicodeMapError`), and places
+its origin where pdfminer's box starts (all 11,316 characters of 8 documents, to 0.002 pt),
+but its loose box is as wide as the *substituted system font's* advance (here WenQuanYi
+Micro Hei: `0` 504, `2` 492, `8` 500 per mille against the /W array's 462; CJK ideographs
+agree at 1000), so right edges, gaps and the line-splitting and wrapped-number thresholds
+depend on which fonts the machine has installed; without a CJK font a character printed
+alone can vanish from the text page altogether. The declared width is reachable
+(`FPDFFont_GetGlyphWidth(font, unicode, size)` returns the /W width, 462): origin + that
+width × the matrix's `a` gives pdfminer's box exactly for 13,853 of 14,046 characters of
+10 documents; the others inspected differ by 0.001 pt after rounding to `DECIMALS` (PDFium
+accumulates positions along a text run in single precision). Below every threshold, but
+not identical characters at the seam, and it leaves horizontal scaling (Tz) and codes
+with several Unicode mappings unverified: not done; pdfminer reads these documents.
 """
 
 from __future__ import annotations
