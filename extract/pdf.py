@@ -213,8 +213,19 @@ def _bands(hsegs, vsegs) -> list[tuple[float, float, list[float]]]:
     return bands
 
 
+def _x0(ch: Char) -> float:
+    return ch[0]
+
+
 def _lines(chars: list[Char]) -> list[list[Char]]:
-    """Group chars into text lines by vertical overlap, each sorted left to right."""
+    """Group chars into text lines by vertical overlap, each sorted left to right. Chars
+    on one baseline (most cells: the same y0 + y1, so the same centre) are one line, sorted
+    left to right, as the loop below would make them (a stable sort by centre, then x0)."""
+    if len(chars) <= 1:
+        return [list(chars)] if chars else []
+    mid = chars[0][2] + chars[0][3]
+    if all(ch[2] + ch[3] == mid for ch in chars):
+        return [sorted(chars, key=_x0)]
     lines: list[list[Char]] = []
     total = 0.0  # the sum of the last line's centres, added in order (as `sum` would)
     for ch in sorted(chars, key=lambda c: (-(c[2] + c[3]) / 2, c[0])):

@@ -176,10 +176,7 @@ def read_page(page: pdfium.PdfPage):
         return chars
     hsegs: list[tuple[float, float, float]] = []
     vsegs: list[tuple[float, float, float]] = []
-    raw = page.raw
-    address = ctypes.cast(raw, ctypes.c_void_p).value
-    objects = [(_page_object_at(address, i), None) for i in range(c.FPDFPage_CountObjects(raw))]
-    unseen = _walk(objects, ctm, seen, hsegs, vsegs)
+    unseen = _walk_page(page.raw, ctm, seen, hsegs, vsegs)
     if unseen:
         return f"{unseen} text object(s) missing from PDFium's text page"
     return chars, hsegs, vsegs
@@ -235,6 +232,7 @@ def _chars(tp, ctm: Matrix) -> tuple[list[Char] | str, set[int]]:
     chars: list[Char] = []
     append = chars.append
     last_obj, got, line = None, None, None
+    lines: dict[tuple[float, float, float], tuple[float, float, float, float]] = {}
     for k in range(min(n, len(text))):
         obj = _text_object_at(tpa, k)
         if obj != last_obj:
@@ -264,16 +262,22 @@ def _chars(tp, ctm: Matrix) -> tuple[list[Char] | str, set[int]]:
             left, bottom, right, top = ox.value, oy.value, ox.value + size, oy.value + size
         elif upright:  # pdfminer's box: from the baseline's descent up by the font size
             if level:  # the origin's y is the text matrix's f (see `_Fonts`)
-                bottom = fonts.mat.f + descent
+                baseline = fonts.mat.f
+                if translate:  # rounded y, top and size once per baseline, size and descent
+                    line = lines.get((baseline, size, descent))
+                    if line is None:
+                        bottom = baseline + descent
+                        top = bottom + size
+                        line = lines[baseline, size, descent] = (
+                            1.5 * size + 0.5, round(bottom + dy, DECIMALS), round(top + dy, DECIMALS),
+                            round(top - bottom, DECIMALS))
+                    append((round(left + dx, DECIMALS), round(right + dx, DECIMALS), line[1], line[2], t, line[3]))
+                    continue
             else:
                 _char_origin(tpa, k, ox_ref, oy_ref)
-                bottom = oy.value + descent
+                baseline = oy.value
+            bottom = baseline + descent
             top = bottom + size
-            if level and translate:
-                line = (1.5 * size + 0.5, round(bottom + dy, DECIMALS), round(top + dy, DECIMALS),
-                        round(top - bottom, DECIMALS))
-                append((round(left + dx, DECIMALS), round(right + dx, DECIMALS), line[1], line[2], t, line[3]))
-                continue
         else:
             bottom, top = rect.bottom, rect.top
         if translate:  # `char(...)` inlined: the same rounding
@@ -361,6 +365,29 @@ def _in_frame(ctm: Matrix, left: float, bottom: float, right: float, top: float,
 _TEXT, _PATH, _FORM = c.FPDF_PAGEOBJ_TEXT, c.FPDF_PAGEOBJ_PATH, c.FPDF_PAGEOBJ_FORM
 
 
+def _walk_page(raw, ctm: Matrix, seen: set[int], hsegs: list, vsegs: list) -> int:
+    """Ruling segments of the page's path objects (inside forms too) into `hsegs`/`vsegs`;
+    returns the number of text objects the text page did not read. Objects are visited
+    last to first, a form's right where it stands (the order `_walk` keeps too); a page's
+    own objects, thousands on a WPS page (one text object per character), without a
+    stack."""
+    address = ctypes.cast(raw, ctypes.c_void_p).value
+    mat = c.FS_MATRIX()
+    unseen = 0
+    for i in range(c.FPDFPage_CountObjects(raw) - 1, -1, -1):
+        obj = _page_object_at(address, i)
+        kind = _object_type(obj)
+        if kind == _TEXT:
+            if obj not in seen and not _blank_glyphs(obj):
+                unseen += 1
+        elif kind == _PATH:
+            _object_matrix(obj, mat)
+            _path_rulings(obj, _mult((mat.a, mat.b, mat.c, mat.d, mat.e, mat.f), ctm), hsegs, vsegs)
+        elif kind == _FORM:
+            unseen += _walk([(obj, None)], ctm, seen, hsegs, vsegs)
+    return unseen
+
+
 def _walk(objects: list, ctm: Matrix, seen: set[int], hsegs: list, vsegs: list) -> int:
     """Ruling segments of the path objects (inside forms too) into `hsegs`/`vsegs`; returns
     the number of text objects the text page did not read."""
@@ -382,11 +409,15 @@ def _walk(objects: list, ctm: Matrix, seen: set[int], hsegs: list, vsegs: list) 
         if kind == _FORM:
             stack += [(_form_object_at(obj, i), m) for i in range(_form_count(obj))]
             continue
-        for pts, is_rect in _subpaths(obj, _mult(m, ctm)):
-            xs = [p[0] for p in pts]
-            ys = [p[1] for p in pts]
-            add_ruling(min(xs), min(ys), max(xs), max(ys), is_rect, hsegs, vsegs)
+        _path_rulings(obj, _mult(m, ctm), hsegs, vsegs)
     return unseen
+
+
+def _path_rulings(obj, m: Matrix, hsegs: list, vsegs: list) -> None:
+    for pts, is_rect in _subpaths(obj, m):
+        xs = [p[0] for p in pts]
+        ys = [p[1] for p in pts]
+        add_ruling(min(xs), min(ys), max(xs), max(ys), is_rect, hsegs, vsegs)
 
 
 def _blank_glyphs(obj) -> bool:
@@ -414,14 +445,14 @@ def _subpaths(obj, m: Matrix):
     out: list[tuple[list, bool]] = []
     pts: list[tuple[float, float]] = []
     ops: list[int] = []
+    segs: list[int] = []
     bez = 0
-    closed = False
     for i in range(_segment_count(obj)):
         seg = _segment_at(obj, i)
         kind = _segment_type(seg)
         if kind == _MOVE and pts:
-            out.append(_finish(pts, ops, closed))
-            pts, ops, bez, closed = [], [], 0, False
+            out.append(_finish(pts, ops, segs))
+            pts, ops, segs, bez = [], [], [], 0
         if kind == _BEZIER:
             bez += 1
             if bez % 3:  # a control point
@@ -430,15 +461,20 @@ def _subpaths(obj, m: Matrix):
         xv, yv = x.value, y.value
         pts.append((ma * xv + mc * yv + me, mb * xv + md * yv + mf))
         ops.append(kind)
-        if not closed and _segment_closes(seg):
-            closed = True
+        segs.append(seg)
     if pts:
-        out.append(_finish(pts, ops, closed))
+        out.append(_finish(pts, ops, segs))
     return out
 
 
-def _finish(pts: list, ops: list, closed: bool) -> tuple[list, bool]:
-    if closed and pts[-1] != pts[0]:
+_OPEN_RECT = [_MOVE, _LINE, _LINE, _LINE]
+
+
+def _finish(pts: list, ops: list, segs: list) -> tuple[list, bool]:
+    """A closing `h` adds the start point: that never moves the subpath's bounding box, and
+    makes a rectangle only of `m l l l h`, so only there is PDFium asked whether the subpath
+    closes (one call less per segment)."""
+    if len(pts) == 4 and ops == _OPEN_RECT and pts[3] != pts[0] and any(_segment_closes(s) for s in segs):
         pts.append(pts[0])
         ops.append(_LINE)
     is_rect = False

@@ -22,8 +22,10 @@ def norm(text: str) -> str:
     return _WS.sub("", unicodedata.normalize("NFKC", fold_radicals(text or "")).translate(_QUOTES))
 
 
+@lru_cache(maxsize=1 << 16)
 def strip_enumeration(label: str) -> str:
-    """Drop leading enumerators such as '2.', '(三)', '四、' (repeatedly)."""
+    """Drop leading enumerators such as '2.', '(三)', '四、' (repeatedly). Cached like `norm`:
+    header matching asks it of every header cell for every column."""
     prev = None
     while prev != label:
         prev = label
