@@ -1,11 +1,18 @@
 """The PDF path's speed-ups keep its results: the bands found by bisection are the bands of
-testing every vertical ruling against every band, and the cached label and number
-cleaning give what the uncached functions give."""
+testing every vertical ruling against every band, the cached label and number cleaning
+give what the uncached functions give, and what the PDFium reader assumes to ask PDFium
+less holds on every PDF of the repository."""
 
 from __future__ import annotations
 
+import ctypes
 import random
+from pathlib import Path
 
+import pypdfium2 as pdfium
+import pypdfium2.raw as c
+
+from extract import pdfium as pdfium_reader
 from extract.models import snap
 from extract.pdf import DEFAULT_MIN_BAND, DEFAULT_SNAP, _bands
 from transform.normalize import norm
@@ -50,3 +57,43 @@ def test_cached_label_and_number_cleaning_give_what_the_functions_compute():
         assert norm(text) == norm.__wrapped__(text) == norm(text)
         for apart in (False, True):
             assert _clean(text, apart) == _clean.__wrapped__(text, apart)
+
+
+ROOT = Path(__file__).resolve().parent.parent
+REPO_PDFS = sorted((ROOT / "data" / "sample").glob("*.pdf")) + sorted((ROOT / "tests" / "fixtures").rglob("*.pdf"))
+
+
+def _chars_with_fonts(path: Path):
+    """(origin y, text matrix, horizontal font?) of every character of every page."""
+    pdf = pdfium.PdfDocument(path.read_bytes())
+    ox, oy, mat = ctypes.c_double(), ctypes.c_double(), c.FS_MATRIX()
+    try:
+        for i in range(len(pdf)):
+            tp = pdf[i].get_textpage()
+            for k in range(c.FPDFText_CountChars(tp.raw)):
+                obj = c.FPDFText_GetTextObject(tp.raw, k)
+                if not obj or not chr(c.FPDFText_GetUnicode(tp.raw, k)).strip():
+                    continue
+                c.FPDFText_GetCharOrigin(tp.raw, k, ox, oy)
+                c.FPDFText_GetMatrix(tp.raw, k, mat)
+                font = ctypes.cast(c.FPDFTextObj_GetFont(obj), ctypes.c_void_p).value
+                yield oy.value, (mat.a, mat.b, mat.c, mat.d, mat.e, mat.f), pdfium_reader._horizontal(font)
+            tp.close()
+    finally:
+        pdf.close()
+
+
+def test_a_level_character_in_a_horizontal_font_has_its_text_matrix_f_as_origin_y():
+    """What lets the reader skip asking PDFium for the origin of such characters."""
+    level = 0
+    for path in REPO_PDFS:
+        for y, m, horizontal in _chars_with_fonts(path):
+            if horizontal and m[1] == 0.0:
+                assert y == m[5], (path.name, y, m)
+                level += 1
+    assert level > 10_000
+
+
+def test_the_vertical_font_of_the_real_report_is_told_by_its_negative_glyph_width():
+    fonts = {horizontal for _, _, horizontal in _chars_with_fonts(ROOT / "tests" / "fixtures" / "real" / "hongze-2024.pdf")}
+    assert fonts == {True, False}
