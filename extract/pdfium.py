@@ -1,5 +1,5 @@
 """PDF reports through PDFium (pypdfium2): the same characters and ruling segments as
-`extract.pdf` collects through pdfminer.six, read 2.5–3× faster on the whole path, then
+`extract.pdf` collects through pdfminer.six, 2.4–2.9× faster on the whole path, then
 the same `page_to_rows`. Everything after the seam (bands, cells, rows) is shared.
 
     PDFium text page   → chars (x0, x1, y0, y1, text, size) as pdfminer's `LTChar`s
