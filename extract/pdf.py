@@ -188,16 +188,7 @@ def close_page_breaks(hsegs: list, vsegs: list) -> list:
 def page_to_rows(chars: list[Char], hsegs, vsegs, pageno: int) -> list[RawRow]:
     """Rows of a page, top to bottom: ruled table rows and free text lines."""
     hsegs = close_page_breaks(hsegs, vsegs)
-    ys = snap([s[0] for s in hsegs], DEFAULT_SNAP)
-    bands: list[tuple[float, float, list[float]]] = []  # (bottom, top, cell edges)
-    for bottom, top in zip(ys, ys[1:]):
-        if top - bottom < DEFAULT_MIN_BAND:
-            continue
-        lo, hi = bottom + 1.0, top - 1.0
-        xs = snap([x for x, y0, y1 in vsegs if y0 <= lo + 0.5 and y1 >= hi - 0.5], DEFAULT_SNAP)
-        # the band must be closed left and right by vertical rulings reaching across it
-        if len(xs) >= 2:
-            bands.append((bottom, top, xs))
+    bands = _bands(hsegs, vsegs)
     band_bottoms = [b[0] for b in bands]
 
     cells: dict[tuple[int, int], list[Char]] = {}
@@ -228,8 +219,41 @@ def page_to_rows(chars: list[Char], hsegs, vsegs, pageno: int) -> list[RawRow]:
     return rows
 
 
+def _bands(hsegs, vsegs) -> list[tuple[float, float, list[float]]]:
+    """(bottom, top, cell edges) of the bands between horizontal rulings that vertical
+    rulings reaching across them close left and right. A vertical ruling reaches across
+    the bands whose bottom (+1.5) is above its lower end and whose top (-1.5) is below
+    its upper end: both bounds grow with the band, so the bands it crosses are one run,
+    found by bisection (not every ruling tested against every band)."""
+    ys = snap([s[0] for s in hsegs], DEFAULT_SNAP)
+    spans = [(bottom, top) for bottom, top in zip(ys, ys[1:]) if top - bottom >= DEFAULT_MIN_BAND]
+    lows = [(bottom + 1.0) + 0.5 for bottom, _ in spans]
+    highs = [(top - 1.0) - 0.5 for _, top in spans]
+    crossing: list[list[float]] = [[] for _ in spans]
+    for x, y0, y1 in vsegs:
+        for i in range(bisect.bisect_left(lows, y0), bisect.bisect_right(highs, y1)):
+            crossing[i].append(x)
+    bands = []
+    for (bottom, top), xs in zip(spans, crossing):
+        xs = snap(xs, DEFAULT_SNAP)
+        if len(xs) >= 2:
+            bands.append((bottom, top, xs))
+    return bands
+
+
+def _x0(ch: Char) -> float:
+    return ch[0]
+
+
 def _lines(chars: list[Char]) -> list[list[Char]]:
-    """Group chars into text lines by vertical overlap, each sorted left to right."""
+    """Group chars into text lines by vertical overlap, each sorted left to right. Chars
+    on one baseline (most cells: the same y0 + y1, so the same centre) are one line, sorted
+    left to right, as the loop below would make them (a stable sort by centre, then x0)."""
+    if len(chars) <= 1:
+        return [list(chars)] if chars else []
+    mid = chars[0][2] + chars[0][3]
+    if all(ch[2] + ch[3] == mid for ch in chars):
+        return [sorted(chars, key=_x0)]
     lines: list[list[Char]] = []
     total = 0.0  # the sum of the last line's centres, added in order (as `sum` would)
     for ch in sorted(chars, key=lambda c: (-(c[2] + c[3]) / 2, c[0])):

@@ -1,5 +1,5 @@
 """PDF reports through PDFium (pypdfium2): the same characters and ruling segments as
-`extract.pdf` collects through pdfminer.six, read 2–2.5× faster on the whole path, then
+`extract.pdf` collects through pdfminer.six, 2.4–2.9× faster on the whole path, then
 the same `page_to_rows`. Everything after the seam (bands, cells, rows) is shared.
 
     PDFium text page   → chars (x0, x1, y0, y1, text, size) as pdfminer's `LTChar`s
@@ -16,7 +16,24 @@ open the file, finds no pages or no characters (a scan: pdfminer raises `NoTextL
 character without a Unicode mapping (pdfminer keeps `(cid:N)`), a font neither embedded
 nor standard (PDFium would measure a substitute), a text object its text page left out (a
 copy drawn over itself, which PDFium de-duplicates and pdfminer does not), or a stream
-that inflates like a decompression bomb (PDFium aborts where pdfminer raises MemoryError).
+that inflates like a decompression bomb (PDFium aborts where pdfminer raises MemoryError),
+or a font descriptor whose /Descent has a fraction (PDFium truncates it to an integer).
+
+Why a font that is not embedded goes to pdfminer (measured on the generator's reportlab
+PDFs: STSong-Light, Type0/CIDFontType0, UniGB-UCS2-H, /W widths, no font file). PDFium
+maps every character to Unicode through the CMap (no `HasUnicodeMapError`), and places
+its origin where pdfminer's box starts (all 11,316 characters of 8 documents, to 0.002 pt),
+but its loose box is as wide as the *substituted system font's* advance (here WenQuanYi
+Micro Hei: `0` 504, `2` 492, `8` 500 per mille against the /W array's 462; CJK ideographs
+agree at 1000), so right edges, gaps and the line-splitting and wrapped-number thresholds
+depend on which fonts the machine has installed; without a CJK font a character printed
+alone can vanish from the text page altogether. The declared width is reachable
+(`FPDFFont_GetGlyphWidth(font, unicode, size)` returns the /W width, 462): origin + that
+width × the matrix's `a` gives pdfminer's box exactly for 13,853 of 14,046 characters of
+10 documents; the others inspected differ by 0.001 pt after rounding to `DECIMALS` (PDFium
+accumulates positions along a text run in single precision). Below every threshold, but
+not identical characters at the seam, and it leaves horizontal scaling (Tz) and codes
+with several Unicode mappings unverified: not done; pdfminer reads these documents.
 """
 
 from __future__ import annotations
@@ -35,7 +52,7 @@ import pypdfium2.raw as c
 
 from .errors import LimitExceeded
 from .models import ExtractSettings, RawDocument, RawTable
-from .pdf import Char, add_ruling, char, page_to_rows
+from .pdf import DECIMALS, Char, add_ruling, char, page_to_rows
 
 logger = logging.getLogger(__name__)
 
@@ -72,12 +89,17 @@ _segment_closes = _by_address(c.FPDFPathSegment_GetClose, _I, _P)
 _text_font = _by_address(c.FPDFTextObj_GetFont, _P, _P)
 _font_embedded = _by_address(c.FPDFFont_GetIsEmbedded, _I, _P)
 _font_descent = _by_address(c.FPDFFont_GetDescent, _I, _P, ctypes.c_float, _F)
+_text_matrix = _by_address(c.FPDFText_GetMatrix, _I, _P, _I, ctypes.POINTER(c.FS_MATRIX))
+_font_size = _by_address(c.FPDFText_GetFontSize, ctypes.c_double, _P, _I)
+_glyph_width = _by_address(c.FPDFFont_GetGlyphWidth, _I, _P, ctypes.c_uint32, ctypes.c_float, _F)
 
 
 def read_pages(path: Path, settings: ExtractSettings, data: bytes) -> RawDocument | str:
     """The document read through PDFium, or the reason pdfminer must read it."""
     if _inflates_like_a_bomb(data):
         return "a stream inflates over 100-fold (a decompression bomb?)"
+    if _fractional_descent(data):
+        return "a font descriptor with a fractional /Descent (PDFium truncates it)"
     with _LOCK:
         try:
             pdf = pdfium.PdfDocument(data)
@@ -100,6 +122,31 @@ BOMB_RATIO = 100
 to pdfminer: PDFium aborts its process when an allocation fails (a decompression bomb
 under the reader's memory limit), where pdfminer raises MemoryError and the document
 is quarantined naming the limit. Text, fonts and images inflate 2–20-fold."""
+
+
+_DESCENT = re.compile(rb"/Descent\s*([-+]?\d*\.\d*[1-9])")
+_OBJECT_STREAM = re.compile(rb"/Type\s*/ObjStm\b[^>]*>>\s*stream\r?\n")
+OBJECT_STREAM_MAX = 1 << 22
+"""Bytes of an object stream searched for font descriptors (objects streams hold small
+dictionaries; a longer one is searched as far as this)."""
+
+
+def _fractional_descent(data: bytes) -> bool:
+    """Whether a font descriptor gives /Descent with a fraction (reportlab writes
+    -240.2344 for an embedded TrueType font): PDFium reads it as an integer (-240), pdfminer
+    as written, and the boxes below the baseline differ by up to 0.0005 em, enough to
+    move two lines of different sizes across the line-grouping threshold (1 of 260
+    generated documents). Found in the file's bytes and in its object streams."""
+    if _DESCENT.search(data):
+        return True
+    for m in _OBJECT_STREAM.finditer(data):
+        try:
+            out = zlib.decompressobj().decompress(data[m.end():m.end() + OBJECT_STREAM_MAX], OBJECT_STREAM_MAX)
+        except zlib.error:
+            continue
+        if _DESCENT.search(out):
+            return True
+    return False
 
 
 def _inflates_like_a_bomb(data: bytes) -> bool:
@@ -157,10 +204,7 @@ def read_page(page: pdfium.PdfPage):
         return chars
     hsegs: list[tuple[float, float, float]] = []
     vsegs: list[tuple[float, float, float]] = []
-    raw = page.raw
-    address = ctypes.cast(raw, ctypes.c_void_p).value
-    objects = [(_page_object_at(address, i), None) for i in range(c.FPDFPage_CountObjects(raw))]
-    unseen = _walk(objects, ctm, seen, hsegs, vsegs)
+    unseen = _walk_page(page.raw, ctm, seen, hsegs, vsegs)
     if unseen:
         return f"{unseen} text object(s) missing from PDFium's text page"
     return chars, hsegs, vsegs
@@ -194,7 +238,11 @@ def _apply(m: Matrix, x: float, y: float) -> tuple[float, float]:
 def _chars(tp, ctm: Matrix) -> tuple[list[Char] | str, set[int]]:
     """The page's characters (whitespace dropped, as pdfminer's `_collect` drops it, and with
     it every character PDFium generates: spaces and line breaks) and the addresses of the
-    text objects they come from. The loop runs once per character: few calls, no objects."""
+    text objects they come from. The loop runs once per character: four calls by address,
+    no objects but the tuple kept; what depends on the text object (its font's size,
+    descent and whether it is upright) is asked once per object and computed once per
+    font, size and text matrix (`_Fonts`). Over 60 lines: the per-character loop is kept
+    in one frame (a call per character costs as much as a PDFium call)."""
     n = c.FPDFText_CountChars(tp)
     seen: set[int] = set()
     if n <= 0:
@@ -203,38 +251,68 @@ def _chars(tp, ctm: Matrix) -> tuple[list[Char] | str, set[int]]:
     got = c.FPDFText_GetText(tp, 0, n, buf)
     text = bytes(buf)[: max(got - 1, 0) * 2].decode("utf-16-le", "replace")
     tpa = ctypes.cast(tp, ctypes.c_void_p).value
-    rect, mat = c.FS_RECTF(), c.FS_MATRIX()
+    rect = c.FS_RECTF()
     ox, oy = ctypes.c_double(), ctypes.c_double()
-    rect_ref, origin_ref = ctypes.byref(rect), (ctypes.byref(ox), ctypes.byref(oy))
+    rect_ref, ox_ref, oy_ref = ctypes.byref(rect), ctypes.byref(ox), ctypes.byref(oy)
+    fonts = _Fonts(tpa)
+    translate = ctm[0] == 1 and ctm[3] == 1  # no /Rotate: the frame is a translation
+    dx, dy = ctm[4], ctm[5]
     chars: list[Char] = []
-    fonts: dict[int, tuple[float, float, bool]] = {}  # text object → (size, descent, upright)
+    append = chars.append
+    last_obj, got, line = None, None, None
+    lines: dict[tuple[float, float, float], tuple[float, float, float, float]] = {}
     for k in range(min(n, len(text))):
         obj = _text_object_at(tpa, k)
-        seen.add(obj)
+        if obj != last_obj:
+            seen.add(obj)
         t = text[k]
         if not t.strip():
             continue
         if _unicode_error(tpa, k):
             return "a character without a Unicode mapping", seen
-        got = fonts.get(obj)
-        if got is None:
-            got = fonts[obj] = _font_of(tp, k, obj, mat)
+        if obj != last_obj:
+            last_obj, line = obj, None
+            got = fonts.of(k, obj)
             if got is None:
                 return "a font that is not embedded (PDFium would measure a substitute)", seen
-        size, descent, upright = got
+        size, descent, upright, level = got
         _loose_box(tpa, k, rect_ref)
         left, right = rect.left, rect.right
-        _char_origin(tpa, k, *origin_ref)
+        if line is not None and right - left <= line[0]:
+            # the object's next character on its level baseline: its y, top and size are the
+            # first one's (already rounded)
+            append((round(left + dx, DECIMALS), round(right + dx, DECIMALS), line[1], line[2], t, line[3]))
+            continue
         if right - left > 1.5 * size + 0.5:
             # vertical writing: PDFium's loose box leaves the text matrix's scale out; the
             # origin is the glyph's lower left, as in pdfminer's box
+            _char_origin(tpa, k, ox_ref, oy_ref)
             left, bottom, right, top = ox.value, oy.value, ox.value + size, oy.value + size
         elif upright:  # pdfminer's box: from the baseline's descent up by the font size
-            bottom = oy.value + descent
+            if level:  # the origin's y is the text matrix's f (see `_Fonts`)
+                baseline = fonts.mat.f
+                if translate:  # rounded y, top and size once per baseline, size and descent
+                    line = lines.get((baseline, size, descent))
+                    if line is None:
+                        bottom = baseline + descent
+                        top = bottom + size
+                        line = lines[baseline, size, descent] = (
+                            1.5 * size + 0.5, round(bottom + dy, DECIMALS), round(top + dy, DECIMALS),
+                            round(top - bottom, DECIMALS))
+                    append((round(left + dx, DECIMALS), round(right + dx, DECIMALS), line[1], line[2], t, line[3]))
+                    continue
+            else:
+                _char_origin(tpa, k, ox_ref, oy_ref)
+                baseline = oy.value
+            bottom = baseline + descent
             top = bottom + size
         else:
             bottom, top = rect.bottom, rect.top
-        chars.append(_in_frame(ctm, left, bottom, right, top, t))
+        if translate:  # `char(...)` inlined: the same rounding
+            append((round(left + dx, DECIMALS), round(right + dx, DECIMALS), round(bottom + dy, DECIMALS),
+                    round(top + dy, DECIMALS), t, round(top - bottom, DECIMALS)))
+        else:
+            append(_in_frame(ctm, left, bottom, right, top, t))
     return chars, seen
 
 
@@ -242,26 +320,64 @@ STANDARD_FONTS = re.compile(rb"(Times|Helvetica|Courier|Symbol|ZapfDingbats)(-|$
 """The standard 14 fonts: PDFium and pdfminer measure them alike without embedding."""
 
 
-def _font_of(tp, k: int, obj: int, mat) -> tuple[float, float, bool] | None:
-    """(size, descent, upright) of character `k`'s text object: its font size and the font's
-    descent (pdfminer's, where the font descriptor gives one) scaled by the text matrix.
+class _Fonts:
+    """(size, descent, upright, level) of a character's text object: its font size and the
+    font's descent (pdfminer's, where the font descriptor gives one) scaled by the text
+    matrix, whether it is upright, and whether its baseline is level (the font writes
+    horizontally and the matrix's b is 0: a character's origin is the matrix applied to
+    (advance, 0): all its characters' origins have the matrix's f as y, which `of` leaves
+    in `self.mat`; checked on 160,000 characters of the repository's and 300 generated
+    PDFs, every one of them with b == 0 in a horizontal font).
     None for a font that is neither embedded nor one of the standard 14: PDFium measures
-    the system font it substitutes (advances 4 % off STSong-Light's, enough to move a gap
-    across a threshold), or leaves out a glyph the substitute lacks."""
-    font = _text_font(obj)
-    if not font:
-        return None
-    if not _font_embedded(font):
-        name = ctypes.create_string_buffer(128)
-        c.FPDFFont_GetBaseFontName(ctypes.cast(font, c.FPDF_FONT), name, 128)
-        if not STANDARD_FONTS.match(name.value):
+    the system font it substitutes (see the module docstring), or leaves out a glyph the
+    substitute lacks. WPS writes one text object per character: the answer is computed
+    once per font, font size and text matrix scale, and only looked up per object."""
+
+    def __init__(self, tpa: int):
+        self.tpa = tpa
+        self.mat = c.FS_MATRIX()
+        self.mat_ref = ctypes.byref(self.mat)
+        self.usable: dict[int, tuple[bool, bool]] = {}  # font → (embedded or standard, horizontal)
+        self.known: dict[tuple, tuple[float, float, bool, bool]] = {}
+
+    def of(self, k: int, obj: int) -> tuple[float, float, bool, bool] | None:
+        font = _text_font(obj)
+        if not font:
             return None
-    c.FPDFText_GetMatrix(tp, k, mat)
-    scale = math.hypot(mat.c, mat.d)
-    font_size = c.FPDFText_GetFontSize(tp, k)
-    descent = ctypes.c_float(0.0)
-    _font_descent(font, ctypes.c_float(font_size), ctypes.byref(descent))
-    return font_size * scale, descent.value * scale, abs(mat.b) < 1e-6 and abs(mat.c) < 1e-6
+        got = self.usable.get(font)
+        if got is None:
+            got = self.usable[font] = (_usable(font), _horizontal(font))
+        usable, horizontal = got
+        if not usable:
+            return None
+        mat = self.mat
+        _text_matrix(self.tpa, k, self.mat_ref)
+        font_size = _font_size(self.tpa, k)
+        key = (font, font_size, mat.a, mat.b, mat.c, mat.d)
+        got = self.known.get(key)
+        if got is None:
+            scale = math.hypot(mat.c, mat.d)
+            descent = ctypes.c_float(0.0)
+            _font_descent(font, ctypes.c_float(font_size), ctypes.byref(descent))
+            got = self.known[key] = (font_size * scale, descent.value * scale,
+                                     abs(mat.b) < 1e-6 and abs(mat.c) < 1e-6, mat.b == 0.0 and horizontal)
+        return got
+
+
+def _horizontal(font: int) -> bool:
+    """Whether the font writes horizontally: PDFium gives a vertical font's glyphs their
+    vertical displacement as width, negative (/DW2's -1000 by default)."""
+    width = ctypes.c_float(0.0)
+    _glyph_width(font, 0x4E00, ctypes.c_float(1000.0), ctypes.byref(width))
+    return width.value >= 0
+
+
+def _usable(font: int) -> bool:
+    if _font_embedded(font):
+        return True
+    name = ctypes.create_string_buffer(128)
+    c.FPDFFont_GetBaseFontName(ctypes.cast(font, c.FPDF_FONT), name, 128)
+    return bool(STANDARD_FONTS.match(name.value))
 
 
 def _in_frame(ctm: Matrix, left: float, bottom: float, right: float, top: float, t: str) -> Char:
@@ -275,6 +391,29 @@ def _in_frame(ctm: Matrix, left: float, bottom: float, right: float, top: float,
 
 
 _TEXT, _PATH, _FORM = c.FPDF_PAGEOBJ_TEXT, c.FPDF_PAGEOBJ_PATH, c.FPDF_PAGEOBJ_FORM
+
+
+def _walk_page(raw, ctm: Matrix, seen: set[int], hsegs: list, vsegs: list) -> int:
+    """Ruling segments of the page's path objects (inside forms too) into `hsegs`/`vsegs`;
+    returns the number of text objects the text page did not read. Objects are visited
+    last to first, a form's right where it stands (the order `_walk` keeps too); a page's
+    own objects, thousands on a WPS page (one text object per character), without a
+    stack."""
+    address = ctypes.cast(raw, ctypes.c_void_p).value
+    mat = c.FS_MATRIX()
+    unseen = 0
+    for i in range(c.FPDFPage_CountObjects(raw) - 1, -1, -1):
+        obj = _page_object_at(address, i)
+        kind = _object_type(obj)
+        if kind == _TEXT:
+            if obj not in seen and not _blank_glyphs(obj):
+                unseen += 1
+        elif kind == _PATH:
+            _object_matrix(obj, mat)
+            _path_rulings(obj, _mult((mat.a, mat.b, mat.c, mat.d, mat.e, mat.f), ctm), hsegs, vsegs)
+        elif kind == _FORM:
+            unseen += _walk([(obj, None)], ctm, seen, hsegs, vsegs)
+    return unseen
 
 
 def _walk(objects: list, ctm: Matrix, seen: set[int], hsegs: list, vsegs: list) -> int:
@@ -298,11 +437,15 @@ def _walk(objects: list, ctm: Matrix, seen: set[int], hsegs: list, vsegs: list) 
         if kind == _FORM:
             stack += [(_form_object_at(obj, i), m) for i in range(_form_count(obj))]
             continue
-        for pts, is_rect in _subpaths(obj, _mult(m, ctm)):
-            xs = [p[0] for p in pts]
-            ys = [p[1] for p in pts]
-            add_ruling(min(xs), min(ys), max(xs), max(ys), is_rect, hsegs, vsegs)
+        _path_rulings(obj, _mult(m, ctm), hsegs, vsegs)
     return unseen
+
+
+def _path_rulings(obj, m: Matrix, hsegs: list, vsegs: list) -> None:
+    for pts, is_rect in _subpaths(obj, m):
+        xs = [p[0] for p in pts]
+        ys = [p[1] for p in pts]
+        add_ruling(min(xs), min(ys), max(xs), max(ys), is_rect, hsegs, vsegs)
 
 
 def _blank_glyphs(obj) -> bool:
@@ -322,33 +465,44 @@ _MOVE, _LINE, _BEZIER = c.FPDF_SEGMENT_MOVETO, c.FPDF_SEGMENT_LINETO, c.FPDF_SEG
 def _subpaths(obj, m: Matrix):
     """The subpaths of a path object as pdfminer's `paint_path` sees them: their end points
     (a Bézier's control points left out; a closing `h` adds the start point) in page
-    space, and whether the subpath is an axis-aligned rectangle (pdfminer's `LTRect`)."""
+    space, and whether the subpath is an axis-aligned rectangle (pdfminer's `LTRect`).
+    A list, not a generator, and `_apply` inlined: this runs once per path segment."""
     x, y = ctypes.c_float(), ctypes.c_float()
     px, py = ctypes.byref(x), ctypes.byref(y)
+    ma, mb, mc, md, me, mf = m
+    out: list[tuple[list, bool]] = []
     pts: list[tuple[float, float]] = []
     ops: list[int] = []
+    segs: list[int] = []
     bez = 0
-    closed = False
     for i in range(_segment_count(obj)):
         seg = _segment_at(obj, i)
         kind = _segment_type(seg)
         if kind == _MOVE and pts:
-            yield _finish(pts, ops, closed)
-            pts, ops, bez, closed = [], [], 0, False
+            out.append(_finish(pts, ops, segs))
+            pts, ops, segs, bez = [], [], [], 0
         if kind == _BEZIER:
             bez += 1
             if bez % 3:  # a control point
                 continue
         _segment_point(seg, px, py)
-        pts.append(_apply(m, x.value, y.value))
+        xv, yv = x.value, y.value
+        pts.append((ma * xv + mc * yv + me, mb * xv + md * yv + mf))
         ops.append(kind)
-        closed = closed or bool(_segment_closes(seg))
+        segs.append(seg)
     if pts:
-        yield _finish(pts, ops, closed)
+        out.append(_finish(pts, ops, segs))
+    return out
 
 
-def _finish(pts: list, ops: list, closed: bool) -> tuple[list, bool]:
-    if closed and pts[-1] != pts[0]:
+_OPEN_RECT = [_MOVE, _LINE, _LINE, _LINE]
+
+
+def _finish(pts: list, ops: list, segs: list) -> tuple[list, bool]:
+    """A closing `h` adds the start point: that never moves the subpath's bounding box, and
+    makes a rectangle only of `m l l l h`, so only there is PDFium asked whether the subpath
+    closes (one call less per segment)."""
+    if len(pts) == 4 and ops == _OPEN_RECT and pts[3] != pts[0] and any(_segment_closes(s) for s in segs):
         pts.append(pts[0])
         ops.append(_LINE)
     is_rect = False

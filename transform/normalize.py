@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from common.text import fold_radicals
 
@@ -15,7 +16,10 @@ _ENUM = re.compile(r"^(?:[(（]?[一二三四五六七八九十]+[)）、.]|\d+[
 _DIGIT_ENUM = re.compile(r"(?<![\d.第])(?:(\d{1,2})、|\((\d{1,2})\))")
 
 
+@lru_cache(maxsize=1 << 16)
 def norm(text: str) -> str:
+    """Cached: a document's labels are mostly the templates' labels again, and matching
+    normalises each row's text several times (split, header, contained labels)."""
     t = _WS.sub("", unicodedata.normalize("NFKC", fold_radicals(text or "")).translate(_QUOTES))
     return unify_enumerators(t)
 
@@ -27,8 +31,10 @@ def unify_enumerators(text: str) -> str:
     return _DIGIT_ENUM.sub(lambda m: (m.group(1) or m.group(2)) + ".", text)
 
 
+@lru_cache(maxsize=1 << 16)
 def strip_enumeration(label: str) -> str:
-    """Drop leading enumerators such as '2.', '(三)', '四、' (repeatedly)."""
+    """Drop leading enumerators such as '2.', '(三)', '四、' (repeatedly). Cached like `norm`:
+    header matching asks it of every header cell for every column."""
     prev = None
     while prev != label:
         prev = label

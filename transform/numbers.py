@@ -7,6 +7,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 BLANK_MARKERS = frozenset({"", "-", "--", "---", "—", "——", "–", "/", "\\", "无", "空", "_", "——/"})
 """Cell contents that mean 'nothing printed' (kept as null; checks read them as 0)."""
@@ -15,6 +16,7 @@ _THOUSANDS = re.compile(r"(?<=\d)[,，](?=\d{3}(?:\D|$))")
 _DIGITS_APART = re.compile(r"(?<=\d)\s+(?=\d)")
 _COUNT = re.compile(r"^([+-]?\d+)(?:\.0+)?(?:件|个|项|条|次|人)?$")
 _AMOUNT = re.compile(r"^([+-]?\d+(?:\.\d+)?)(万元|万|元)?$")
+_SPACE = re.compile(r"\s+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,12 +27,14 @@ class Parsed:
     unit_assumed: bool = False
 
 
+@lru_cache(maxsize=1 << 16)
 def _clean(text: str, digits_apart_ok: bool = False) -> str:
+    """Cached: most cells hold the same few strings (`0`, blanks, small counts)."""
     t = unicodedata.normalize("NFKC", text or "").strip()
     if not digits_apart_ok:
         # digits apart (`1 2`) are two numbers run together, or one spaced out: never guess
         t = _DIGITS_APART.sub("\x00", t)
-    t = re.sub(r"\s+", "", t)
+    t = _SPACE.sub("", t)
     return _THOUSANDS.sub("", t)
 
 

@@ -1,0 +1,99 @@
+"""The PDF path's speed-ups keep its results: the bands found by bisection are the bands of
+testing every vertical ruling against every band, the cached label and number cleaning
+give what the uncached functions give, and what the PDFium reader assumes to ask PDFium
+less holds on every PDF of the repository."""
+
+from __future__ import annotations
+
+import ctypes
+import random
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as c
+
+from extract import pdfium as pdfium_reader
+from extract.models import snap
+from extract.pdf import DEFAULT_MIN_BAND, DEFAULT_SNAP, _bands
+from transform.normalize import norm
+from transform.numbers import _clean
+
+
+def _bands_by_testing_every_ruling(hsegs, vsegs):
+    """The rule as first written: every vertical ruling tested against every band."""
+    ys = snap([s[0] for s in hsegs], DEFAULT_SNAP)
+    bands = []
+    for bottom, top in zip(ys, ys[1:]):
+        if top - bottom < DEFAULT_MIN_BAND:
+            continue
+        lo, hi = bottom + 1.0, top - 1.0
+        xs = snap([x for x, y0, y1 in vsegs if y0 <= lo + 0.5 and y1 >= hi - 0.5], DEFAULT_SNAP)
+        if len(xs) >= 2:
+            bands.append((bottom, top, xs))
+    return bands
+
+
+def test_bands_by_bisection_are_the_bands_of_testing_every_ruling_against_every_band():
+    rnd = random.Random(7)
+    for _ in range(300):
+        ys = sorted(round(rnd.uniform(0, 800), rnd.choice((0, 1, 3))) for _ in range(rnd.randint(0, 25)))
+        hsegs = [(y, 50.0, 500.0) for y in ys] + [(y + rnd.choice((0.0, 0.5, 1.5, 2.0)), 50.0, 500.0) for y in ys[:3]]
+        vsegs = []
+        for _ in range(rnd.randint(0, 60)):
+            y0 = rnd.choice(ys) if ys and rnd.random() < 0.7 else rnd.uniform(0, 800)
+            y1 = y0 + rnd.choice((0.0, 1.0, 2.5, 3.0, rnd.uniform(0, 300)))
+            vsegs.append((round(rnd.uniform(40, 520), 3), y0 + rnd.choice((0.0, 0.5, 1.5, -1.5)), y1))
+        assert _bands(hsegs, vsegs) == _bands_by_testing_every_ruling(hsegs, vsegs)
+
+
+def test_a_ruling_ending_exactly_on_a_band_bound_crosses_it_in_both():
+    hsegs = [(100.0, 0.0, 300.0), (120.0, 0.0, 300.0)]
+    vsegs = [(10.0, 101.5, 118.5), (200.0, 101.5000001, 118.5), (290.0, 101.5, 118.4999), (300.0, 90.0, 130.0)]
+    assert _bands(hsegs, vsegs) == _bands_by_testing_every_ruling(hsegs, vsegs) == [(100.0, 120.0, [10.0, 300.0])]
+
+
+def test_cached_label_and_number_cleaning_give_what_the_functions_compute():
+    for text in ("（一）⼯作 “主动” 公开", "１，２３４", "1 2", "—", "", "  3 件 "):
+        assert norm(text) == norm.__wrapped__(text) == norm(text)
+        for apart in (False, True):
+            assert _clean(text, apart) == _clean.__wrapped__(text, apart)
+
+
+ROOT = Path(__file__).resolve().parent.parent
+REPO_PDFS = sorted((ROOT / "data" / "sample").glob("*.pdf")) + sorted((ROOT / "tests" / "fixtures").rglob("*.pdf"))
+
+
+def _chars_with_fonts(path: Path):
+    """(origin y, text matrix, horizontal font?) of every character of every page."""
+    pdf = pdfium.PdfDocument(path.read_bytes())
+    ox, oy, mat = ctypes.c_double(), ctypes.c_double(), c.FS_MATRIX()
+    try:
+        for i in range(len(pdf)):
+            tp = pdf[i].get_textpage()
+            for k in range(c.FPDFText_CountChars(tp.raw)):
+                obj = c.FPDFText_GetTextObject(tp.raw, k)
+                if not obj or not chr(c.FPDFText_GetUnicode(tp.raw, k)).strip():
+                    continue
+                c.FPDFText_GetCharOrigin(tp.raw, k, ox, oy)
+                c.FPDFText_GetMatrix(tp.raw, k, mat)
+                font = ctypes.cast(c.FPDFTextObj_GetFont(obj), ctypes.c_void_p).value
+                yield oy.value, (mat.a, mat.b, mat.c, mat.d, mat.e, mat.f), pdfium_reader._horizontal(font)
+            tp.close()
+    finally:
+        pdf.close()
+
+
+def test_a_level_character_in_a_horizontal_font_has_its_text_matrix_f_as_origin_y():
+    """What lets the reader skip asking PDFium for the origin of such characters."""
+    level = 0
+    for path in REPO_PDFS:
+        for y, m, horizontal in _chars_with_fonts(path):
+            if horizontal and m[1] == 0.0:
+                assert y == m[5], (path.name, y, m)
+                level += 1
+    assert level > 10_000
+
+
+def test_the_vertical_font_of_the_real_report_is_told_by_its_negative_glyph_width():
+    fonts = {horizontal for _, _, horizontal in _chars_with_fonts(ROOT / "tests" / "fixtures" / "real" / "hongze-2024.pdf")}
+    assert fonts == {True, False}
