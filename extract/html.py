@@ -33,7 +33,9 @@ def read_document(path: Path, settings: ExtractSettings | None = None, data: byt
     html = decode_text(data, m.group(1).decode("ascii", "replace") if m else None)
     if looks_binary(html):
         raise DocumentUnreadable(path, "binary data, not an HTML page")
-    parser = lxml.html.HTMLParser()
+    # huge_tree: a picture inlined as a data: URI is one attribute over libxml2's default
+    # 10 MB limit (the page failed as "nested too deep"); nesting is bounded below instead
+    parser = lxml.html.HTMLParser(huge_tree=True)
     try:
         root = lxml.html.document_fromstring(html, parser=parser)
     except (etree.ParserError, ValueError) as exc:
@@ -57,7 +59,8 @@ def wanted_pictures(data: bytes) -> list[str]:
     when its HTML tables hold every national-form table. The crawler fetches these."""
     m = _META_CHARSET.search(data[:4096])
     try:
-        root = lxml.html.document_fromstring(decode_text(data, m.group(1).decode("ascii", "replace") if m else None))
+        root = lxml.html.document_fromstring(decode_text(data, m.group(1).decode("ascii", "replace") if m else None),
+                                             parser=lxml.html.HTMLParser(huge_tree=True))
     except (etree.ParserError, ValueError):
         return []
     bodies = find_bodies(root)
@@ -98,11 +101,12 @@ def picture_bodies(root, bodies: list) -> list:
 
 
 def _check_depth(path: Path, root, parser, limit: int) -> None:
-    """Refuse pages nested deeper than `limit`. libxml2 itself stops at 256 levels and
-    silently flattens the rest (which could shuffle cells), so its resource error counts too."""
+    """Refuse pages nested deeper than `limit`. libxml2 itself stops at a depth (2048 with
+    huge_tree) and silently flattens the rest (which could shuffle cells), so its resource
+    error counts too."""
     if any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log):
-        raise LimitExceeded(path, f"HTML nested deeper than max_html_depth={limit} levels (the parser stops at 256)")
-    if limit < 256 and root.xpath(f"boolean({'/*' * (limit + 1)})"):  # one pass in C, not in Python
+        raise LimitExceeded(path, f"HTML nested deeper than max_html_depth={limit} levels (the parser's own limit)")
+    if root.xpath(f"boolean({'/*' * (limit + 1)})"):  # one pass in C, not in Python
         raise LimitExceeded(path, f"HTML nested deeper than max_html_depth={limit} levels")
 
 

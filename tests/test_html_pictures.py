@@ -98,6 +98,15 @@ def test_pictures_beyond_the_page_limits_are_not_read(tmp_path):
     assert imgs[-1].refused.startswith("more than")
 
 
+def test_a_page_with_a_data_uri_over_libxml2s_attribute_limit_is_still_read(tmp_path):
+    # one attribute over 10 MB made libxml2 stop ("nested deeper than max_html_depth")
+    big = "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(7_600_000)).decode()
+    got = result_to_json(process_file(_page_with(big, tmp_path), ExtractSettings(ocr=False)))
+    assert got["status"] == "partial" and "nested" not in got["reason"]
+    assert "pictures not read" in got["reason"]
+    assert {f["table"] for f in got["facts"] if f["value"] is not None} >= {"t2", "t3"}
+
+
 def test_with_ocr_off_a_picture_page_names_the_pictures_it_did_not_read():
     got = result_to_json(process_file(PAGE, ExtractSettings(ocr=False)))
     assert got["status"] == "partial" and "1 pictures not read (OCR is off)" in got["reason"]
