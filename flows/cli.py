@@ -337,12 +337,14 @@ def _call(flow_fn, workers: int | None = None, address: str | None = None, **par
 
 def _open(warehouse: Path, *writable: Path):
     """A read-only connection to the warehouse's views (that may write only `writable`), or
-    a clear error and exit 1."""
+    a clear error: no warehouse there is a set-up error (exit 2), a damaged one exit 1."""
     from load import LoadError, connect_readonly
 
     try:
         return connect_readonly(warehouse, writable, snapshot=True)  # one query: one committed state
-    except (FileNotFoundError, LoadError) as exc:
+    except FileNotFoundError as exc:
+        raise _fail(escape(str(exc)), EXIT_USAGE) from None
+    except LoadError as exc:
         raise _fail(escape(str(exc)), EXIT_INTERNAL) from None
 
 
@@ -903,7 +905,7 @@ def query(
                                             "duplicates, bodies, stale_documents.")],
     warehouse: WarehouseOpt = Path("warehouse"),
     fmt: Annotated[Fmt, typer.Option("--format", "-f", help="Output format (parquet needs --output).")] = Fmt.table,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the result to this file instead of the terminal.")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the result to this file instead of the terminal, in the format its extension names (.csv, .xlsx, .parquet, .json/.jsonl; else csv) unless --format says otherwise.")] = None,
     max_rows: Annotated[int, typer.Option("--max-rows", "-n", min=0, help="Rows drawn in the table (0: all); csv, json and -o give every row.")] = 50,
 ) -> None:
     """Run read-only SQL against the warehouse's DuckDB views.
@@ -919,7 +921,7 @@ def query(
     started = time.monotonic()
     try:
         if output is not None:
-            n = _write_result(con, sql, output, fmt.value if fmt is not Fmt.table else "csv")
+            n = _write_result(con, sql, output, fmt.value if fmt is not Fmt.table else _format_of(output))
             err.print(Text(f"wrote {n} row{'s' * (n != 1)} to {output} in {time.monotonic() - started:.1f} s"))
             return
         cur = con.execute(sql)
@@ -940,6 +942,12 @@ def query(
     total = len(rows) + more
     shown = f"{len(rows)} of {total} rows (--max-rows 0 shows all)" if more else f"{total} row{'s' * (total != 1)}"
     err.print(f"{shown} in {time.monotonic() - started:.2f} s")
+
+
+def _format_of(path: Path) -> str:
+    """The file format `-o PATH` asks for by its extension (csv when it names none)."""
+    suffix = path.suffix.lower()
+    return {".parquet": "parquet", ".xlsx": "xlsx", ".json": "json", ".jsonl": "json", ".ndjson": "json"}.get(suffix, "csv")
 
 
 def _stream_rows(cur, cols: list[str], fmt: Fmt) -> None:
@@ -993,7 +1001,7 @@ def _write_result(con, sql: str, path: Path, fmt: str, labels: str | None = None
     try:
         return write_result(con, sql, path, fmt, labels, bom)
     except ResultTooLarge as exc:
-        raise typer.BadParameter(str(exc)) from exc
+        raise _fail(escape(str(exc))) from None
 
 
 def _province_prefix(name: str) -> str:
@@ -1004,7 +1012,7 @@ def _province_prefix(name: str) -> str:
 
     code = resolve(name).code
     if code is None:
-        raise typer.BadParameter(f"unknown province {name!r}")
+        raise _fail(escape(f"unknown province {name!r} (a name such as 江苏 or 江苏省, or a 2-digit code such as 32)"))
     return code[:2]
 
 
@@ -1036,7 +1044,7 @@ def export(
         try:
             sql = export_sql(con, view, year, prefix, body, where)
         except BadFilter as exc:
-            raise typer.BadParameter(str(exc)) from exc
+            raise _fail(escape(str(exc))) from None
         _check_read_only(con, sql)
         n = _write_result(con, sql, path, to.value, labels.value if labels else None, bom)
     except duckdb.Error as exc:

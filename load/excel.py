@@ -139,7 +139,7 @@ def write_sheet(ws, sheet: Sheet, labels: str | None = None, max_width: int = 60
         cell.font = Font(bold=True)
     widths = [_width(h) for h in heads]
     for row in sheet.rows:
-        values = [cell_value(w.get(v, v) if w and isinstance(v, str) else v) for v, w in zip(row, words)]
+        values = [cell_value(_zh_value(v, w) if labels == "zh" else v) for v, w in zip(row, words)]
         ws.append(values)
         r = ws.max_row
         for i, v in enumerate(values):
@@ -187,6 +187,8 @@ def csv_sql(sql: str, described: list[tuple[str, str]], labels: str | None) -> s
         words = value_labels(name) if labels == "zh" and kind == "VARCHAR" else None
         if words:
             col = "CASE " + col + " " + " ".join(f"WHEN {sql_text(k)} THEN {sql_text(v)}" for k, v in words.items()) + f" ELSE {col} END"
+        if labels == "zh" and kind == "BOOLEAN":
+            col = f"CASE WHEN {col} THEN '是' WHEN NOT {col} THEN '否' END"
         if kind in ("DOUBLE", "FLOAT"):
             col = (f"CASE WHEN {col} = trunc({col}) AND abs({col}) < 1e15 "
                    f"THEN CAST(CAST({col} AS BIGINT) AS VARCHAR) ELSE CAST({col} AS VARCHAR) END")
@@ -199,6 +201,13 @@ def csv_value(value):
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return int(value)
     return value
+
+
+def _zh_value(value, words: dict[str, str] | None):
+    """A value as `--labels zh` prints it: yes/no as 是/否, codes in Chinese (`value_labels`)."""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return words.get(value, value) if words and isinstance(value, str) else value
 
 
 def sql_text(value: str) -> str:

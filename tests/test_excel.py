@@ -110,13 +110,16 @@ def test_csv_prints_counts_as_whole_numbers_and_amounts_with_their_decimals(wh, 
     assert r.stdout.splitlines() == ["n,a", "3,2.5"]
 
 
-def test_labels_zh_translates_codes_in_status_kind_and_applicant_columns(wh, tmp_path):
+def test_labels_zh_translates_codes_in_status_kind_and_applicant_columns_and_yes_no(wh, tmp_path):
     path = tmp_path / "t3.csv"
     r = CliRunner().invoke(app, ["export", "t3_wide", "--to", "csv", "-o", str(path), "-w", str(wh), "--labels", "zh"])
     assert r.exit_code == 0, r.output
     import csv
 
     applicants = {row["申请人"] for row in csv.DictReader(path.open(encoding="utf-8-sig"))}
+    m = tmp_path / "m.csv"
+    r = CliRunner().invoke(app, ["export", "report_metrics", "--to", "csv", "-o", str(m), "-w", str(wh), "--labels", "zh"])
+    assert {row["副本数值不一致"] for row in csv.DictReader(m.open(encoding="utf-8-sig"))} <= {"是", "否"}
     assert applicants and applicants <= {"自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计"}
     path = tmp_path / "r.xlsx"
     r = CliRunner().invoke(app, ["export", "reports", "-o", str(path), "-w", str(wh), "--labels", "zh"])
@@ -127,6 +130,7 @@ def test_labels_zh_translates_codes_in_status_kind_and_applicant_columns(wh, tmp
     kind = {row[heads.index("机关类型")].value for row in ws.iter_rows(min_row=2)}
     assert status and status <= {"完整", "部分可用", "失败", "不支持"}
     assert kind <= {"人民政府", "部门", None}
+    assert {row[heads.index("是否采用")].value for row in ws.iter_rows(min_row=2)} <= {"是", "否"}
 
 
 def test_every_column_of_every_public_view_has_a_chinese_header(wh):
@@ -141,3 +145,22 @@ def test_every_column_of_every_public_view_has_a_chinese_header(wh):
     finally:
         con.close()
     assert not missing
+
+
+def test_query_output_takes_its_format_from_the_file_extension(wh, tmp_path):
+    import pyarrow.parquet as pq
+
+    for name in ("q.parquet", "q.xlsx"):
+        r = CliRunner().invoke(app, ["query", "SELECT 1 AS n", "-o", str(tmp_path / name), "-w", str(wh)])
+        assert r.exit_code == 0, r.output
+    assert pq.read_table(tmp_path / "q.parquet").to_pylist() == [{"n": 1}]
+    assert openpyxl.load_workbook(tmp_path / "q.xlsx")["xxgk"]["A2"].value == 1
+
+
+def test_a_missing_warehouse_or_an_unknown_province_is_a_one_line_usage_error(wh, tmp_path):
+    for args in (["query", "SELECT 1", "-w", str(tmp_path / "none")],
+                 ["export", "reports", "-w", str(tmp_path / "none")]):
+        r = CliRunner().invoke(app, args)
+        assert r.exit_code == 2 and r.output.startswith("error: no warehouse at"), r.output
+    r = CliRunner().invoke(app, ["export", "reports", "--province", "火星", "-w", str(wh)])
+    assert r.exit_code == 2 and r.output.startswith("error: unknown province '火星'"), r.output
