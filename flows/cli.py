@@ -905,7 +905,9 @@ def query(
                                             "duplicates, bodies, stale_documents.")],
     warehouse: WarehouseOpt = Path("warehouse"),
     fmt: Annotated[Fmt, typer.Option("--format", "-f", help="Output format (parquet needs --output).")] = Fmt.table,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the result to this file instead of the terminal, in the format its extension names (.csv, .xlsx, .parquet, .json/.jsonl; else csv) unless --format says otherwise.")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the result to this file instead of the terminal, in the format its "
+                                                         "extension names (.csv, .xlsx, .parquet, .json/.jsonl; else csv) "
+                                                         "unless --format says otherwise.")] = None,
     max_rows: Annotated[int, typer.Option("--max-rows", "-n", min=0, help="Rows drawn in the table (0: all); csv, json and -o give every row.")] = 50,
 ) -> None:
     """Run read-only SQL against the warehouse's DuckDB views.
