@@ -233,9 +233,27 @@ def _limit_memory(max_mb: int | None) -> None:
         return  # no /proc, or a platform that refuses the limit (macOS): the time limit still holds
 
 
+def _exit_with_parent(interval: float = 0.5) -> None:
+    """End this process as soon as the command that started it is gone (a SIGKILL of the
+    command closes the pipe, but a reader busy in OCR or pdfminer only reads it after its
+    document: up to max_seconds of CPU for nobody). A daemon thread polls the parent id."""
+    import threading
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(interval)
+            if os.getppid() != parent:
+                os._exit(0)
+
+    threading.Thread(target=watch, name="xxgk-parent-watch", daemon=True).start()
+
+
 def child_main() -> None:
     from .logs import route_python_logs
 
+    _exit_with_parent()
     route_python_logs()  # pdfminer's font warnings to the log file, not between the results
     try:
         _serve()

@@ -199,3 +199,36 @@ def test_a_reader_process_that_dies_costs_only_its_document(tmp_path):
         assert again.status == "ok" and box._proc.pid != pid
     finally:
         box.close()
+
+
+def test_a_busy_reader_process_ends_within_a_second_of_its_command_being_killed(tmp_path):
+    # a SIGKILL of the command closes the reader's pipe, but a reader busy in OCR only reads
+    # it after its document: it used to go on for up to max_seconds of CPU
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    busy = "from flows.sandbox import _exit_with_parent; _exit_with_parent(0.1)\nwhile True: pass\n"
+    parent = ("import subprocess, sys, time\n"
+              f"p = subprocess.Popen([sys.executable, '-c', {busy!r}])\n"
+              "print(p.pid, flush=True)\ntime.sleep(60)\n")
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.Popen([sys.executable, "-c", parent], stdout=subprocess.PIPE, cwd=root, text=True)
+    child = int(proc.stdout.readline())
+    time.sleep(1.0)  # the child is spinning
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            return
+        # a zombie is gone too: reaped by init
+        if Path(f"/proc/{child}/stat").exists() and Path(f"/proc/{child}/stat").read_text().split(")")[1].split()[0] == "Z":
+            return
+        time.sleep(0.1)
+    os.kill(child, signal.SIGKILL)
+    raise AssertionError("the reader process outlived its command")
