@@ -95,6 +95,9 @@ def quiet_terminal(debug: bool) -> Path | None:
     except OSError:
         return None  # an unwritable home: the terminal it is
     os.environ[LOG_ENV] = str(path)
+    # a log handler's own failure (Prefect's "--- Error logging to API ---" when the run's
+    # API server stopped before its last logs were sent) is not printed on the terminal
+    logging.raiseExceptions = False
     if not os.environ.get("PREFECT_LOGGING_SETTINGS_PATH"):
         yml = path.with_name("xxgk-prefect-logging.yml")
         text = _PREFECT_YAML.format(path=str(path).replace('"', '\\"'))

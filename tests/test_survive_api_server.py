@@ -114,6 +114,7 @@ def test_a_terminated_nightly_stops_its_api_server_and_exits_143(stalling, own_e
     _, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 143 and "terminated" in stderr, stderr[-2000:]
     assert gone_within(5, server) and servers_of(own_env) == []
+    assert "Error logging to API" not in stderr, stderr[-2000:]  # only xxgk speaks on the terminal
 
 
 def test_a_finished_nightly_leaves_no_api_server(own_env, tmp_path):
