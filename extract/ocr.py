@@ -245,7 +245,7 @@ def boxes_to_rows(boxes: list[Box], bands, pageno: int, min_confidence: float):
         row = [_cell(cells.get((i, j), []), xs[j], xs[j + 1], min_confidence) for j in range(len(xs) - 1)]
         empty += [(c, top, bottom) for c in row if not c.text or c.doubtful or c.text in SLASH_LIKE]
         placed.append((top, RawRow(cells=row, page=pageno)))
-    for line in _lines(free):
+    for line in dash_lines_joined(_lines(free)):
         placed.append((min(b.y0 for b in line), RawRow(cells=_fragments(line, min_confidence), page=pageno)))
     placed.sort(key=lambda t: t[0])
     rows = [r for _, r in placed]
@@ -269,6 +269,35 @@ def _lines(boxes: list[Box]) -> list[list[Box]]:
     for line in lines:
         line.sort(key=lambda b: b.x0)
     return lines
+
+
+def dash_lines_joined(lines: list[list[Box]]) -> list[list[Box]]:
+    """Lines of nothing but dashes joined to the line above or below that they overlap most
+    (by at least half the smaller height) and whose boxes they do not overlap across: a
+    printed dash sits lower than digits, and a label centred on two rows pulls its line's
+    middle up, so a row's dashes can make a line of their own."""
+    out = [list(ln) for ln in lines]
+    k = 0
+    while k < len(out):
+        line = out[k]
+        if all(b.text == "—" for b in line):
+            best = max((j for j in (k - 1, k + 1) if 0 <= j < len(out)),
+                       key=lambda j: _overlap(out[j], line), default=None)
+            if best is not None and _overlap(out[best], line) >= 0.5 * min(_height(out[best]), _height(line)) \
+                    and not any(a.x0 < b.x1 and b.x0 < a.x1 for a in out[best] for b in line):
+                out[best] = sorted(out[best] + line, key=lambda b: b.x0)
+                del out[k]
+                continue
+        k += 1
+    return out
+
+
+def _height(line: list[Box]) -> float:
+    return max(b.y1 for b in line) - min(b.y0 for b in line)
+
+
+def _overlap(a: list[Box], b: list[Box]) -> float:
+    return min(max(x.y1 for x in a), max(x.y1 for x in b)) - max(min(x.y0 for x in a), min(x.y0 for x in b))
 
 
 _DASH = re.compile(r"^[一—–－-]+$")
@@ -497,7 +526,7 @@ def stray_dashes(gray, scale: float, frames: list[Box], free: list[Box], bands) 
     of ink (`DASH_LENGTH`, at most 4 pixels and a fifth of a character tall) outside every
     detected box and ruled band, alone (no other ink within a character height across or
     half of one up or down), at
-    the middle height of a text line and right of that line's first box. Each becomes a box
+    the middle height of a text line in a table's place (`_table_place`). Each becomes a box
     "—" with the line's height, so the row's cells are placed by the header columns."""
 
     lines = _lines(free)
@@ -513,7 +542,7 @@ def stray_dashes(gray, scale: float, frames: list[Box], free: list[Box], bands) 
         cy, cx = (y + bh / 2) / scale, (x + bw / 2) / scale
         if any(top <= cy < bottom for top, bottom, _ in bands):
             continue
-        line = next((ln for ln in lines if _middle_of(ln, cy) and ln[0].x1 < cx), None)
+        line = next((ln for ln in lines if _middle_of(ln, cy) and _table_place(ln, cx)), None)
         if line is not None:
             y0, y1 = min(b.y0 for b in line), max(b.y1 for b in line)
             out.append(Box(x / scale, y0, (x + bw) / scale, y1, "—", 1.0))
@@ -543,7 +572,7 @@ heights): smaller is noise."""
 def stray_numbers(gray, scale: float, frames: list[Box], free: list[Box], bands, min_confidence: float) -> list[Box]:
     """Characters the detector missed in an unruled table line (a lone faint '1' above
     all): ink of character height outside every box and ruled band, centred in a line
-    right of its first box, neighbours closer than half a character joined, is recognised
+    (`_table_place`), neighbours closer than half a character joined, is recognised
     on its own. A number read above the threshold becomes a box; anything else a box "?"
     scored 0, so its cell is flagged (never left out: the row's other numbers would slide
     into its column)."""
@@ -558,7 +587,7 @@ def stray_numbers(gray, scale: float, frames: list[Box], free: list[Box], bands,
             continue
         if any(top <= cy < bottom for top, bottom, _ in bands):
             continue
-        line = next((ln for ln in lines if _middle_of(ln, cy) and ln[0].x1 < cx), None)
+        line = next((ln for ln in lines if _middle_of(ln, cy) and _table_place(ln, cx)), None)
         if line is None:
             continue
         if found and found[-1][1] is line and x - found[-1][0][2] <= char / 2:
@@ -585,10 +614,18 @@ def _near(a, b, gap: float) -> bool:
             and a[1] - gap / 2 < b[1] + b[3] and b[1] - gap / 2 < a[1] + a[3])
 
 
+def _table_place(line: list[Box], cx: float) -> bool:
+    """A missed cell at `cx` can belong to this line: right of its first box (the label), or
+    anywhere in a line of numbers and dashes only (表四's rows print no label)."""
+    return line[0].x1 < cx or all(_NUMBER.match(b.text) or _DASH.match(b.text) for b in line)
+
+
 def _middle_of(line: list[Box], cy: float) -> bool:
-    """`cy` (points) lies in the middle of the line's height (within 0.3 of it of the centre)."""
+    """`cy` (points) lies in the middle of the line's height (within 0.35 of it of the
+    centre), the line's dashes aside (their boxes hang lower than characters)."""
+    line = [b for b in line if not _DASH.match(b.text)] or line
     y0, y1 = sorted(b.y0 for b in line)[len(line) // 2], sorted(b.y1 for b in line)[len(line) // 2]
-    return abs(cy - (y0 + y1) / 2) <= 0.3 * (y1 - y0)
+    return abs(cy - (y0 + y1) / 2) <= 0.35 * (y1 - y0)
 
 
 def _in_bands(q, bands, scale: float) -> bool:
