@@ -256,3 +256,30 @@ def test_a_character_the_detector_missed_in_an_unruled_row_is_read_or_flagged_ne
     found = stray_numbers(gray, 1.0, boxes, boxes, [], 0.9)
     assert len(found) == 1 and 150 <= found[0].x0 <= found[0].x1 <= 180
     assert (found[0].text, found[0].score >= 0.9) in (("7", True), ("?", False))
+
+
+def test_a_rows_dashes_that_hang_below_its_line_rejoin_it_but_not_a_line_they_would_overlap():
+    from extract.ocr import Box, _lines, dash_lines_joined
+
+    label, num = Box(10, 40, 60, 60, "自然人", 0.99), Box(100, 42, 110, 60, "0", 0.99)
+    low = [Box(150, 50, 166, 70, "—", 1.0), Box(200, 50, 216, 70, "—", 1.0)]
+    lines = _lines([label, num, *low])
+    assert len(lines) == 2  # the dashes' boxes sit too low for `_lines`
+    assert [[b.text for b in ln] for ln in dash_lines_joined(lines)] == [["自然人", "0", "—", "—"]]
+    under = [Box(95, 50, 115, 70, "—", 1.0)]  # under the number: another row's, not this one's
+    assert len(dash_lines_joined(_lines([label, num, *under]))) == 2
+    far = [Box(150, 90, 166, 110, "—", 1.0)]
+    assert len(dash_lines_joined(_lines([label, num, *far]))) == 2
+
+
+def test_an_unruled_scan_with_dashes_for_blanks_gives_its_truth():
+    """An unruled scan whose blank cells print `—` (tests/fixtures/generated/SOURCES.md):
+    every dash is found in the image, so each row's numbers get their columns."""
+    pytest.importorskip("rapidocr")
+    from conftest import truth_for
+
+    pdf = FIXTURES / "generated" / "scan-unruled-7-00048-2024.pdf"
+    got = result_to_json(process_file(pdf))
+    truth = truth_for(pdf)
+    assert (got["status"], got["year"], got["agency"]) == ("ok", truth["year"], truth["agency"])
+    assert _values(got) == {(f["table"], f["item"], f["column"]): f["value"] for f in truth["facts"]}
