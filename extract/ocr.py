@@ -20,6 +20,13 @@ only when the first line fills its cell (a number wrapped in a narrow column); o
 they keep a space and the number parser flags the cell: a digit is never guessed. Empty or
 doubtful ruled cells are looked at again (`recheck`): one low bar of ink is a dash; other
 ink is recognised on its own, and if it reads nothing the cell is flagged, never blank.
+Outside ruled tables the image is looked at too: a box read below the threshold (or as
+nothing) whose ink is one low bar is a dash (`flat_dashes`); a lone low bar the detector
+missed, in the middle of a table line, is a dash (`stray_dashes`); other missed ink of
+character height is recognised on its own, and kept only as a sure number, else flagged
+"?" (`stray_numbers`), so the row's cells can be given their columns. A number read below
+the threshold is read again from an enlarged crop and taken only when both reads give the
+same digits (`reread_doubtful`).
 """
 
 from __future__ import annotations
