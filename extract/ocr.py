@@ -579,8 +579,8 @@ heights): smaller is noise."""
 def stray_numbers(gray, scale: float, frames: list[Box], free: list[Box], bands, min_confidence: float) -> list[Box]:
     """Characters the detector missed in an unruled table line (a lone faint '1' above
     all): ink of character height outside every box and ruled band, centred in a line
-    (`_table_place`), neighbours closer than half a character joined, is recognised
-    on its own. A number read above the threshold becomes a box; anything else a box "?"
+    holding a number or a dash (`_table_place`, `_has_cells`), neighbours closer than half
+    a character joined, is recognised on its own. A number read above the threshold becomes a box; anything else a box "?"
     scored 0, so its cell is flagged (never left out: the row's other numbers would slide
     into its column)."""
     lines = _lines(free)
@@ -594,7 +594,7 @@ def stray_numbers(gray, scale: float, frames: list[Box], free: list[Box], bands,
             continue
         if any(top <= cy < bottom for top, bottom, _ in bands):
             continue
-        line = next((ln for ln in lines if _middle_of(ln, cy) and _table_place(ln, cx)), None)
+        line = next((ln for ln in lines if _middle_of(ln, cy) and _table_place(ln, cx) and _has_cells(ln)), None)
         if line is None:
             continue
         if found and found[-1][1] is line and x - found[-1][0][2] <= char / 2:
@@ -619,6 +619,11 @@ def _near(a, b, gap: float) -> bool:
     down (the next line's characters are a line's height away)."""
     return (a[0] - gap < b[0] + b[2] and b[0] - gap < a[0] + a[2]
             and a[1] - gap / 2 < b[1] + b[3] and b[1] - gap / 2 < a[1] + a[3])
+
+
+def _has_cells(line: list[Box]) -> bool:
+    """The line holds a number or a dash of its own: a table's row, not a header or prose."""
+    return any(_NUMBER.match(b.text) or _DASH.match(b.text) for b in line)
 
 
 def _table_place(line: list[Box], cx: float) -> bool:
