@@ -580,9 +580,9 @@ def stray_numbers(gray, scale: float, frames: list[Box], free: list[Box], bands,
     """Characters the detector missed in an unruled table line (a lone faint '1' above
     all): ink of character height outside every box and ruled band, centred in a line
     holding a number or a dash (`_table_place`, `_has_cells`), neighbours closer than half
-    a character joined, is recognised on its own. A number read above the threshold becomes a box; anything else a box "?"
-    scored 0, so its cell is flagged (never left out: the row's other numbers would slide
-    into its column)."""
+    a character joined, is recognised on its own. A number read above the threshold
+    becomes a box; anything else a box "?" scored 0, so its cell is flagged (never left
+    out: the row's other numbers would slide into its column)."""
     lines = _lines(free)
     if not lines:
         return []
