@@ -473,12 +473,17 @@ def flat_dashes(gray, scale: float, boxes: list[Box], min_confidence: float) -> 
     a lone printed dash at 0.4–0.7; a digit is never one low bar."""
     h, w = gray.shape
     for b in boxes:
-        if b.text and b.score >= min_confidence and not _DASH.match(b.text):
+        if b.text and b.score >= min_confidence and not _DASH.match(b.text) and b.text not in SLASH_LIKE:
             continue
         y0, y1 = max(int(b.y0 * scale) - 1, 0), min(int(b.y1 * scale) + 2, h)
         x0, x1 = max(int(b.x0 * scale) - 1, 0), min(int(b.x1 * scale) + 2, w)
-        if y1 - y0 >= 4 and x1 - x0 >= 4 and is_dash(gray[y0:y1, x0:x1] < 170):
+        if y1 - y0 < 4 or x1 - x0 < 4:
+            continue
+        ink = gray[y0:y1, x0:x1] < 170
+        if (not b.text or b.score < min_confidence or _DASH.match(b.text)) and is_dash(ink):
             b.text, b.score = "—", 1.0
+        elif b.text in SLASH_LIKE and is_slash(ink):
+            b.text, b.score = "/", 1.0
 
 
 _NUMBER = re.compile(r"^\d[\d,]*(\.\d+)?$")

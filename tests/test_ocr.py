@@ -283,3 +283,17 @@ def test_an_unruled_scan_with_dashes_for_blanks_gives_its_truth():
     truth = truth_for(pdf)
     assert (got["status"], got["year"], got["agency"]) == ("ok", truth["year"], truth["agency"])
     assert _values(got) == {(f["table"], f["item"], f["column"]): f["value"] for f in truth["facts"]}
+
+
+def test_a_box_read_as_one_whose_ink_leans_is_a_slash_but_an_upright_one_stays_a_one():
+    np = pytest.importorskip("numpy")
+    pytest.importorskip("cv2")
+    from extract.ocr import Box, flat_dashes
+
+    gray, _ = _page_with_a_line(np)
+    for y in range(42, 58):
+        gray[y, 160 - (y - 42) // 2:162 - (y - 42) // 2] = 0  # a '/'
+    gray[42:58, 208:210] = 0  # a '1'
+    slash, one = Box(148, 40, 168, 60, "1", 0.97), Box(200, 40, 218, 60, "1", 0.99)
+    flat_dashes(gray, 1.0, [slash, one], 0.9)
+    assert (slash.text, one.text) == ("/", "1")
