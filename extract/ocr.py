@@ -20,6 +20,13 @@ only when the first line fills its cell (a number wrapped in a narrow column); o
 they keep a space and the number parser flags the cell: a digit is never guessed. Empty or
 doubtful ruled cells are looked at again (`recheck`): one low bar of ink is a dash; other
 ink is recognised on its own, and if it reads nothing the cell is flagged, never blank.
+Outside ruled tables the image is looked at too: a box read below the threshold (or as
+nothing) whose ink is one low bar is a dash (`flat_dashes`); a lone low bar the detector
+missed, in the middle of a table line, is a dash (`stray_dashes`); other missed ink of
+character height is recognised on its own, and kept only as a sure number, else flagged
+"?" (`stray_numbers`), so the row's cells can be given their columns. A number read below
+the threshold is read again from an enlarged crop and taken only when both reads give the
+same digits (`reread_doubtful`).
 """
 
 from __future__ import annotations
@@ -76,6 +83,11 @@ class Box:
     y1: float
     text: str
     score: float
+    confirmed: bool = False
+    """Read below the threshold but read again alike from a larger crop (`reread_doubtful`)."""
+
+    def doubtful(self, min_confidence: float) -> bool:
+        return self.score < min_confidence and not self.confirmed
 
     @property
     def cy(self) -> float:
@@ -240,7 +252,7 @@ def boxes_to_rows(boxes: list[Box], bands, pageno: int, min_confidence: float):
         row = [_cell(cells.get((i, j), []), xs[j], xs[j + 1], min_confidence) for j in range(len(xs) - 1)]
         empty += [(c, top, bottom) for c in row if not c.text or c.doubtful or c.text in SLASH_LIKE]
         placed.append((top, RawRow(cells=row, page=pageno)))
-    for line in _lines(free):
+    for line in dash_lines_joined(_lines(free)):
         placed.append((min(b.y0 for b in line), RawRow(cells=_fragments(line, min_confidence), page=pageno)))
     placed.sort(key=lambda t: t[0])
     rows = [r for _, r in placed]
@@ -266,6 +278,35 @@ def _lines(boxes: list[Box]) -> list[list[Box]]:
     return lines
 
 
+def dash_lines_joined(lines: list[list[Box]]) -> list[list[Box]]:
+    """Lines of nothing but dashes joined to the line above or below that they overlap most
+    (by at least half the smaller height) and whose boxes they do not overlap across: a
+    printed dash sits lower than digits, and a label centred on two rows pulls its line's
+    middle up, so a row's dashes can make a line of their own."""
+    out = [list(ln) for ln in lines]
+    k = 0
+    while k < len(out):
+        line = out[k]
+        if all(b.text == "—" for b in line):
+            best = max((j for j in (k - 1, k + 1) if 0 <= j < len(out)),
+                       key=lambda j: _overlap(out[j], line), default=None)
+            if best is not None and _overlap(out[best], line) >= 0.5 * min(_height(out[best]), _height(line)) \
+                    and not any(a.x0 < b.x1 and b.x0 < a.x1 for a in out[best] for b in line):
+                out[best] = sorted(out[best] + line, key=lambda b: b.x0)
+                del out[k]
+                continue
+        k += 1
+    return out
+
+
+def _height(line: list[Box]) -> float:
+    return max(b.y1 for b in line) - min(b.y0 for b in line)
+
+
+def _overlap(a: list[Box], b: list[Box]) -> float:
+    return min(max(x.y1 for x in a), max(x.y1 for x in b)) - max(min(x.y0 for x in a), min(x.y0 for x in b))
+
+
 _DASH = re.compile(r"^[一—–－-]+$")
 
 
@@ -288,7 +329,8 @@ def _cell(boxes: list[Box], x0: float, x1: float, min_confidence: float) -> RawC
         else:
             out += text
     score = min(b.score for b in boxes)
-    return RawCell(dash(out.strip()), x0, x1, confidence=round(score, 4), doubtful=score < min_confidence)
+    return RawCell(dash(out.strip()), x0, x1, confidence=round(score, 4),
+                   doubtful=any(b.doubtful(min_confidence) for b in boxes))
 
 
 def _fragments(line: list[Box], min_confidence: float) -> list[RawCell]:
@@ -304,7 +346,7 @@ def _fragments(line: list[Box], min_confidence: float) -> list[RawCell]:
     for g in groups:
         score = min(b.score for b in g)
         out.append(RawCell("".join(b.text for b in g), g[0].x0, g[-1].x1,
-                           confidence=round(score, 4), doubtful=score < min_confidence))
+                           confidence=round(score, 4), doubtful=any(b.doubtful(min_confidence) for b in g)))
     return out
 
 
@@ -389,7 +431,14 @@ def image_rows(gray, scale: float, pageno: int, min_confidence: float, all_text:
     width = gray.shape[1] / scale
     keep = [q for q in quads if all_text or _in_bands(q, bands, scale)
             or (max(p[0] for p in q) - min(p[0] for p in q)) / scale < NARRATIVE * width]
-    boxes = [_box(q, t, s, scale) for q, (t, s) in zip(keep, recognise_crops(gray, keep)) if t.strip()]
+    boxes = [_box(q, t, s, scale) for q, (t, s) in zip(keep, recognise_crops(gray, keep))]
+    free = [b for b in boxes if not _in_bands_box(b, bands)]
+    flat_dashes(gray, scale, free, min_confidence)
+    boxes = [b for b in boxes if b.text]
+    free = [b for b in free if b.text]
+    reread_doubtful(gray, scale, boxes, min_confidence)
+    boxes += stray_dashes(gray, scale, frames, free, bands) + stray_numbers(gray, scale, frames, free, bands,
+                                                                             min_confidence)
     rows, empty = boxes_to_rows(boxes, bands, pageno, min_confidence)
     recheck(gray, scale, empty, min_confidence)
     return rows
@@ -412,6 +461,188 @@ def through_text(segs, boxes: list[Box], horizontal: bool):
         if covered <= 0.5 * (b - a):
             out.append((pos, a, b))
     return out
+
+
+def _in_bands_box(b: Box, bands) -> bool:
+    return any(top <= b.cy < bottom for top, bottom, _ in bands)
+
+
+def flat_dashes(gray, scale: float, boxes: list[Box], min_confidence: float) -> None:
+    """Boxes outside ruled tables read as nothing, below the threshold or as a stroke (一, -,
+    —) whose ink is one low bar (`is_dash`) are dashes: text "—", confidence 1. The recogniser names
+    a lone printed dash at 0.4–0.7; a digit is never one low bar."""
+    h, w = gray.shape
+    for b in boxes:
+        if b.text and b.score >= min_confidence and not _DASH.match(b.text) and b.text not in SLASH_LIKE:
+            continue
+        y0, y1 = max(int(b.y0 * scale) - 1, 0), min(int(b.y1 * scale) + 2, h)
+        x0, x1 = max(int(b.x0 * scale) - 1, 0), min(int(b.x1 * scale) + 2, w)
+        if y1 - y0 < 4 or x1 - x0 < 4:
+            continue
+        ink = gray[y0:y1, x0:x1] < 170
+        if (not b.text or b.score < min_confidence or _DASH.match(b.text)) and is_dash(ink):
+            b.text, b.score = "—", 1.0
+        elif b.text in SLASH_LIKE and is_slash(ink):
+            b.text, b.score = "/", 1.0
+
+
+_NUMBER = re.compile(r"^\d[\d,]*(\.\d+)?$")
+REREAD_SCALE = 3.0
+"""A doubtful number's crop is enlarged this much (with a margin) to be read again."""
+REREAD_FLOOR = 0.5
+"""The second read of a doubtful number must score at least this to confirm the first."""
+
+
+def same_reading(first: str, second: str, second_score: float) -> bool:
+    """A doubtful number read again confirms the first read only when both are numbers with
+    the same digits (thousands separators aside) and the second scores at least
+    REREAD_FLOOR: otherwise the cell stays flagged; a digit is never taken from one read."""
+    if not (_NUMBER.match(first) and _NUMBER.match(second)) or second_score < REREAD_FLOOR:
+        return False
+    return first.replace(",", "") == second.replace(",", "")
+
+
+def reread_doubtful(gray, scale: float, boxes: list[Box], min_confidence: float) -> None:
+    """Numbers read below the threshold, read again from their own crop (a margin of a third
+    of their height) enlarged REREAD_SCALE times; `confirmed` when `same_reading`."""
+    import cv2
+
+    h, w = gray.shape
+    todo, crops = [], []
+    for b in boxes:
+        if b.score >= min_confidence or not _NUMBER.match(b.text):
+            continue
+        m = (b.y1 - b.y0) * scale / 3
+        y0, y1 = max(int(b.y0 * scale - m), 0), min(int(b.y1 * scale + m) + 1, h)
+        x0, x1 = max(int(b.x0 * scale - m), 0), min(int(b.x1 * scale + m) + 1, w)
+        if y1 - y0 < 4 or x1 - x0 < 4:
+            continue
+        crops.append(cv2.resize(gray[y0:y1, x0:x1], None, fx=REREAD_SCALE, fy=REREAD_SCALE,
+                                interpolation=cv2.INTER_CUBIC))
+        todo.append(b)
+    for b, crop in zip(todo, crops):
+        ch, cw = crop.shape
+        (text, score), = recognise_crops(crop, [[[0, 0], [cw, 0], [cw, ch], [0, ch]]])
+        if same_reading(b.text, text.strip(), score):
+            b.confirmed = True
+            b.score = max(b.score, score)
+
+
+DASH_LENGTH = (0.25, 1.5)
+"""A dash the detector missed is a low bar this long, in character heights: a hyphen is a
+third of one, an em dash one; a ruling is longer."""
+
+
+def stray_dashes(gray, scale: float, frames: list[Box], free: list[Box], bands) -> list[Box]:
+    """Dashes printed for blank cells of an unruled table that the detector dropped: a low bar
+    of ink (`DASH_LENGTH`, at most 4 pixels and a fifth of a character tall) outside every
+    detected box and ruled band, alone (no other ink within a character height across or
+    half of one up or down), at
+    the middle height of a text line in a table's place (`_table_place`). Each becomes a box
+    "—" with the line's height, so the row's cells are placed by the header columns."""
+
+    lines = _lines(free)
+    if not lines:
+        return []
+    blobs, char = _stray_blobs(gray, scale, frames)
+    out = []
+    for x, y, bw, bh, _area in blobs:
+        if not (bh <= min(4, 0.2 * char) + 0.01 and DASH_LENGTH[0] * char <= bw <= DASH_LENGTH[1] * char and bw >= 2 * bh):
+            continue
+        if any(o[0] != x or o[1] != y for o in blobs if _near(o, (x, y, bw, bh), char)):
+            continue
+        cy, cx = (y + bh / 2) / scale, (x + bw / 2) / scale
+        if any(top <= cy < bottom for top, bottom, _ in bands):
+            continue
+        line = next((ln for ln in lines if _middle_of(ln, cy) and _table_place(ln, cx)), None)
+        if line is not None:
+            y0, y1 = min(b.y0 for b in line), max(b.y1 for b in line)
+            out.append(Box(x / scale, y0, (x + bw) / scale, y1, "—", 1.0))
+    return out
+
+
+def _stray_blobs(gray, scale: float, frames: list[Box]):
+    """(connected components of ink outside every detected box: (x, y, w, h, area) in
+    pixels, more than 2 pixels each; the median box height in pixels)."""
+    import cv2
+    import numpy as np
+
+    heights = sorted(f.y1 - f.y0 for f in frames)
+    char = heights[len(heights) // 2] * scale
+    ink = (gray < 170).astype(np.uint8)
+    for f in frames:
+        ink[max(int(f.y0 * scale) - 2, 0):int(f.y1 * scale) + 3, max(int(f.x0 * scale) - 2, 0):int(f.x1 * scale) + 3] = 0
+    n, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    return [tuple(int(v) for v in st) for st in stats[1:n] if st[4] > 2], char
+
+
+DIGIT_HEIGHT = (0.35, 1.2)
+"""Ink the detector missed in a table line is a character when this tall (character
+heights): smaller is noise."""
+
+
+def stray_numbers(gray, scale: float, frames: list[Box], free: list[Box], bands, min_confidence: float) -> list[Box]:
+    """Characters the detector missed in an unruled table line (a lone faint '1' above
+    all): ink of character height outside every box and ruled band, centred in a line
+    holding a number or a dash (`_table_place`, `_has_cells`), neighbours closer than half
+    a character joined, is recognised on its own. A number read above the threshold
+    becomes a box; anything else a box "?" scored 0, so its cell is flagged (never left
+    out: the row's other numbers would slide into its column)."""
+    lines = _lines(free)
+    if not lines:
+        return []
+    blobs, char = _stray_blobs(gray, scale, frames)
+    found: list[tuple[list[int], list[Box]]] = []
+    for x, y, bw, bh, _area in sorted(blobs):
+        cy, cx = (y + bh / 2) / scale, (x + bw / 2) / scale
+        if not DIGIT_HEIGHT[0] * char <= bh <= DIGIT_HEIGHT[1] * char or bw > 2 * char:
+            continue
+        if any(top <= cy < bottom for top, bottom, _ in bands):
+            continue
+        line = next((ln for ln in lines if _middle_of(ln, cy) and _table_place(ln, cx) and _has_cells(ln)), None)
+        if line is None:
+            continue
+        if found and found[-1][1] is line and x - found[-1][0][2] <= char / 2:
+            r = found[-1][0]
+            r[1], r[2], r[3] = min(r[1], y), x + bw, max(r[3], y + bh)
+        else:
+            found.append(([x, y, x + bw, y + bh], line))
+    pad = int(char / 4)
+    quads = [[[r[0] - pad, r[1] - pad], [r[2] + pad, r[1] - pad], [r[2] + pad, r[3] + pad], [r[0] - pad, r[3] + pad]]
+             for r, _ in found]
+    out = []
+    for (r, line), (text, score) in zip(found, recognise_crops(gray, quads)):
+        text = text.strip()
+        y0, y1 = min(b.y0 for b in line), max(b.y1 for b in line)
+        sure = bool(_NUMBER.match(text)) and score >= min_confidence
+        out.append(Box(r[0] / scale, y0, r[2] / scale, y1, text if sure else "?", score if sure else 0.0))
+    return out
+
+
+def _near(a, b, gap: float) -> bool:
+    """Two blobs (x, y, w, h, …) within `gap` pixels of each other across, half that up or
+    down (the next line's characters are a line's height away)."""
+    return (a[0] - gap < b[0] + b[2] and b[0] - gap < a[0] + a[2]
+            and a[1] - gap / 2 < b[1] + b[3] and b[1] - gap / 2 < a[1] + a[3])
+
+
+def _has_cells(line: list[Box]) -> bool:
+    """The line holds a number or a dash of its own: a table's row, not a header or prose."""
+    return any(_NUMBER.match(b.text) or _DASH.match(b.text) for b in line)
+
+
+def _table_place(line: list[Box], cx: float) -> bool:
+    """A missed cell at `cx` can belong to this line: right of its first box (the label), or
+    anywhere in a line of numbers and dashes only (表四's rows print no label)."""
+    return line[0].x1 < cx or all(_NUMBER.match(b.text) or _DASH.match(b.text) for b in line)
+
+
+def _middle_of(line: list[Box], cy: float) -> bool:
+    """`cy` (points) lies in the middle of the line's height (within 0.35 of it of the
+    centre), the line's dashes aside (their boxes hang lower than characters)."""
+    line = [b for b in line if not _DASH.match(b.text)] or line
+    y0, y1 = sorted(b.y0 for b in line)[len(line) // 2], sorted(b.y1 for b in line)[len(line) // 2]
+    return abs(cy - (y0 + y1) / 2) <= 0.35 * (y1 - y0)
 
 
 def _in_bands(q, bands, scale: float) -> bool:

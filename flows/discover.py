@@ -18,7 +18,11 @@ KINDS = {  # kind → (one, several), as the run's summary counts them
     "unreadable file": ("unreadable file", "unreadable files"),
     "not a regular file": ("not a regular file", "not regular files"),
     "link outside": ("symbolic link outside the given folders", "symbolic links outside the given folders"),
+    "page files": ("folder of a saved page's pictures", "folders of saved pages' pictures"),
 }
+PAGE_SUFFIXES = (".html", ".htm")
+"""A folder `X_files` beside `X.html` or `X.htm` holds that page's pictures (a browser's
+"save page complete"): they are read with the page, not as documents of their own."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +60,9 @@ def discover(paths: list[str | Path], follow_symlinks: bool = False) -> tuple[li
     points inside that directory, or with `follow_symlinks` wherever it points; an
     unreadable subfolder is a skip with its reason. A path given explicitly is taken as it
     is (the reader refuses what is not a regular file). Hidden files and the project's own
-    files (truth files, notes, Parquet, …) are not documents: left out without a skip."""
+    files (truth files, notes, Parquet, …) are not documents: left out without a skip. A
+    folder `X_files` beside a page `X.html`/`X.htm` is a skip of its own kind: its pictures
+    are read with the page (PAGE_SUFFIXES)."""
     out: list[Path] = []
     skipped: list[Skip] = []
     for p in map(Path, paths):
@@ -88,6 +94,10 @@ def _walk(top: Path, follow_symlinks: bool, out: list[Path], skipped: list[Skip]
             dirs[:] = []  # a link back up the tree: walked once, not forever
             continue
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for d, page in _page_folders(dirs, names):
+            skipped.append(Skip(Path(folder, d), "page files",
+                                f"files of the saved page {page} beside it: its pictures are read with that page"))
+            dirs.remove(d)
         if not follow_symlinks:
             for d in [d for d in dirs if os.path.islink(os.path.join(folder, d))]:
                 target = Path(folder, d).resolve()
@@ -106,6 +116,12 @@ def _walk(top: Path, follow_symlinks: bool, out: list[Path], skipped: list[Skip]
             else:
                 found.append(f)
     out.extend(sorted(found))
+
+
+def _page_folders(dirs: list[str], names: list[str]) -> list[tuple[str, str]]:
+    """(subfolder, page) for each subfolder `X_files` beside a page `X.html` or `X.htm`."""
+    pages = {n[: -len(sfx)]: n for n in sorted(names, reverse=True) for sfx in PAGE_SUFFIXES if n.lower().endswith(sfx)}
+    return [(d, pages[d[: -len("_files")]]) for d in dirs if d.endswith("_files") and d[: -len("_files")] in pages]
 
 
 def _seen_before(folder: str, visited: set[tuple[int, int]]) -> bool:

@@ -183,3 +183,117 @@ def test_a_low_bar_is_a_dash_and_a_leaning_stroke_a_slash_but_an_upright_one_is_
         slash[y, 20 - y // 2:22 - y // 2] = True
     assert is_dash(bar) and not is_dash(one) and not is_dash(slash)
     assert is_slash(slash) and not is_slash(one)
+
+
+def _page_with_a_line(np):
+    """A white 200x400 image (scale 1: points are pixels), one text line at y 40–60: a label
+    box at x 10–60 and a number box at x 100–120 (their ink drawn inside the boxes)."""
+    from extract.ocr import Box
+
+    gray = np.full((200, 400), 255, np.uint8)
+    gray[42:58, 12:58] = 0
+    gray[42:58, 108:112] = 0
+    boxes = [Box(10, 40, 60, 60, "自然人", 0.99), Box(100, 40, 120, 60, "1", 0.99)]
+    return gray, boxes
+
+
+def test_a_lone_low_bar_in_an_unruled_row_is_a_dash_cell_and_other_strokes_are_not():
+    np = pytest.importorskip("numpy")
+    pytest.importorskip("cv2")
+    from extract.ocr import boxes_to_rows, stray_dashes
+
+    gray, boxes = _page_with_a_line(np)
+    gray[49:52, 150:166] = 0  # a dash at mid-height, alone: a blank cell
+    gray[49:52, 200:216] = 0  # a dash with a speck beside it: not alone
+    gray[47:49, 222:224] = 0
+    gray[42:45, 250:266] = 0  # a bar at the top of the line: not a dash
+    gray[49:52, 280:380] = 0  # too long: a ruling, not a dash
+    gray[149:152, 150:166] = 0  # in no text line
+    gray[49:51, 2:8] = 0  # left of the line's label
+    found = stray_dashes(gray, 1.0, boxes, boxes, bands=[])
+    assert [(b.text, b.x0, b.x1, b.y0, b.y1) for b in found] == [("—", 150, 166, 40, 60)]
+    rows, _ = boxes_to_rows(boxes + found, [], 1, 0.9)
+    assert [c.text for c in rows[0].cells] == ["自然人", "1", "—"]
+    assert stray_dashes(gray, 1.0, boxes, boxes, bands=[(30.0, 70.0, [0.0, 400.0])]) == []  # ruled: recheck's
+
+
+def test_a_doubtful_box_whose_ink_is_one_low_bar_is_a_sure_dash_but_a_faint_one_stays_doubtful():
+    np = pytest.importorskip("numpy")
+    pytest.importorskip("cv2")
+    from extract.ocr import Box, flat_dashes
+
+    gray, _ = _page_with_a_line(np)
+    gray[49:52, 150:166] = 0
+    gray[42:58, 208:210] = 0  # an upright stroke: a faint 1
+    bar, one, sure = Box(148, 40, 168, 60, "一", 0.45), Box(200, 40, 218, 60, "1", 0.6), Box(100, 40, 120, 60, "-", 0.99)
+    flat_dashes(gray, 1.0, [bar, one, sure], 0.9)
+    assert (bar.text, bar.score) == ("—", 1.0)
+    assert (one.text, one.score) == ("1", 0.6) and one.doubtful(0.9)
+
+
+def test_a_doubtful_number_is_confirmed_only_by_a_second_read_of_the_same_digits():
+    from extract.ocr import Box, _cell, same_reading
+
+    assert same_reading("1", "1", 0.8) and same_reading("1,234", "1234", 0.95)
+    assert not same_reading("1", "7", 0.99)  # two readings: never chosen between
+    assert not same_reading("12", "12", 0.3)  # the second read too unsure
+    assert not same_reading("1", "1l", 0.9) and not same_reading("一", "一", 0.9)  # not numbers
+    faint = Box(10, 0, 20, 10, "1", 0.8)
+    assert _cell([faint], 0, 30, 0.9).doubtful
+    faint.confirmed = True
+    assert not _cell([faint], 0, 30, 0.9).doubtful
+
+
+def test_a_character_the_detector_missed_in_an_unruled_row_is_read_or_flagged_never_left_out():
+    np = pytest.importorskip("numpy")
+    cv2 = pytest.importorskip("cv2")
+    pytest.importorskip("rapidocr")
+    from extract.ocr import stray_numbers
+
+    gray, boxes = _page_with_a_line(np)
+    cv2.putText(gray, "7", (160, 58), cv2.FONT_HERSHEY_SIMPLEX, 0.6, 0, 2)
+    gray[50:52, 300:302] = 0  # a speck: noise, not a character
+    found = stray_numbers(gray, 1.0, boxes, boxes, [], 0.9)
+    assert len(found) == 1 and 150 <= found[0].x0 <= found[0].x1 <= 180
+    assert (found[0].text, found[0].score >= 0.9) in (("7", True), ("?", False))
+
+
+def test_a_rows_dashes_that_hang_below_its_line_rejoin_it_but_not_a_line_they_would_overlap():
+    from extract.ocr import Box, _lines, dash_lines_joined
+
+    label, num = Box(10, 40, 60, 60, "自然人", 0.99), Box(100, 42, 110, 60, "0", 0.99)
+    low = [Box(150, 50, 166, 70, "—", 1.0), Box(200, 50, 216, 70, "—", 1.0)]
+    lines = _lines([label, num, *low])
+    assert len(lines) == 2  # the dashes' boxes sit too low for `_lines`
+    assert [[b.text for b in ln] for ln in dash_lines_joined(lines)] == [["自然人", "0", "—", "—"]]
+    under = [Box(95, 50, 115, 70, "—", 1.0)]  # under the number: another row's, not this one's
+    assert len(dash_lines_joined(_lines([label, num, *under]))) == 2
+    far = [Box(150, 90, 166, 110, "—", 1.0)]
+    assert len(dash_lines_joined(_lines([label, num, *far]))) == 2
+
+
+def test_an_unruled_scan_with_dashes_for_blanks_gives_its_truth():
+    """An unruled scan whose blank cells print `—` (tests/fixtures/generated/SOURCES.md):
+    every dash is found in the image, so each row's numbers get their columns."""
+    pytest.importorskip("rapidocr")
+    from conftest import truth_for
+
+    pdf = FIXTURES / "generated" / "scan-unruled-7-00048-2024.pdf"
+    got = result_to_json(process_file(pdf))
+    truth = truth_for(pdf)
+    assert (got["status"], got["year"], got["agency"]) == ("ok", truth["year"], truth["agency"])
+    assert _values(got) == {(f["table"], f["item"], f["column"]): f["value"] for f in truth["facts"]}
+
+
+def test_a_box_read_as_one_whose_ink_leans_is_a_slash_but_an_upright_one_stays_a_one():
+    np = pytest.importorskip("numpy")
+    pytest.importorskip("cv2")
+    from extract.ocr import Box, flat_dashes
+
+    gray, _ = _page_with_a_line(np)
+    for y in range(42, 58):
+        gray[y, 160 - (y - 42) // 2:162 - (y - 42) // 2] = 0  # a '/'
+    gray[42:58, 208:210] = 0  # a '1'
+    slash, one = Box(148, 40, 168, 60, "1", 0.97), Box(200, 40, 218, 60, "1", 0.99)
+    flat_dashes(gray, 1.0, [slash, one], 0.9)
+    assert (slash.text, one.text) == ("/", "1")

@@ -32,7 +32,10 @@ from transform.pipeline import process_file
 from transform.serialize import result_to_json
 
 ROOT = Path(__file__).resolve().parent.parent
-REPO_PDFS = sorted((ROOT / "data" / "sample").glob("*.pdf")) + sorted((ROOT / "tests" / "fixtures").rglob("*.pdf"))
+REPO_PDFS = sorted((ROOT / "data" / "sample").glob("*.pdf")) + sorted(
+    p for p in (ROOT / "tests" / "fixtures").rglob("*.pdf") if not p.name.startswith("scan-"))
+"""The repository's PDFs with a text layer (`scan-*.pdf` are image-only: read by OCR, in
+tests/test_ocr.py)."""
 PDFMINER = ExtractSettings(pdf_engine="pdfminer")
 PDFIUM = ExtractSettings(pdf_engine="pdfium")
 READ_BY_PDFIUM = {"hongze-2024.pdf", "gen-2026-00100-2021.pdf", "gen-2026-00101-2021.pdf", "gen-2026-00102-2021.pdf",

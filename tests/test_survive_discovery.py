@@ -141,3 +141,27 @@ def test_a_prefect_run_reports_its_skips_too(drop, tmp_path, prefect_env):
     assert "not a regular file (FIFO)" in r.stdout and "symbolic link outside the given folders" in r.stdout
     row = runs_row(wh, prefect_env)
     assert row["paths_skipped"] >= 2 and any("pipe.txt" in s for s in row["skipped"])
+
+
+def test_a_saved_pages_files_folder_is_skipped_as_its_pictures_and_a_loose_one_is_read(tmp_path):
+    pictures = ROOT / "tests" / "fixtures" / "pictures"
+    d = tmp_path / "drop"
+    shutil.copytree(pictures / "gen-11-00002-2024_files", d / "gen-11-00002-2024_files")
+    shutil.copy(pictures / "gen-11-00002-2024.html", d / "gen-11-00002-2024.html")
+    (d / "notes.htm").write_text("<html><body>notes</body></html>", encoding="utf-8")
+    (d / "notes_files").mkdir()
+    shutil.copy(SEED, d / "notes_files" / "inside.txt")
+    (d / "loose_files").mkdir()  # no loose.html beside it: an ordinary folder
+    shutil.copy(SEED, d / "loose_files" / "report.txt")
+    files, skipped = discover([d])
+    assert [(s.path.name, s.kind) for s in skipped] == [("gen-11-00002-2024_files", "page files"),
+                                                        ("notes_files", "page files")]
+    assert sorted(f.name for f in files) == ["gen-11-00002-2024.html", "notes.htm", "report.txt"]
+    env, wh = env_without_prefect(tmp_path), tmp_path / "wh"
+    r = xxgk("run", d, "-w", wh, "--no-prefect", "--no-ocr", env=env)
+    assert r.returncode == 0, r.stderr
+    assert "skipped 2: 2 folders of saved pages' pictures" in r.stdout, r.stdout
+    assert (f"skipped {d / 'notes_files'}: files of the saved page notes.htm beside it: its pictures are read "
+            "with that page") in r.stdout
+    assert sources(wh, env) == {str(d / n) for n in ("gen-11-00002-2024.html", "notes.htm", "loose_files/report.txt")}
+    assert runs_row(wh, env)["paths_skipped"] == 2
