@@ -123,7 +123,7 @@ def test_debug_shows_the_traceback_of_an_error(tmp_path, home):
     proc = xxgk("--debug", "crawl", "-s", str(tmp_path / "nope.toml"), env=home)
     assert proc.returncode == 2 and "no such source registry file" in proc.stderr  # still one line at the end
     proc = xxgk("--debug", "query", "SELECT 1", "-w", str(tmp_path / "nowhere"), env=home)
-    assert proc.returncode == 1 and "no warehouse" in proc.stderr
+    assert proc.returncode == 2 and "no warehouse" in proc.stderr
 
 
 # ---------------------------------------------------------------- values drawn literally
