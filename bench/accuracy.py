@@ -1,7 +1,7 @@
 """Accuracy harness: every document with a `<name>.truth.json` beside it is extracted
 and compared cell by cell with its truth.
 
-    uv run python bench/accuracy.py data/sample ../shared/real [--verbose] [--pdf-engine pdfium|pdfminer] [--jobs N]
+    uv run python bench/accuracy.py data/sample tests/fixtures/real [--verbose] [--pdf-engine pdfium|pdfminer] [--jobs N]
     uv run xxgk sample /tmp/scan --scan --formats pdf,html --count 120 && nice uv run python bench/accuracy.py /tmp/scan
 
 Prints per format: documents, cells, cell accuracy, documents fully correct, and

@@ -29,13 +29,10 @@ _BLOCK_TAGS = {"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6",
 def read_document(path: Path, settings: ExtractSettings | None = None, data: bytes | None = None) -> RawDocument:
     settings = ExtractSettings.resolve(settings)
     data = path.read_bytes() if data is None else data
-    m = _META_CHARSET.search(data[:4096])
-    html = decode_text(data, m.group(1).decode("ascii", "replace") if m else None)
+    html = _decoded(data)
     if looks_binary(html):
         raise DocumentUnreadable(path, "binary data, not an HTML page")
-    # huge_tree: a picture inlined as a data: URI is one attribute over libxml2's default
-    # 10 MB limit (the page failed as "nested too deep"); nesting is bounded below instead
-    parser = lxml.html.HTMLParser(huge_tree=True)
+    parser = _parser()
     try:
         root = lxml.html.document_fromstring(html, parser=parser)
     except (etree.ParserError, ValueError) as exc:
@@ -45,7 +42,7 @@ def read_document(path: Path, settings: ExtractSettings | None = None, data: byt
         bad.drop_tree()
     hints = _hints(root)
     bodies = find_bodies(root)
-    tables = [t for body in bodies for t in body.iter("table") if not t.xpath(".//table")]
+    tables = _leaf_tables(bodies)
     raw_tables = [table_to_raw(t, i) for i, t in enumerate(tables)]
     text = "\n".join(element_text(body) for body in bodies)
     cost = image.OcrCost()
@@ -57,17 +54,32 @@ def read_document(path: Path, settings: ExtractSettings | None = None, data: byt
 def wanted_pictures(data: bytes) -> list[str]:
     """The `src` of the pictures the reader would OCR in this page (in page order): none
     when its HTML tables hold every national-form table. The crawler fetches these."""
-    m = _META_CHARSET.search(data[:4096])
     try:
-        root = lxml.html.document_fromstring(decode_text(data, m.group(1).decode("ascii", "replace") if m else None),
-                                             parser=lxml.html.HTMLParser(huge_tree=True))
+        root = lxml.html.document_fromstring(_decoded(data), parser=_parser())
     except (etree.ParserError, ValueError):
         return []
     bodies = find_bodies(root)
-    tables = [t for body in bodies for t in body.iter("table") if not t.xpath(".//table")]
-    if not htmlimg.missing_form_tables([t.text_content() for t in tables]):
+    if not htmlimg.missing_form_tables([t.text_content() for t in _leaf_tables(bodies)]):
         return []
     return htmlimg.sources(picture_bodies(root, bodies))
+
+
+def _decoded(data: bytes) -> str:
+    """The page's text, in the charset its <meta> declares (else detected)."""
+    m = _META_CHARSET.search(data[:4096])
+    return decode_text(data, m.group(1).decode("ascii", "replace") if m else None)
+
+
+def _parser() -> lxml.html.HTMLParser:
+    """huge_tree: a picture inlined as a data: URI is one attribute over libxml2's default
+    10 MB limit (the page failed as "nested too deep"); nesting is bounded by
+    `_check_depth` instead."""
+    return lxml.html.HTMLParser(huge_tree=True)
+
+
+def _leaf_tables(bodies: list) -> list:
+    """The report's tables that hold no table (a layout table around them is not read)."""
+    return [t for body in bodies for t in body.iter("table") if not t.xpath(".//table")]
 
 
 def _pictures(path: Path, data: bytes, root, bodies: list, settings: ExtractSettings, first: int,
