@@ -1154,16 +1154,13 @@ def sample(
 from . import cli_analysts  # noqa: E402,F401  (registers dictionary, show, report on `app`)
 
 
-class _Terminated(SystemExit):
-    """SIGTERM: raised in the main thread so that everything unwinds (the run's Prefect API
-    server and reader process are stopped, the writer lock released); exit 143."""
-
-
 def _on_sigterm(signum, frame) -> None:
     import signal
 
+    from .ending import Terminated
+
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once: a second one must not cut the unwinding short
-    raise _Terminated(128 + signum)
+    raise Terminated(128 + signum)
 
 
 def main() -> None:
@@ -1174,13 +1171,15 @@ def main() -> None:
 
     from common import XxgkError
 
+    from .ending import Terminated
+
     signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         app()
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
-    except _Terminated as exc:
+    except Terminated as exc:
         err.print("terminated")
         sys.exit(exc.code)
     except Exception as exc:  # noqa: BLE001 - the CLI edge: every error becomes one line

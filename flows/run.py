@@ -36,6 +36,7 @@ from .work import (  # noqa: E402, F401 - DEFAULT_SETTINGS, batch_size_for, extr
     DEFAULT_SETTINGS,
     MIN_BATCH,
     Opaque,
+    RunRecord,
     batch_size_for,
     discover_items,
     existing,
@@ -43,8 +44,8 @@ from .work import (  # noqa: E402, F401 - DEFAULT_SETTINGS, batch_size_for, extr
     extract_part,
     in_process,
     load_items,
-    now,
     record_run,
+    recorded,
 )
 
 # ---------------------------------------------------------------- tasks
@@ -115,7 +116,7 @@ def _dask_client():
 
 
 def _process(items: list[WorkItem], warehouse: str, batch_size: int, force: bool, parallelism: int,
-             settings: ExtractSettings) -> LoadSummary:
+             settings: ExtractSettings, run: RunRecord | None = None) -> LoadSummary:
     """Extract `items` in batches as Prefect tasks (each written as a part of one load) and
     commit the load (work.load_items). Opaque: Prefect would otherwise walk every element of
     these collections looking for futures (a large cost for thousands of documents)."""
@@ -124,7 +125,7 @@ def _process(items: list[WorkItem], warehouse: str, batch_size: int, force: bool
             return extract_batch(Opaque(b), Opaque(known), warehouse, batch_id, None, first=Path(b[0].path).name,
                                  settings=settings).value
 
-        return load_items(items, warehouse, batch_size, force, parallelism, in_process(warehouse, settings, one))
+        return load_items(items, warehouse, batch_size, force, parallelism, in_process(warehouse, settings, one), run)
 
     def fan_out(batches: list[list[WorkItem]], known: dict[str, str], batch_id: str):
         client = _dask_client()
@@ -137,7 +138,7 @@ def _process(items: list[WorkItem], warehouse: str, batch_size: int, force: bool
             outs = [f.result().value for f in futures]
         return outs, [o.part for o in outs]
 
-    return load_items(items, warehouse, batch_size, force, parallelism, fan_out)
+    return load_items(items, warehouse, batch_size, force, parallelism, fan_out, run)
 
 
 @flow(name="xxgk-run", log_prints=False)
@@ -148,18 +149,19 @@ def run_flow(paths: list[str] | None = None, warehouse: str = "warehouse", batch
     """Extract → transform → check → load files/directories (or crawled `items`); `stale`:
     also every document an older parser version handled (from the raw store, else its
     source file); `follow_symlinks`: also links in the folders that point outside them."""
-    started = now()
-    _prestart(parallelism)
-    work, skipped = list(items or []), []
-    if paths:
-        found, skipped = discover_task(paths, follow_symlinks)
-        work += found
-    if stale:
-        work += existing(stale_documents(Path(warehouse)), warehouse)
-    load = _process(work, warehouse, batch_size, force, parallelism, settings)
-    load.skipped = skipped
-    get_run_logger().info("run: %s", {k: getattr(load, k) for k in load.__dataclass_fields__ if k != "problems"})
-    return FlowSummary(load, run_id=record_run(warehouse, "run", started, load, None) if record else None)
+    with recorded(warehouse, "run", record) as run:
+        _prestart(parallelism)
+        work = list(items or [])
+        if paths:
+            run.skipped = None
+            found, run.skipped = discover_task(paths, follow_symlinks)
+            work += found
+        if stale:
+            work += existing(stale_documents(Path(warehouse)), warehouse)
+        load = _process(work, warehouse, batch_size, force, parallelism, settings, run)
+        load.skipped = run.skipped
+        get_run_logger().info("run: %s", {k: getattr(load, k) for k in load.__dataclass_fields__ if k != "problems"})
+    return FlowSummary(load, run_id=run.run_id)
 
 
 def _crawl(registry: str, warehouse: str, sources: list[str] | None, years: list[int] | None,
@@ -188,10 +190,9 @@ def _work_items(crawl: CrawlSummary, warehouse: str, statuses=("new", "changed",
 def crawl_flow(registry: str, warehouse: str = "warehouse", sources: list[str] | None = None,
                years: list[int] | None = None, dry_run: bool = False, record: bool = True) -> CrawlSummary:
     """Fetch what is new or changed from the registry's sources into the raw store."""
-    started = now()
-    out = _crawl(registry, warehouse, sources, years, dry_run)
-    if record and not dry_run:
-        out.run_id = record_run(warehouse, "crawl", started, None, out)
+    with recorded(warehouse, "crawl", record and not dry_run, crawls=True) as run:
+        out = run.crawl = _crawl(registry, warehouse, sources, years, dry_run)
+    out.run_id = run.run_id
     return _fail_if_unreachable(out, out)
 
 
@@ -200,12 +201,12 @@ def nightly_flow(registry: str, warehouse: str = "warehouse", batch_size: int = 
                  parallelism: int = 1, settings: ExtractSettings = DEFAULT_SETTINGS) -> FlowSummary:
     """Crawl every source, then extract and load what is new or changed (and whatever an
     older parser version handled)."""
-    started = now()
-    _prestart(parallelism)
-    crawl = _crawl(registry, warehouse, None, None, False)
-    items = _work_items(crawl, warehouse) + existing(stale_documents(Path(warehouse)), warehouse)
-    load = _process(items, warehouse, batch_size, False, parallelism, settings)
-    return _fail_if_unreachable(crawl, FlowSummary(load, crawl, record_run(warehouse, "nightly", started, load, crawl)))
+    with recorded(warehouse, "nightly", crawls=True) as run:
+        _prestart(parallelism)
+        crawl = run.crawl = _crawl(registry, warehouse, None, None, False)
+        items = _work_items(crawl, warehouse) + existing(stale_documents(Path(warehouse)), warehouse)
+        load = _process(items, warehouse, batch_size, False, parallelism, settings, run)
+    return _fail_if_unreachable(crawl, FlowSummary(load, crawl, run.run_id))
 
 
 @flow(name="xxgk-backfill", log_prints=False)
@@ -214,15 +215,15 @@ def backfill_flow(registry: str | None = None, warehouse: str = "warehouse", yea
                   parallelism: int = 1, settings: ExtractSettings = DEFAULT_SETTINGS) -> FlowSummary:
     """Years and/or sources by hand. `reparse`: re-extract from the raw store (and the
     files ingested from disk) without fetching anything."""
-    started = now()
-    _prestart(parallelism)
-    crawl = None
-    if reparse:
-        items = existing(documents_for(Path(warehouse), years, sources), warehouse)
-    else:
-        if registry is None:
-            raise ValueError("backfill without --reparse crawls: it needs the source registry (--sources-file)")
-        crawl = _crawl(registry, warehouse, sources, years, False)
-        items = _work_items(crawl, warehouse)
-    load = _process(items, warehouse, batch_size, reparse, parallelism, settings)
-    return _fail_if_unreachable(crawl, FlowSummary(load, crawl, record_run(warehouse, "backfill", started, load, crawl)))
+    if not reparse and registry is None:
+        raise ValueError("backfill without --reparse crawls: it needs the source registry (--sources-file)")
+    with recorded(warehouse, "backfill", crawls=not reparse) as run:
+        _prestart(parallelism)
+        crawl = None
+        if reparse:
+            items = existing(documents_for(Path(warehouse), years, sources), warehouse)
+        else:
+            crawl = run.crawl = _crawl(registry, warehouse, sources, years, False)
+            items = _work_items(crawl, warehouse)
+        load = _process(items, warehouse, batch_size, reparse, parallelism, settings, run)
+    return _fail_if_unreachable(crawl, FlowSummary(load, crawl, run.run_id))

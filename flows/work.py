@@ -6,21 +6,34 @@ starting its temporary API takes most of the 10 s such a run used to cost; see R
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from extract import ExtractSettings
 from extract.crawl import RawStore
 from extract.crawl.store import read_once
-from load import Part, clean_temporaries, commit, new_batch_id, raw_root, write_lock, write_part, write_run_summary
+from load import (
+    Part,
+    clean_temporaries,
+    commit,
+    is_committed,
+    new_batch_id,
+    raw_root,
+    write_lock,
+    write_part,
+    write_run_summary,
+)
 from load.reads import QUARANTINE, StoredDocument, known_documents, stale_documents
 from transform.records import ExtractionResult, RunSummary, SourceContext
 
 from .discover import Skip, discover
+from .ending import outcome_of
 from .items import BatchOutcome, CrawlSummary, FlowSummary, LoadSummary, WorkItem
 from .progress import advance
 from .sandbox import default_sandbox, process_isolated
@@ -117,19 +130,87 @@ def extract_part(items: list[WorkItem], known: dict[str, str], warehouse: str, b
     return BatchOutcome.of(results, unchanged, written)
 
 
-def record_run(warehouse: str, flow_name: str, started: dt.datetime, load: LoadSummary | None,
-            crawl: CrawlSummary | None) -> str:
-    load, counts = load or LoadSummary(), (crawl.counts if crawl else {})
-    summary = RunSummary(
-        run_id=f"{started:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}", flow=flow_name, started_at=started,
-        finished_at=now(), fetched_new=counts.get("new", 0), fetched_changed=counts.get("changed", 0),
-        fetched_unchanged=counts.get("unchanged", 0), fetch_skipped=counts.get("skipped", 0),
-        fetch_failed=crawl.fetch_failed if crawl else 0, documents=load.documents, unchanged=load.unchanged,
-        ok=load.ok, partial=load.partial, failed=load.failed, unsupported=load.unsupported,
-        quarantined=load.quarantined, facts_loaded=load.facts_loaded, paths_skipped=len(load.skipped),
-        skipped=[str(s) for s in load.skipped], ocr_pages=load.ocr_pages, ocr_seconds=load.ocr_seconds)
-    write_run_summary(Path(warehouse), summary)
+@dataclass(slots=True)
+class RunRecord:
+    """What a flow run has done so far, for its `runs` row however it ends (`recorded`)."""
+
+    flow: str
+    started: dt.datetime
+    crawls: bool = False
+    """Whether the flow crawls: until `crawl` is set, its fetch counts are unknown."""
+    crawl: CrawlSummary | None = None
+    skipped: list[Skip] | None = field(default_factory=list)
+    """What discovery skipped (None while discovering)."""
+    load: LoadSummary | None = None
+    """The load's summary once committed."""
+    batch_id: str | None = None
+    committing: tuple[list[BatchOutcome], list[Part]] | None = None
+    """The load's outcomes and parts while it is being committed."""
+    run_id: str | None = None
+    warehouse: str = ""
+
+
+def _summary(run: RunRecord, exc: BaseException | None) -> RunSummary:
+    """The `runs` row of `run`, ended by `exc` (None: finished). A stopped run counts what it
+    committed: a load is committed whole by its documents file, so a run stopped before it
+    loaded nothing (0), one stopped while committing loaded everything if that file was
+    written; what is not known (documents read before the stop, an unfinished crawl's
+    fetches) is null."""
+    outcome, error = outcome_of(exc)
+    crawl, load, unknown = run.crawl, run.load, None
+    if load is None and run.committing is not None and run.batch_id is not None:
+        outs, parts = run.committing
+        if is_committed(Path(run.warehouse), run.batch_id):
+            load = LoadSummary.of(outs, sum(p.facts for p in parts))
+    if load is None and exc is not None:
+        error = f"{error}; nothing of its load was committed" if run.flow != "crawl" else error
+        load = LoadSummary(documents=unknown, unchanged=unknown, ocr_pages=unknown, ocr_seconds=unknown)
+    load = load or LoadSummary()
+    counts = crawl.counts if crawl else {}
+    fetch = (lambda k: counts.get(k, 0)) if crawl is not None or not run.crawls else (lambda k: unknown)
+    skipped = run.skipped
+    return RunSummary(
+        run_id=f"{run.started:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}", flow=run.flow, started_at=run.started,
+        finished_at=now(), outcome=outcome, error=error, fetched_new=fetch("new"),
+        fetched_changed=fetch("changed"), fetched_unchanged=fetch("unchanged"), fetch_skipped=fetch("skipped"),
+        fetch_failed=crawl.fetch_failed if crawl else fetch("failed"), documents=load.documents,
+        unchanged=load.unchanged, ok=load.ok, partial=load.partial, failed=load.failed,
+        unsupported=load.unsupported, quarantined=load.quarantined, facts_loaded=load.facts_loaded,
+        paths_skipped=len(skipped) if skipped is not None else unknown,
+        skipped=[str(s) for s in skipped] if skipped is not None else None,
+        ocr_pages=load.ocr_pages, ocr_seconds=load.ocr_seconds)
+
+
+@contextlib.contextmanager
+def recorded(warehouse: str, flow_name: str, record: bool = True, crawls: bool = False) -> Iterator[RunRecord]:
+    """Write the run's `runs` row when the block ends, however it ends: finished, stopped
+    (SIGTERM, Ctrl-C) or an error (re-raised once the row is written). The writer lock is
+    already released then (the load's block unwound first). `record=False`: no row."""
+    run = RunRecord(flow_name, now(), crawls, warehouse=warehouse)
+    try:
+        yield run
+    except BaseException as exc:
+        if record:
+            try:
+                run.run_id = _write(warehouse, _summary(run, exc), wait_seconds=2.0)
+            except Exception as write_exc:  # noqa: BLE001 - the run's own error is what the caller must see
+                log.warning("the run's summary could not be written: %s: %s", type(write_exc).__name__, write_exc)
+        raise
+    if record:
+        run.run_id = _write(warehouse, _summary(run, None))
+
+
+def _write(warehouse: str, summary: RunSummary, wait_seconds: float = 60.0) -> str:
+    write_run_summary(Path(warehouse), summary, wait_seconds)
     return summary.run_id
+
+
+def record_run(warehouse: str, flow_name: str, started: dt.datetime, load: LoadSummary | None,
+               crawl: CrawlSummary | None) -> str:
+    """The `runs` row of a run that finished."""
+    run = RunRecord(flow_name, started, crawl is not None, crawl, warehouse=warehouse)
+    run.load, run.skipped = load, (load.skipped if load else [])
+    return _write(warehouse, _summary(run, None))
 
 
 def batch_size_for(n: int, batch_size: int, parallelism: int) -> int:
@@ -148,10 +229,11 @@ RunBatches = Callable[[list[list[WorkItem]], dict[str, str], str], tuple[list[Ba
 
 
 def load_items(items: list[WorkItem], warehouse: str, batch_size: int, force: bool, parallelism: int,
-               run_batches: RunBatches) -> LoadSummary:
+               run_batches: RunBatches, run: RunRecord | None = None) -> LoadSummary:
     """Extract `items` in batches (`run_batches`: in this process, as Prefect tasks or on
     Dask) and commit them as one load. The writer lock is held for the whole load: a second
-    run waits, then refuses."""
+    run waits, then refuses. `run`: told the load's batch, its commit and its summary (what
+    the `runs` row of a run stopped midway counts)."""
     from transform.pipeline import load_reference_data
 
     load_reference_data()  # a mistake in data/ fails the run here, before anything is written
@@ -162,9 +244,16 @@ def load_items(items: list[WorkItem], warehouse: str, batch_size: int, force: bo
     with write_lock(root):
         clean_temporaries(root)
         batch_id = new_batch_id(root=root)
+        if run is not None:
+            run.batch_id = batch_id
         outs, parts = run_batches(batches, known, batch_id)
+        if run is not None:
+            run.committing = (outs, parts)
         n = commit(root, batch_id, parts) if parts else 0
-    return LoadSummary.of(outs, n)
+        summary = LoadSummary.of(outs, n)
+        if run is not None:
+            run.load = summary
+    return summary
 
 
 def in_process(warehouse: str, settings: ExtractSettings, extract: Callable | None = None) -> RunBatches:
@@ -200,14 +289,15 @@ def run_local(paths: list[str] | None = None, warehouse: str = "warehouse", batc
               stale: bool = False, follow_symlinks: bool = False) -> FlowSummary:
     """What the `xxgk-run` flow does, in this process without Prefect (recorded in the
     warehouse's `runs` view only)."""
-    started = now()
-    default_sandbox().prestart()
-    work, skipped = list(items or []), []
-    if paths:
-        found, skipped = discover_items(paths, follow_symlinks)
-        work += found
-    if stale:
-        work += existing(stale_documents(Path(warehouse)), warehouse)
-    load = load_items(work, warehouse, batch_size, force, 1, in_process(warehouse, settings))
-    load.skipped = skipped
-    return FlowSummary(load, run_id=record_run(warehouse, "run", started, load, None))
+    with recorded(warehouse, "run") as run:
+        default_sandbox().prestart()
+        work = list(items or [])
+        if paths:
+            run.skipped = None
+            found, run.skipped = discover_items(paths, follow_symlinks)
+            work += found
+        if stale:
+            work += existing(stale_documents(Path(warehouse)), warehouse)
+        load = load_items(work, warehouse, batch_size, force, 1, in_process(warehouse, settings), run)
+        load.skipped = run.skipped
+    return FlowSummary(load, run_id=run.run_id)

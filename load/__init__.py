@@ -10,6 +10,7 @@ from .warehouse import (
     Part,
     commit,
     compact_warehouse,
+    is_committed,
     load_results,
     vacuum,
     write_lock,
@@ -18,5 +19,5 @@ from .warehouse import (
 )
 
 __all__ = ["DEFAULT_WAREHOUSE", "LoadError", "NotReadOnly", "Part", "SchemaMismatch", "WarehouseBusy",
-           "clean_temporaries", "commit", "compact_warehouse", "connect_readonly", "load_results", "new_batch_id",
+           "clean_temporaries", "commit", "compact_warehouse", "connect_readonly", "is_committed", "load_results", "new_batch_id",
            "raw_root", "read_only_sql", "refresh_views", "vacuum", "write_lock", "write_part", "write_run_summary"]

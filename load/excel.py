@@ -43,6 +43,7 @@ HEADERS_ZH = {
     "values_agree": "数值一致", "disputed": "副本数值不一致", "current_version": "当前解析器版本",
     # runs
     "run_id": "运行ID", "flow": "流程", "started_at": "开始时间", "finished_at": "结束时间",
+    "outcome": "结束方式", "error": "未完成原因",
     "fetched_new": "新抓取", "fetched_changed": "已变更", "fetched_unchanged": "未变更", "fetch_skipped": "跳过抓取",
     "fetch_failed": "抓取失败", "documents": "文件数", "unchanged": "未变文件", "ok": "完整", "partial": "部分可用",
     "failed": "失败", "unsupported": "不支持", "quarantined": "隔离", "facts_loaded": "载入数据项",

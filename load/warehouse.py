@@ -162,6 +162,12 @@ def commit(root: Path, batch_id: str, parts: list[Part]) -> int:
     return sum(p.facts for p in parts)
 
 
+def is_committed(root: Path, batch_id: str) -> bool:
+    """Whether the load `batch_id` is committed (its documents file written): what a run
+    stopped while committing asks."""
+    return part_path(Path(root), "documents", None, batch_id).exists()
+
+
 def after_commit(root: Path) -> None:
     """Vacuum and refresh the views after a commit: a failure here (disk full, a damaged
     file) loses nothing (the data is committed, visibility never depends on either), so it
@@ -330,12 +336,13 @@ def load_results(root: Path, results: list[ExtractionResult], lock: bool = True,
         return commit(root, batch_id, [write_part(root, results, batch_id, 0)] if results else [])
 
 
-def write_run_summary(root: Path, summary) -> Path:
-    """Keep a flow run's summary (the `runs` view)."""
+def write_run_summary(root: Path, summary, wait_seconds: float = 60.0) -> Path:
+    """Keep a flow run's summary (the `runs` view); refresh the views if the writer lock
+    comes free within `wait_seconds` (a stopped run waits little)."""
     path = run_path(root, summary.run_id)
     write_atomic(path, to_arrow("runs", [summary]))
     try:  # the views file is built under the writer lock, never beside another writer's
-        with write_lock(root, wait_seconds=60.0):
+        with write_lock(root, wait_seconds=wait_seconds):
             refresh_views(root)
     except Exception as exc:  # noqa: BLE001 - the summary is kept; the views glob it anyway
         log.warning("run summary kept, views not refreshed: %s: %s", type(exc).__name__, exc)

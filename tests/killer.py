@@ -1,9 +1,11 @@
 """Crash points for the crash-safety tests, kept out of production code:
 
-    python tests/killer.py POINT[:N] -- ARGS...
+    python tests/killer.py POINT[:N][@HOW] -- ARGS...
 
 runs `xxgk ARGS...` in this process with one function wrapped so that the process kills
-itself with SIGKILL the N-th time (default: the first) it passes POINT:
+itself with SIGKILL the N-th time (default: the first) it passes POINT; with @TERM it sends
+itself SIGTERM instead (as `kill` or systemd would), with @INT SIGINT (Ctrl-C), with @ERROR
+the wrapped function raises RuntimeError (an internal error) after doing its work:
 
     fetch     a fetched file was stored in the raw store (`RawStore.put` returned)
     extract   a document was read (the reader `flows.work` calls returned its result)
@@ -21,23 +23,29 @@ import os
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 class Countdown:
-    """SIGKILL this process on the `at`-th call of `tick`."""
+    """SIGKILL this process on the `at`-th call of `tick` (or `how`: TERM, INT, ERROR)."""
 
-    def __init__(self, at: int) -> None:
-        self.at, self.seen = at, 0
+    def __init__(self, at: int, how: str = "KILL") -> None:
+        self.at, self.seen, self.how = at, 0, how
         self._lock = threading.Lock()  # fetches and extract tasks may run in threads
 
     def tick(self) -> None:
         with self._lock:
             self.seen += 1
-            if self.seen == self.at:
-                os.kill(os.getpid(), signal.SIGKILL)
+            if self.seen != self.at:
+                return
+        if self.how == "ERROR":
+            raise RuntimeError(f"killer.py: an internal error at call {self.at}")
+        os.kill(os.getpid(), getattr(signal, f"SIG{self.how}"))
+        if self.how != "KILL" and threading.current_thread() is threading.main_thread():
+            time.sleep(1.0)  # the handler runs here, at once: the call does not return
 
 
 def _after(owner, name: str, countdown: Countdown, when=lambda *a, **k: True) -> None:
@@ -54,8 +62,10 @@ def _after(owner, name: str, countdown: Countdown, when=lambda *a, **k: True) ->
     setattr(owner, name, wrapped)
 
 
-def arm(point: str, at: int) -> None:
-    countdown = Countdown(at)
+def arm(point: str, at: int, how: str = "KILL") -> None:
+    if how not in ("KILL", "TERM", "INT", "ERROR"):
+        raise SystemExit(f"unknown way to stop {how!r}: KILL, TERM, INT or ERROR")
+    countdown = Countdown(at, how)
     if point == "fetch":
         from extract.crawl.store import RawStore
 
@@ -82,8 +92,9 @@ def arm(point: str, at: int) -> None:
 def main(argv: list[str]) -> None:
     if len(argv) < 2 or argv[1] != "--":
         raise SystemExit(__doc__)
-    name, _, n = argv[0].partition(":")
-    arm(name, int(n or 1))
+    spec, _, how = argv[0].partition("@")
+    name, _, n = spec.partition(":")
+    arm(name, int(n or 1), how or "KILL")
     from flows.cli import main as xxgk
 
     sys.argv = ["xxgk", *argv[2:]]

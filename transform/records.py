@@ -113,35 +113,50 @@ class SourceContext:
 
 @dataclass(slots=True)
 class RunSummary:
-    """One flow run (crawl, run, nightly, backfill): what it found and what it loaded."""
+    """One flow run (crawl, run, nightly, backfill): how it ended, what it found and what it
+    loaded. A run that did not finish (stopped, or an error) still has its row: the counts
+    are then what it committed before it stopped, null where that is not known."""
 
     run_id: str
     flow: str
     started_at: dt.datetime
     finished_at: dt.datetime
-    fetched_new: int = 0
-    fetched_changed: int = 0
-    fetched_unchanged: int = 0
-    fetch_skipped: int = 0
-    fetch_failed: int = 0
-    documents: int = 0
-    unchanged: int = 0
+    """When it finished, or stopped."""
+    outcome: str = "finished"
+    """finished, terminated (SIGTERM), interrupted (Ctrl-C) or failed (an error: `error` says
+    which). Null in runs recorded before it was kept (all of them finished: a run that did
+    not finish left no row then). A run killed outright (SIGKILL, power loss) has no row."""
+    error: str | None = None
+    """Why it did not finish (null if it did)."""
+    fetched_new: int | None = 0
+    """Fetch counts: null when the crawl was stopped before it finished (what it had
+    fetched is kept in the raw store; the next crawl sees it as unchanged)."""
+    fetched_changed: int | None = 0
+    fetched_unchanged: int | None = 0
+    fetch_skipped: int | None = 0
+    fetch_failed: int | None = 0
+    documents: int | None = 0
+    """Documents read or skipped as unchanged; null when the run stopped before its load was
+    committed (how many it had read is not kept)."""
+    unchanged: int | None = 0
     """Documents skipped because the warehouse already holds them from this parser version."""
-    ok: int = 0
-    partial: int = 0
-    failed: int = 0
-    unsupported: int = 0
-    quarantined: int = 0
+    ok: int | None = 0
+    """ok … facts_loaded: what the run's load committed (0 when it stopped before its
+    commit: a load is committed whole or not at all)."""
+    partial: int | None = 0
+    failed: int | None = 0
+    unsupported: int | None = 0
+    quarantined: int | None = 0
     """failed + unsupported: kept in `documents` (and the raw store) with their reason."""
-    facts_loaded: int = 0
-    paths_skipped: int = 0
+    facts_loaded: int | None = 0
+    paths_skipped: int | None = 0
     """Files and folders inside the given folders that were not read (unreadable folders,
     FIFOs and devices, links pointing outside): `skipped` says which and why."""
-    skipped: list[str] = field(default_factory=list)
+    skipped: list[str] | None = field(default_factory=list)
     """`path: reason` of each path skipped (null in runs recorded before it was kept)."""
-    ocr_pages: int = 0
+    ocr_pages: int | None = 0
     """Pages and pictures read by OCR in this run (scans, image files, pictures in pages)."""
-    ocr_seconds: float = 0.0
+    ocr_seconds: float | None = 0.0
     """CPU seconds OCR took on them (each document is read on one core: seconds per page =
     ocr_seconds / ocr_pages)."""
 
