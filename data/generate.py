@@ -1144,6 +1144,25 @@ def check_pdf_engine(engine: str) -> None:
         raise SystemExit("--pdf-engine chromium needs Chromium (chromium or google-chrome) on the PATH")
 
 
+def check_asked(formats: tuple[str, ...], pdf_engine: str = "reportlab", scan: bool = False) -> None:
+    """Refuse options that would do nothing with these formats (silently: a corpus without
+    what was asked for), an unknown format, and an unknown or missing PDF engine."""
+    unknown = set(formats) - set(FORMATS)
+    if unknown or not formats:
+        raise SystemExit(f"unknown format(s) {', '.join(sorted(unknown))}; choose from {', '.join(FORMATS)}"
+                         if unknown else f"no format given; choose from {', '.join(FORMATS)}")
+    if pdf_engine != "reportlab" and pdf_engine not in PDF_ENGINES:
+        check_pdf_engine(pdf_engine)
+    if pdf_engine != "reportlab" and "pdf" not in formats:
+        raise SystemExit(f"--pdf-engine {pdf_engine} renders PDFs, but --formats {','.join(formats)} has no pdf: "
+                         "add pdf to --formats (or leave --pdf-engine out)")
+    if scan and not {"pdf", "html"} & set(formats):
+        raise SystemExit(f"--scan turns PDFs into scans and HTML tables into pictures, but --formats "
+                         f"{','.join(formats)} has neither pdf nor html: add one (or leave --scan out)")
+    if "pdf" in formats:
+        check_pdf_engine(pdf_engine)
+
+
 # --- scans: image-only PDFs and pictures of pages ------------------------------------------
 
 SCAN_DPI = 150
@@ -1333,11 +1352,7 @@ def generate(out: Path, count: int, seed: int = 7, broken_share: float = 0.0,
              formats: tuple[str, ...] = FORMATS, start: int = 0, progress=None,
              pdf_engine: str = "reportlab", jobs: int = 1, scan: bool = False) -> list[Path]:
     """Write documents `start … start+count-1` of `seed` to `out`, formats in rotation."""
-    unknown = set(formats) - set(FORMATS)
-    if unknown:
-        raise SystemExit(f"unknown format(s) {', '.join(sorted(unknown))}; choose from {', '.join(FORMATS)}")
-    if "pdf" in formats:
-        check_pdf_engine(pdf_engine)
+    check_asked(formats, pdf_engine, scan)
     out.mkdir(parents=True, exist_ok=True)
     if jobs > 1 and count > 1:
         # documents depend only on (seed, index): chunks of indices in worker processes

@@ -1143,11 +1143,16 @@ def sample(
     Every document gets <name>.truth.json beside it: the facts and metadata `xxgk extract --json`
     must yield; `bench/accuracy.py DIR` scores the extractor against them."""
     gen = _generator()
+    chosen = tuple(f.strip() for f in formats.split(",") if f.strip())
+    try:
+        gen.check_asked(chosen, pdf_engine, scan)  # the generator's refusals (it is a script too): one line, exit 2
+    except SystemExit as exc:
+        raise _fail(escape(str(exc.code))) from None
     with Progress(TextColumn("generating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err, transient=True) as bar:
         task = bar.add_task("generate", total=count)
-        paths = gen.generate(out_dir, count, seed, broken, tuple(f.strip() for f in formats.split(",") if f.strip()),
-                             start, progress=lambda n: bar.advance(task, n), pdf_engine=pdf_engine, jobs=jobs, scan=scan)
+        paths = gen.generate(out_dir, count, seed, broken, chosen, start, progress=lambda n: bar.advance(task, n),
+                             pdf_engine=pdf_engine, jobs=jobs, scan=scan)
     out.print(Text(f"wrote {len(paths)} documents with truth files to {out_dir}"))
 
 

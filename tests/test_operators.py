@@ -329,3 +329,17 @@ def test_a_run_is_a_prefect_flow_run_when_a_server_is_configured(tmp_path, prefe
     assert proc.returncode == 0, proc.stderr
     assert _count_runs(prefect_env["PREFECT_API_URL"], "xxgk-run") == before + 1
     assert _flow_runs(prefect_env["PREFECT_API_URL"], "xxgk-run")[0]["state_type"] == "COMPLETED"
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--pdf-engine", "chromium", "--formats", "html,docx"], "--pdf-engine chromium renders PDFs, but --formats html,docx has no pdf"),
+    (["--pdf-engine", "libreoffice", "--formats", "text"], "--pdf-engine libreoffice renders PDFs, but --formats text has no pdf"),
+    (["--scan", "--formats", "docx,text"], "--scan turns PDFs into scans and HTML tables into pictures, but --formats docx,text has neither"),
+    (["--pdf-engine", "wkhtml", "--formats", "html"], "unknown --pdf-engine wkhtml"),
+    (["--formats", "html,odt"], "unknown format(s) odt"),
+])
+def test_sample_options_that_would_make_nothing_asked_are_one_line_errors_writing_nothing(args, says, tmp_path, home):
+    out = tmp_path / "corpus"
+    line = one_line_error(xxgk("sample", str(out), "-n", "2", *args, env=home))
+    assert says in line, line
+    assert not out.exists()
