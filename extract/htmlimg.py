@@ -32,7 +32,9 @@ import base64
 import binascii
 import hashlib
 import json
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -96,10 +98,10 @@ def load_images(path: Path, page: bytes, srcs: list[str]) -> list[PageImage]:
     reason it has none (see the module docstring for where they come from)."""
     stored = stored_map(path, page)
     out: list[PageImage] = []
-    total = 0
+    total = read = 0
     for k, src in enumerate(srcs, 1):
         img = PageImage(k, src)
-        if k > MAX_IMAGES:
+        if read >= MAX_IMAGES:  # only pictures read count: refused ones before do not crowd out good ones
             img.refused = f"more than {MAX_IMAGES} pictures in the page: not read"
         elif not src:
             img.refused = "no src"
@@ -115,6 +117,8 @@ def load_images(path: Path, page: bytes, srcs: list[str]) -> list[PageImage]:
                 img.data, img.refused = None, f"{len(img.data)} bytes exceeds {MAX_IMAGE_BYTES} per picture"
             elif total > MAX_TOTAL_BYTES:
                 img.data, img.refused = None, f"pictures exceed {MAX_TOTAL_BYTES} bytes in all"
+            else:
+                read += 1
         out.append(img)
     return out
 
@@ -151,13 +155,38 @@ def local_file(path: Path, src: str) -> tuple[bytes | None, str | None]:
     if not target.is_relative_to(base):
         return None, "path leads outside the page's directory: refused"
     try:
-        if not target.is_file():
-            return None, "no such file beside the page"
-        if target.stat().st_size > MAX_IMAGE_BYTES:
-            return None, f"{target.stat().st_size} bytes exceeds {MAX_IMAGE_BYTES} per picture"
-        return target.read_bytes(), None
+        # opened without blocking (a FIFO would wait for a writer forever), then checked:
+        # what is read is the regular file that was checked, never a path swapped after
+        fd = os.open(target, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    except FileNotFoundError:
+        if os.path.lexists(base / rel):
+            return None, "broken symbolic link beside the page: its target is missing"
+        return None, "no such file beside the page"
     except OSError as exc:
         return None, f"cannot read: {exc.strerror}"
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return None, f"not a regular file ({_kind(st.st_mode)}) beside the page: not read"
+        if st.st_size > MAX_IMAGE_BYTES:
+            return None, f"{st.st_size} bytes exceeds {MAX_IMAGE_BYTES} per picture"
+        with os.fdopen(os.dup(fd), "rb") as fh:
+            data = fh.read(MAX_IMAGE_BYTES + 1)
+    except OSError as exc:
+        return None, f"cannot read: {exc.strerror}"
+    finally:
+        os.close(fd)
+    if len(data) > MAX_IMAGE_BYTES:
+        return None, f"more than {MAX_IMAGE_BYTES} bytes per picture"
+    return data, None
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device")):
+        if test(mode):
+            return name
+    return "a special file"
 
 
 def raw_root_of(path: Path, page: bytes) -> Path | None:

@@ -132,7 +132,13 @@ EXTRACT_COLUMNS = ("source", "status", "template", "year", "agency", "facts", "f
 
 
 def _existing(paths: list[Path]) -> list[Path]:
-    """`paths`, or a one-line error naming those that do not exist (nothing is stored)."""
+    """`paths`, or a one-line error naming those that do not exist (nothing is stored): a
+    symbolic link whose target is missing is named as such, not as a missing file."""
+    from .discover import broken_link
+
+    broken = [(p, why) for p in paths if (why := broken_link(p))]
+    if broken:
+        raise _fail("; ".join(f"{escape(str(p))}: {escape(why)}" for p, why in broken))
     missing = [p for p in paths if not p.exists()]
     if missing:
         raise _fail("no such file or directory: " + ", ".join(escape(str(p)) for p in missing))

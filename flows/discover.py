@@ -3,6 +3,7 @@ here, so the CLI can use it cheaply)."""
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import stat
@@ -16,6 +17,7 @@ log = logging.getLogger("xxgk.discover")
 KINDS = {  # kind → (one, several), as the run's summary counts them
     "unreadable folder": ("unreadable folder", "unreadable folders"),
     "unreadable file": ("unreadable file", "unreadable files"),
+    "broken link": ("broken symbolic link", "broken symbolic links"),
     "not a regular file": ("not a regular file", "not regular files"),
     "link outside": ("symbolic link outside the given folders", "symbolic links outside the given folders"),
     "page files": ("folder of a saved page's pictures", "folders of saved pages' pictures"),
@@ -142,12 +144,31 @@ def _refusal(f: Path, inside: Path, follow_symlinks: bool) -> Skip | None:
     try:
         st = f.stat()  # never opens it: a FIFO does not block here
     except OSError as exc:
+        broken = broken_link(f)
+        if broken:
+            return Skip(f, "broken link", broken)
         return Skip(f, "unreadable file", f"cannot read: {exc.strerror}")
     if f.is_symlink() and not follow_symlinks and not f.resolve().is_relative_to(inside):
         return Skip(f, "link outside", f"symbolic link to {f.resolve()}, outside {inside}: not followed "
                                        "(--follow-symlinks follows it)")
     if not stat.S_ISREG(st.st_mode):
         return Skip(f, "not a regular file", f"not a regular file ({_kind(st.st_mode)}): not read")
+    return None
+
+
+def broken_link(p: Path) -> str | None:
+    """Why `p` is a symbolic link that leads nowhere (its target missing, or links in a
+    loop), or None if it is not one."""
+    if not p.is_symlink():
+        return None
+    try:
+        p.stat()
+    except FileNotFoundError:
+        return f"broken symbolic link: its target {os.readlink(p)} is missing"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return f"broken symbolic link: it leads back to itself ({os.readlink(p)})"
+        return None
     return None
 
 

@@ -98,6 +98,47 @@ def test_pictures_beyond_the_page_limits_are_not_read(tmp_path):
     assert imgs[-1].refused.startswith("more than")
 
 
+def test_a_src_that_is_a_fifo_a_folder_or_a_broken_link_is_named_for_what_it_is_and_never_blocks(tmp_path):
+    import os
+
+    page = tmp_path / "p.html"
+    page.write_bytes(b"x")
+    os.mkfifo(tmp_path / "pipe.jpg")  # opened for reading, a FIFO would wait for a writer forever
+    (tmp_path / "dir.jpg").mkdir()
+    (tmp_path / "gone.jpg").symlink_to(tmp_path / "deleted.jpg")
+    assert local_file(page, "pipe.jpg") == (None, "not a regular file (a FIFO) beside the page: not read")
+    assert local_file(page, "dir.jpg") == (None, "not a regular file (a folder) beside the page: not read")
+    assert local_file(page, "gone.jpg") == (None, "broken symbolic link beside the page: its target is missing")
+    assert local_file(page, "missing.jpg") == (None, "no such file beside the page")
+
+
+def test_refused_pictures_do_not_count_toward_the_page_limit_so_good_ones_after_them_are_read(tmp_path):
+    from extract import htmlimg
+
+    site = tmp_path / "site"
+    site.mkdir()
+    page = site / "p.html"
+    page.write_bytes(b"x")
+    (site / "a.jpg").write_bytes(b"\xff\xd8" + bytes(100))
+    refused = ["../outside.jpg", "http://example.org/x.jpg", "", "missing.jpg"] * htmlimg.MAX_IMAGES
+    imgs = load_images(page, b"x", refused + ["a.jpg"] * (htmlimg.MAX_IMAGES + 1))
+    read = [i for i in imgs if i.data is not None]
+    assert len(read) == htmlimg.MAX_IMAGES and all(i.src == "a.jpg" for i in read)
+    assert not any(i.refused.startswith("more than") for i in imgs[: len(refused)])
+    assert imgs[-1].refused == f"more than {htmlimg.MAX_IMAGES} pictures in the page: not read"
+
+
+def test_a_page_whose_picture_src_is_a_fifo_says_fifo_in_its_reason(tmp_path):
+    import os
+
+    site = tmp_path / "site"
+    site.mkdir()
+    os.mkfifo(site / "t4.jpg")
+    got = result_to_json(process_file(_page_with("t4.jpg", site)))
+    assert got["status"] == "partial"
+    assert "pictures not read: img 1 (t4.jpg): not a regular file (a FIFO) beside the page: not read" in got["reason"]
+
+
 def test_a_page_with_a_data_uri_over_libxml2s_attribute_limit_is_still_read(tmp_path):
     # one attribute over 10 MB made libxml2 stop ("nested deeper than max_html_depth")
     big = "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(7_600_000)).decode()

@@ -165,3 +165,32 @@ def test_a_saved_pages_files_folder_is_skipped_as_its_pictures_and_a_loose_one_i
             "with that page") in r.stdout
     assert sources(wh, env) == {str(d / n) for n in ("gen-11-00002-2024.html", "notes.htm", "loose_files/report.txt")}
     assert runs_row(wh, env)["paths_skipped"] == 2
+
+
+def test_a_broken_link_in_a_folder_is_skipped_as_a_broken_link_naming_its_missing_target(tmp_path):
+    d = tmp_path / "drop"
+    d.mkdir()
+    shutil.copy(SEED, d / "report.txt")
+    (d / "gone.html").symlink_to(tmp_path / "deleted.html")
+    (d / "loop.html").symlink_to(d / "loop.html")
+    env, wh = env_without_prefect(tmp_path), tmp_path / "wh"
+    r = xxgk("run", d, "-w", wh, "--no-prefect", env=env)
+    assert r.returncode == 0, r.stderr
+    assert "skipped 2: 2 broken symbolic links" in r.stdout and "unreadable" not in r.stdout, r.stdout
+    assert f"skipped {d / 'gone.html'}: broken symbolic link: its target {tmp_path / 'deleted.html'} is missing" \
+        in r.stdout, r.stdout
+    assert f"skipped {d / 'loop.html'}: broken symbolic link: it leads back to itself" in r.stdout, r.stdout
+    assert sources(wh, env) == {str(d / "report.txt")}
+    assert runs_row(wh, env)["paths_skipped"] == 2
+
+
+def test_a_broken_link_given_to_run_or_extract_is_a_one_line_error_saying_its_target_is_missing(tmp_path):
+    link = tmp_path / "report.pdf"
+    link.symlink_to(tmp_path / "moved-away.pdf")
+    env, wh = env_without_prefect(tmp_path), tmp_path / "wh"
+    for args in (["run", link, "-w", wh, "--no-prefect"], ["extract", link]):
+        r = xxgk(*args, env=env)
+        assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, (r.returncode, r.stderr)
+        assert f"{link}: broken symbolic link: its target {tmp_path / 'moved-away.pdf'} is missing" in r.stderr
+        assert "no such file" not in r.stderr
+    assert not wh.exists()

@@ -288,11 +288,11 @@ def _pictures(source: Source, fetcher: Fetcher, store: RawStore, cache: dict, pa
     fetch. One item per picture fetched or skipped, never a document of its own."""
     out: list[CrawlItem] = []
     found: dict[str, str] = {}
-    total = 0
-    for n, src in enumerate(s for s in dict.fromkeys(srcs) if s and not s.startswith("data:")):
+    total = tried = 0
+    for src in (s for s in dict.fromkeys(srcs) if s and not s.startswith("data:")):
         url = urldefrag(urljoin(page.url, src))[0]
         reason = None
-        if n >= MAX_IMAGES:
+        if tried >= MAX_IMAGES:  # fetches count, not the pictures skipped before them
             reason = f"more than {MAX_IMAGES} pictures in the page"
         elif urlsplit(url).scheme not in ("http", "https") or not source.allows(url):
             reason = f"{url}: host not in the source's allowed domains"
@@ -302,6 +302,7 @@ def _pictures(source: Source, fetcher: Fetcher, store: RawStore, cache: dict, pa
             out.append(CrawlItem(source.slug, url, "image", "skipped", reason=reason, year=page.year,
                                  title=page.title, document=False))
             continue
+        tried += 1
         item, content = _fetch_into(fetcher, store, cache, source.slug, url, "image", page.year, page.title,
                                     max_bytes=min(MAX_IMAGE_BYTES, MAX_TOTAL_BYTES - total))
         item.document = False
