@@ -335,10 +335,13 @@ def _call(flow_fn, workers: int | None = None, address: str | None = None, **par
     """Call a flow on the chosen task runner, with the run's own Prefect API server when
     none is configured (shared by every process of the run; it dies with the run)."""
     from .runners import cli_settings, owned_api, with_runner
+    from .work import recorded_by_caller
 
-    fn = with_runner(flow_fn, workers, address)  # before the API: overlaps start-ups
-    with owned_api(), cli_settings():
-        return fn(**params)
+    record = params.get("record", True) and not params.get("dry_run", False)
+    with recorded_by_caller(params["warehouse"], flow_fn.name.removeprefix("xxgk-"), record):
+        fn = with_runner(flow_fn, workers, address)  # before the API: overlaps start-ups
+        with owned_api(), cli_settings():
+            return fn(**params)
 
 
 def _open(warehouse: Path, *writable: Path):
@@ -398,22 +401,26 @@ def _run(paths: list[Path], warehouse: Path, batch_size: int, workers: int | Non
         from .sandbox import default_sandbox
 
         default_sandbox().prestart()  # the reader process imports the readers while this one goes on
-    # counted for the progress bar (stale documents: by the flow); the flow discovers again
-    n = None if stale else len(discover(_existing(paths), follow_symlinks)[0])
-    if n == 0:
-        err.print(f"[yellow]no documents found in {escape(', '.join(map(str, paths)))} (hidden files are skipped)[/]")
-    params = dict(paths=[str(p) for p in paths], warehouse=str(warehouse), batch_size=batch_size, force=force,
-                  stale=stale, follow_symlinks=follow_symlinks)
-    if local:
-        with _progress(n, "extracting", warehouse, first="extracting"):
-            from .work import DEFAULT_SETTINGS, run_local
+    from .work import recorded_by_caller
 
-            return run_local(settings=settings or DEFAULT_SETTINGS, **params).load
-    with _progress(n, "extracting", warehouse):
-        from .run import DEFAULT_SETTINGS, run_flow
+    paths = _existing(paths)
+    with recorded_by_caller(str(warehouse), "run"):  # stopped before the flow began: still a row
+        # counted for the progress bar (stale documents: by the flow); the flow discovers again
+        n = None if stale else len(discover(paths, follow_symlinks)[0])
+        if n == 0:
+            err.print(f"[yellow]no documents found in {escape(', '.join(map(str, paths)))} (hidden files are skipped)[/]")
+        params = dict(paths=[str(p) for p in paths], warehouse=str(warehouse), batch_size=batch_size, force=force,
+                      stale=stale, follow_symlinks=follow_symlinks)
+        if local:
+            with _progress(n, "extracting", warehouse, first="extracting"):
+                from .work import DEFAULT_SETTINGS, run_local
 
-        return _call(run_flow, workers, address, parallelism=_parallelism(workers, address),
-                     settings=settings or DEFAULT_SETTINGS, **params).load
+                return run_local(settings=settings or DEFAULT_SETTINGS, **params).load
+        with _progress(n, "extracting", warehouse):
+            from .run import DEFAULT_SETTINGS, run_flow
+
+            return _call(run_flow, workers, address, parallelism=_parallelism(workers, address),
+                         settings=settings or DEFAULT_SETTINGS, **params).load
 
 
 FollowOpt = Annotated[bool, typer.Option(

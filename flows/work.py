@@ -181,6 +181,30 @@ def _summary(run: RunRecord, exc: BaseException | None) -> RunSummary:
         ocr_pages=load.ocr_pages, ocr_seconds=load.ocr_seconds)
 
 
+RECORDED: list[str] = []
+"""The `runs` rows this process wrote (their run ids): how `recorded_by_caller` knows the
+flow wrote its own."""
+
+
+@contextlib.contextmanager
+def recorded_by_caller(warehouse: str, flow_name: str, record: bool = True) -> Iterator[None]:
+    """Around a flow's call (the CLI's): a run stopped before its flow began (while Prefect
+    starts, or while the CLI counts the files), which the flow could not record, still gets
+    its row; nothing was fetched or loaded then."""
+    before, started = len(RECORDED), now()
+    try:
+        yield
+    except BaseException as exc:
+        if record and len(RECORDED) == before:
+            summary = _summary(RunRecord(flow_name, started, warehouse=warehouse), exc)
+            summary.error = f"{summary.error} (before the flow began)"
+            try:
+                _write(warehouse, summary, wait_seconds=2.0)
+            except Exception as write_exc:  # noqa: BLE001 - the run's own error is what the caller must see
+                log.warning("the run's summary could not be written: %s: %s", type(write_exc).__name__, write_exc)
+        raise
+
+
 @contextlib.contextmanager
 def recorded(warehouse: str, flow_name: str, record: bool = True, crawls: bool = False) -> Iterator[RunRecord]:
     """Write the run's `runs` row when the block ends, however it ends: finished, stopped
@@ -202,6 +226,7 @@ def recorded(warehouse: str, flow_name: str, record: bool = True, crawls: bool =
 
 def _write(warehouse: str, summary: RunSummary, wait_seconds: float = 60.0) -> str:
     write_run_summary(Path(warehouse), summary, wait_seconds)
+    RECORDED.append(summary.run_id)
     return summary.run_id
 
 

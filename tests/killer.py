@@ -7,6 +7,8 @@ itself with SIGKILL the N-th time (default: the first) it passes POINT; with @TE
 itself SIGTERM instead (as `kill` or systemd would), with @INT SIGINT (Ctrl-C), with @ERROR
 the wrapped function raises RuntimeError (an internal error) after doing its work:
 
+    discover  the given folders were walked (`flows.discover.discover` returned: the CLI's
+              count of the files, before the flow begins)
     fetch     a fetched file was stored in the raw store (`RawStore.put` returned)
     extract   a document was read (the reader `flows.work` calls returned its result)
     write     a Parquet file was written under its temporary name, not yet renamed
@@ -70,6 +72,10 @@ def arm(point: str, at: int, how: str = "KILL") -> None:
         from extract.crawl.store import RawStore
 
         _after(RawStore, "put", countdown)
+    elif point == "discover":
+        import flows.discover
+
+        _after(flows.discover, "discover", countdown)
     elif point == "extract":
         import flows.work
 
@@ -86,7 +92,7 @@ def arm(point: str, at: int, how: str = "KILL") -> None:
 
         _after(load.warehouse, "write_atomic", countdown, when=is_commit)
     else:
-        raise SystemExit(f"unknown crash point {point!r}: fetch, extract, write or commit")
+        raise SystemExit(f"unknown crash point {point!r}: discover, fetch, extract, write or commit")
 
 
 def main(argv: list[str]) -> None:

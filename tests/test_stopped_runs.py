@@ -96,6 +96,15 @@ def test_a_run_terminated_right_after_its_commit_counts_what_it_committed(drop, 
     assert row["facts_loaded"] == count(wh, "SELECT count(*) FROM facts") > 0
 
 
+def test_a_run_terminated_before_its_flow_began_still_leaves_a_row(drop, tmp_path, env):
+    wh = tmp_path / "wh"
+    r = xxgk("run", drop, "-w", wh, "--no-prefect", env=env, stop_at="discover@TERM")
+    assert r.returncode == 143, r.stderr[-2000:]
+    [row] = runs(wh)
+    assert row["outcome"] == "terminated" and row["error"].endswith("(before the flow began)")
+    assert row["facts_loaded"] == 0 and row["documents"] is None and row["fetched_new"] == 0
+
+
 def test_a_run_stopped_by_ctrl_c_leaves_an_interrupted_row(drop, tmp_path, env):
     wh = tmp_path / "wh"
     r = xxgk("run", drop, "-w", wh, "--no-prefect", env=env, stop_at="extract:1@INT")
