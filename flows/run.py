@@ -44,7 +44,6 @@ from .work import (  # noqa: E402, F401 - DEFAULT_SETTINGS, batch_size_for, extr
     extract_part,
     in_process,
     load_items,
-    record_run,
     recorded,
 )
 

@@ -162,8 +162,8 @@ def _summary(run: RunRecord, exc: BaseException | None) -> RunSummary:
         outs, parts = run.committing
         if is_committed(Path(run.warehouse), run.batch_id):
             load = LoadSummary.of(outs, sum(p.facts for p in parts))
-    if load is None and exc is not None:
-        error = f"{error}; nothing of its load was committed" if run.flow != "crawl" else error
+    if load is None and exc is not None and run.flow != "crawl":  # a crawl loads nothing: its zeros are true
+        error = f"{error}; nothing of its load was committed"
         load = LoadSummary(documents=unknown, unchanged=unknown, ocr_pages=unknown, ocr_seconds=unknown)
     load = load or LoadSummary()
     counts = crawl.counts if crawl else {}
@@ -225,17 +225,9 @@ def recorded(warehouse: str, flow_name: str, record: bool = True, crawls: bool =
 
 
 def _write(warehouse: str, summary: RunSummary, wait_seconds: float = 60.0) -> str:
+    RECORDED.append(summary.run_id)  # first: stopped while writing it, the caller must not write a second, wrong row
     write_run_summary(Path(warehouse), summary, wait_seconds)
-    RECORDED.append(summary.run_id)
     return summary.run_id
-
-
-def record_run(warehouse: str, flow_name: str, started: dt.datetime, load: LoadSummary | None,
-               crawl: CrawlSummary | None) -> str:
-    """The `runs` row of a run that finished."""
-    run = RunRecord(flow_name, started, crawl is not None, crawl, warehouse=warehouse)
-    run.load, run.skipped = load, (load.skipped if load else [])
-    return _write(warehouse, _summary(run, None))
 
 
 def batch_size_for(n: int, batch_size: int, parallelism: int) -> int:
