@@ -1,0 +1,97 @@
+"""Variants of a real report page that were read with status `ok` and a wrong number
+(silent errors), each fixed (tests/fixtures/adversarial, made by its make_fixtures.py):
+every one is now read right, or its doubtful cells are flagged and the report `partial`."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURES, truth_for
+from transform.match import header_unit
+from transform.numbers import declared_units, parse_amount, parse_count
+from transform.pipeline import process_file
+from transform.serialize import result_to_json
+
+ADVERSARIAL = sorted((FIXTURES / "adversarial").glob("*.html"))
+
+
+def _read(name: str) -> tuple[dict, dict]:
+    doc = FIXTURES / "adversarial" / f"{name}.html"
+    return result_to_json(process_file(doc)), truth_for(doc)
+
+
+def _facts(out: dict) -> dict[tuple[str, str, str], dict]:
+    return {(f["table"], f["item"], f["column"]): f for f in out["facts"]}
+
+
+@pytest.mark.parametrize("doc", ADVERSARIAL, ids=lambda p: p.stem)
+def test_every_cell_is_the_truth_or_flagged_and_the_status_says_so(doc: Path):
+    out, truth = result_to_json(process_file(doc)), truth_for(doc)
+    got = _facts(out)
+    flagged = {tuple(k) for k in truth["flagged"]}
+    assert out["status"] == truth["status"], out["reason"]
+    for f in truth["facts"]:
+        key = (f["table"], f["item"], f["column"])
+        g = got[key]
+        if key in flagged:
+            assert g["value"] is None and "unreadable" in g["flags"], key
+        elif g["value"] is None or f["value"] is None:
+            assert g["value"] is None and f["value"] is None or (
+                out["status"] != "ok" and {"unreadable", "ambiguous"} & set(g["flags"])), key
+        else:
+            assert math.isclose(g["value"], f["value"], abs_tol=1e-9), key
+
+
+def test_amount_without_unit_in_a_document_declaring_yuan_is_flagged_not_read_as_wan_yuan():
+    out, _ = _read("fee-unit-caption-2023")
+    fee = _facts(out)[("t2", "admin_fees", "amount")]
+    assert fee["value"] is None and fee["raw"] == "59490886.67"
+    assert out["status"] == "partial" and "amount unit unclear" in out["reason"]
+
+
+def test_header_naming_yuan_without_brackets_reads_the_amount_in_yuan():
+    assert header_unit("信息内容本年收费金额单位:元") == "元"
+    assert header_unit("采购总金额(单位:万元)") == "万元"
+    out, _ = _read("fee-unit-noparen-2023")
+    assert _facts(out)[("t2", "admin_fees", "amount")]["value"] == pytest.approx(5949.088667)
+    assert out["status"] == "ok"
+
+
+def test_declared_units_are_found_in_captions_and_section_rows():
+    assert declared_units("二、主动公开政府信息情况\n单位：元\n") == {"元"}
+    assert declared_units("第二十条第（八）项（单位：万元）") == {"万元"}
+    assert declared_units("本年收费金额（单位：万元）共收取0元") == {"万元"}
+    assert declared_units("无单位说明") == frozenset()
+
+
+def test_amount_whose_printed_header_names_no_unit_is_flagged_unit_assumed():
+    # the 2021 form's label names 万元; a header that does not print it is an assumption
+    assert parse_amount("12.5", "万元", header_has_unit=False).unit_assumed
+
+
+def test_count_printed_with_three_decimal_zeros_is_unreadable_not_the_thousands():
+    assert parse_count("2.000").kind == "unreadable"
+    assert parse_count("2.0").value == 2 and parse_count("2.00").value == 2
+    out, _ = _read("count-dot-2023")
+    assert _facts(out)[("t2", "admin_license", "decisions")]["value"] is None
+    assert out["status"] == "partial"
+
+
+def test_group_header_naming_other_is_not_the_other_column():
+    # 法人或其他组织 contains 其他: taken for the column, the missing column read as blank, status ok
+    out, _ = _read("t3-no-other-column-2023")
+    assert out["status"] == "partial"
+    assert all(f["value"] is None for f in out["facts"] if f["table"] == "t3" and f["column"] == "other_org")
+
+
+def test_t4_read_by_its_header_when_the_header_reorders_columns():
+    for name in ("t4-columns-reordered-2023", "t4-item-rows-reordered-2023"):
+        out, truth = _read(name)
+        got = _facts(out)
+        for f in truth["facts"]:
+            if f["table"] == "t4":
+                assert got[(f["table"], f["item"], f["column"])]["value"] == f["value"], (name, f)
+        assert out["status"] == "ok"
