@@ -95,3 +95,33 @@ def test_t4_read_by_its_header_when_the_header_reorders_columns():
             if f["table"] == "t4":
                 assert got[(f["table"], f["item"], f["column"])]["value"] == f["value"], (name, f)
         assert out["status"] == "ok"
+
+
+def test_title_naming_another_year_than_the_statistics_period_is_partial():
+    out, _ = _read("year-title-2024-2023")
+    assert out["status"] == "partial"
+    assert "year unclear: the title says 2024, the statistics period 2023" in out["reason"]
+
+
+def _meta(text: str, **hints):
+    from extract.metadata import metadata_from_document
+    from extract.models import RawDocument
+
+    return metadata_from_document(RawDocument(Path("x.html"), "html", text, hints=hints))
+
+
+def test_year_doubted_when_the_page_title_and_the_reports_own_title_disagree():
+    meta = _meta("某县财政局2023年政府信息公开工作年度报告\n…\n某县财政局\n2024年1月20日",
+                 title="某县财政局2022年政府信息公开工作年度报告")
+    assert meta.year == 2022 and meta.year_doubt.startswith("year unclear: the page's title says 2022")
+
+
+def test_year_doubted_when_published_before_the_year_ended():
+    meta = _meta("某县财政局2024年政府信息公开工作年度报告\n…\n某县财政局\n2024年1月20日")
+    assert meta.year_doubt == "year unclear: the title says 2024, published 2024-01-20"
+
+
+def test_a_consistent_title_period_and_date_leave_no_doubt():
+    meta = _meta("某县财政局2023年政府信息公开工作年度报告\n本报告统计期限自2023年1月1日起至2023年12月31日止。\n"
+                 "某县财政局\n2024年1月20日")
+    assert meta.year == 2023 and meta.year_doubt is None

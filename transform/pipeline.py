@@ -235,6 +235,8 @@ def build_result(doc: RawDocument, sha256: str, source: str, size: int, template
             checks = unknown_checks(facts_to_checks(facts, templates, rid), gone)
             template = t2v
             problems += identity_problems(meta.agency, year, template, body.body_id) + table_problems(facts, checks, found, gone)
+            if meta.year_doubt:
+                problems.append(meta.year_doubt)
             status, reason = ("partial", "; ".join(problems)) if problems else ("ok", None)
         if status != "ok" and doc.hints.get("pictures"):  # a page's pictures not read say why
             reason = f"{reason}; pictures not read: {doc.hints['pictures']}"[:2000]
