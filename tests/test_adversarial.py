@@ -125,3 +125,17 @@ def test_a_consistent_title_period_and_date_leave_no_doubt():
     meta = _meta("某县财政局2023年政府信息公开工作年度报告\n本报告统计期限自2023年1月1日起至2023年12月31日止。\n"
                  "某县财政局\n2024年1月20日")
     assert meta.year == 2023 and meta.year_doubt is None
+
+
+def test_a_zero_merged_over_two_columns_is_each_ones_and_another_number_is_no_ones():
+    from extract.models import RawCell
+    from transform.tidy import assign_cells
+
+    out, _ = _read("t3-merged-zero-2023")
+    got = _facts(out)
+    assert got[("t3", "denied.state_secret", "research")]["value"] == 0
+    assert got[("t3", "denied.state_secret", "social_welfare")]["value"] == 0
+    columns = ("a", "b", "c")
+    header = {"a": 0.5, "b": 1.5, "c": 2.5}
+    assert assign_cells([(RawCell("0", 0, 2), 1), (RawCell("4", 2, 3), 2)], columns, header)[1] == "ok"
+    assert assign_cells([(RawCell("1", 0, 2), 1), (RawCell("4", 2, 3), 2)], columns, header) == ({}, "ambiguous")

@@ -70,10 +70,18 @@ def assign_cells(cells: list[tuple[RawCell, int]], columns: tuple[str, ...], hea
         for cell, idx in cells:
             if not cell.text:
                 continue
-            k = min(range(n), key=lambda j: abs(centers[j] - cell.center))
-            if columns[k] in out:
-                return {}, "ambiguous"
-            out[columns[k]] = (cell, idx)
+            spanned = [j for j in range(n) if cell.x0 < centers[j] < cell.x1]
+            if len(spanned) > 1:
+                # a cell merged over several columns: a 0 or a dash is each one's, a number no one's
+                parsed = parse_count(cell.text)
+                if parsed.kind != "blank" and parsed.value != 0:
+                    return {}, "ambiguous"
+            else:
+                spanned = [min(range(n), key=lambda j: abs(centers[j] - cell.center))]
+            for k in spanned:
+                if columns[k] in out:
+                    return {}, "ambiguous"
+                out[columns[k]] = (cell, idx)
         return out, "ok"
     if len(cells) < n:
         return {}, "short"
