@@ -15,7 +15,7 @@ from transform.numbers import declared_units, parse_amount, parse_count
 from transform.pipeline import process_file
 from transform.serialize import result_to_json
 
-ADVERSARIAL = sorted((FIXTURES / "adversarial").glob("*.html"))
+ADVERSARIAL = sorted(p for p in (FIXTURES / "adversarial").iterdir() if p.suffix in (".html", ".pdf"))
 
 
 def _read(name: str) -> tuple[dict, dict]:
@@ -139,3 +139,19 @@ def test_a_zero_merged_over_two_columns_is_each_ones_and_another_number_is_no_on
     header = {"a": 0.5, "b": 1.5, "c": 2.5}
     assert assign_cells([(RawCell("0", 0, 2), 1), (RawCell("4", 2, 3), 2)], columns, header)[1] == "ok"
     assert assign_cells([(RawCell("1", 0, 2), 1), (RawCell("4", 2, 3), 2)], columns, header) == ({}, "ambiguous")
+
+
+def test_narrative_naming_both_reviews_and_lawsuits_does_not_open_t4():
+    """A PDF's narrative line (…行政复议案件2件、行政诉讼案件7件。) opened 表四, which took 表三's
+    header rows: 表三 lost its column positions and a report printing 商业企业 before 自然人
+    was read in the form's order, status ok, 24 cells swapped."""
+    from transform.t4 import opens_t4
+    from transform.templates import load_templates
+
+    layout = load_templates().t4_layout
+    assert not opens_t4("件,占2.47%;因政府信息公开引起的行政复议案件2件、行政诉讼案件7件。", layout)
+    assert opens_t4("四、政府信息公开行政复议、行政诉讼情况", layout) and opens_t4("行政复议行政诉讼", layout)
+    out = result_to_json(process_file(FIXTURES / "adversarial" / "t3-columns-swapped-2023.pdf"))
+    got = _facts(out)
+    assert got[("t3", "new_received", "natural_person")]["value"] == 80
+    assert got[("t3", "new_received", "commercial")]["value"] == 1

@@ -9,6 +9,7 @@ not take go on to 表二/表三 matching. `t4_slots` then gives every 表四 cel
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -31,9 +32,16 @@ OWN_LABEL_MAX = 12
 """The row of 15 may carry a short label of its own (数量, 件数)."""
 
 
+_SENTENCE = re.compile(r"[,;。%\d]")
+"""A line with these is narrative (…引起的行政复议案件2件、行政诉讼案件7件。), not a header."""
+
+
 def opens_t4(label: str, layout: T4Layout) -> bool:
     """A header row that opens 表四: `行政复议 … 行政诉讼` or `行政复议 … 结果维持`, or a short
-    row starting with 行政复议."""
+    row starting with 行政复议; never a line of narrative (a PDF's text: opened there, 表四
+    took 表三's header rows for its own and 表三 lost its column positions)."""
+    if _SENTENCE.search(label):
+        return False
     named = layout.opens in label and any(n in label for n in layout.opens_with)
     return named and len(label) <= HEADER_MAX or label.startswith(layout.opens) and len(label) <= SHORT_HEADER_MAX
 
