@@ -51,7 +51,7 @@ HANDED_OVER = "a font that is not embedded"
 FRACTIONAL_DESCENT = {"chromium-7-00048-2024.pdf"}
 """Chromium embeds its Latin TrueType font with /Descent -216.30859, which PDFium truncates:
 handed to pdfminer like reportlab's fractional descents (extract/pdfium.py)."""
-TYPE3 = {"chromium-7-00048-2024.pdf"}
+TYPE3 = {"chromium-7-00048-2024.pdf", "t3-columns-swapped-2023.pdf"}
 """Chromium prints CFF fonts (Noto CJK) as Type 3 fonts: PDFium measures a Type 3 glyph by
 its ink, pdfminer by its advance (up to 0.18 em apart); the rulings are identical and so are
 the facts (tests/test_chromium_printed.py compares that seam with a tolerance of its own)."""
