@@ -64,7 +64,9 @@ def test_declared_units_are_found_in_captions_and_section_rows():
     assert declared_units("二、主动公开政府信息情况\n单位：元\n") == {"元"}
     assert declared_units("第二十条第（八）项（单位：万元）") == {"万元"}
     assert declared_units("本年收费金额（单位：万元）共收取0元") == {"万元"}
+    assert declared_units("（单位元）") == {"元"}
     assert declared_units("无单位说明") == frozenset()
+    assert declared_units("本单位元旦期间值班") == frozenset()  # 单位 followed by 元旦 declares nothing
 
 
 def test_amount_whose_printed_header_names_no_unit_is_flagged_unit_assumed():

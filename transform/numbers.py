@@ -82,13 +82,13 @@ def parse_amount(text: str, default_unit: str = "万元", header_has_unit: bool 
                   unit="万元", unit_assumed=assumed)
 
 
-_DECLARED_UNIT = re.compile(r"单位[:：]?\s*(?:人民币)?\s*(万元|元)")
+_DECLARED_UNIT = re.compile(r"单位\s*[:：]\s*(?:人民币)?\s*(万元|元)|[(（]\s*单位\s*(万元|元)\s*[)）]")
 
 
 def declared_units(text: str) -> frozenset[str]:
     """The amount units a document declares anywhere (`单位：元` above a table, in a section
     row, in a header): what an amount whose own header and cell name none may be in."""
-    return frozenset(_DECLARED_UNIT.findall(unicodedata.normalize("NFKC", text or "")))
+    return frozenset(a or b for a, b in _DECLARED_UNIT.findall(unicodedata.normalize("NFKC", text or "")))
 
 
 def to_decimal(value: float | int | None) -> Decimal:
