@@ -15,7 +15,7 @@ from transform.numbers import declared_units, parse_amount, parse_count
 from transform.pipeline import process_file
 from transform.serialize import result_to_json
 
-ADVERSARIAL = sorted(p for p in (FIXTURES / "adversarial").iterdir() if p.suffix in (".html", ".pdf"))
+ADVERSARIAL = sorted(p for p in (FIXTURES / "adversarial").iterdir() if p.suffix in (".html", ".pdf", ".docx"))
 
 
 def _read(name: str) -> tuple[dict, dict]:
@@ -166,3 +166,11 @@ def test_a_footnote_mark_printed_by_a_browser_stands_apart_from_the_number():
     fact = _facts(out)[("t2", "admin_license", "decisions")]
     assert fact["raw"] == "2629 1" and fact["value"] is None and "unreadable" in fact["flags"]
     assert out["status"] == "partial"
+
+
+def test_a_footnote_mark_written_as_a_raised_run_in_docx_stands_apart_from_the_number():
+    """LibreOffice writes <sup> as a raised, smaller run (`w:position`), not `w:vertAlign`:
+    2629 with its mark 1 was read as 26291, status ok."""
+    out = result_to_json(process_file(FIXTURES / "adversarial" / "t2-footnote-mark-2023.docx"))
+    fact = _facts(out)[("t2", "admin_license", "decisions")]
+    assert fact["raw"] == "2629 1" and fact["value"] is None and out["status"] == "partial"
