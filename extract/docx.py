@@ -42,6 +42,7 @@ W_VMERGE = qn("w:vMerge")
 W_VAL = qn("w:val")
 W_VANISH = qn("w:vanish")
 W_VERTALIGN = qn("w:vertAlign")
+W_POSITION = qn("w:position")
 
 
 def read_document(path: Path, settings: ExtractSettings | None = None, data: bytes | None = None) -> RawDocument:
@@ -83,7 +84,8 @@ def _check_zip(path: Path, data: bytes, settings: ExtractSettings) -> None:
 def _text_of(el) -> str:
     """The visible text of `el`'s runs, paragraph by paragraph (paragraphs join with a space).
     Hidden runs (w:vanish) are dropped and superscript/subscript runs stand apart, so
-    neither joins a number (`12` + hidden `9` is 12; `3` + superscript `1` is a footnote)."""
+    neither joins a number (`12` + hidden `9` is 12; `3` + superscript `1` is a footnote), nor
+    do raised or lowered runs (`w:position`)."""
     parts = [_runs_text(p) for p in el.iter(W_P)]
     if not parts:  # el is itself a run container
         parts = [_runs_text(el)]
@@ -101,14 +103,24 @@ def _runs_text(el) -> str:
             if _on(rpr.find(W_VANISH)) or _on(rpr.find(W_SPECVANISH)):
                 continue
             va = rpr.find(W_VERTALIGN)
-            if va is not None and va.get(W_VAL) in ("superscript", "subscript"):
+            pos = rpr.find(W_POSITION)
+            if va is not None and va.get(W_VAL) in ("superscript", "subscript") or _raised(pos):
                 text = " " + text
         out.append(text)
     return "".join(out)
 
 
 def _special(el) -> bool:
-    return next(el.iter(W_VANISH, W_SPECVANISH, W_VERTALIGN), None) is not None
+    return next(el.iter(W_VANISH, W_SPECVANISH, W_VERTALIGN, W_POSITION), None) is not None
+
+
+def _raised(pos) -> bool:
+    """A run raised or lowered (`w:position`, half-points): how LibreOffice writes a
+    superscript (a footnote mark `1` after 2629 is not 26291)."""
+    try:
+        return pos is not None and int(pos.get(W_VAL, "0")) != 0
+    except ValueError:
+        return False
 
 
 def _on(flag) -> bool:

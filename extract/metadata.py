@@ -38,6 +38,9 @@ class DocumentMeta:
     year: int | None = None
     published: dt.date | None = None
     title: str | None = None
+    year_doubt: str | None = None
+    """Why the year is not sure, when the document states two (its page's title and its
+    own, the title and the statistics period) or was published before that year ended."""
 
 
 _CN_VALUE = {c: k for k, c in enumerate("〇一二三四五六七八九")} | {"○": 0, "零": 0, "О": 0, "O": 0}
@@ -151,10 +154,15 @@ def metadata_from_document(doc: RawDocument) -> DocumentMeta:
     body, signed = signature(text)
     if meta.agency is None and body:
         meta.agency = body
+    m = _PERIOD.search(_compact(text[:6000]))
+    period = int(m.group(1)) if m else None
+    own = find_title(text[:3000])[1]
     if meta.year is None:
-        m = _PERIOD.search(_compact(text[:6000]))
-        if m:
-            meta.year = int(m.group(1))
+        meta.year = period
+    elif own is not None and own != meta.year:
+        meta.year_doubt = f"year unclear: the page's title says {meta.year}, the report's own title {own}"
+    elif period is not None and period != meta.year:
+        meta.year_doubt = f"year unclear: the title says {meta.year}, the statistics period {period}"
     meta.published = signed
     if meta.published is None:
         m = _PUB_LABEL.search(text[:6000])
@@ -164,4 +172,8 @@ def metadata_from_document(doc: RawDocument) -> DocumentMeta:
     if meta.published is None and hints.get("pubdate"):
         iso = _ISO.search(hints["pubdate"])
         meta.published = _date(*iso.groups()) if iso else None
+    if meta.year_doubt is None and meta.year is not None and meta.published is not None \
+            and meta.published.year <= meta.year:
+        # a year's report is published after the year: the title may name the year of publication
+        meta.year_doubt = f"year unclear: the title says {meta.year}, published {meta.published.isoformat()}"
     return meta

@@ -298,14 +298,28 @@ def _join(chars: list[Char], width: float | None = None) -> str:
     return out.strip()
 
 
+SIZE_STEP = 0.9
+"""A digit under this share of its neighbour's size stands apart: Word prints a superscript
+at 2/3 of the size, a browser at 5/6 (`font-size: smaller`)."""
+RAISED = 0.25
+"""...and so does a digit whose bottom is this share of the size above or below its
+neighbour's (a raised footnote mark printed at the same size)."""
+
+
+def _apart(prev: Char, c: Char) -> bool:
+    """Two digits side by side that are not one number: one smaller, or raised/lowered."""
+    big = max(c[5], prev[5])
+    return min(c[5], prev[5]) < SIZE_STEP * big or abs(c[2] - prev[2]) > RAISED * big
+
+
 def _line_text(line: list[Char]) -> str:
     """A line's characters, with a space at wide gaps and where a digit changes size next to
-    another (`12` with a small raised `1` is a footnote mark, not 121)."""
+    another or sits higher (`12` with a small raised `1` is a footnote mark, not 121)."""
     prev = None
     buf = []
     for c in line:
         if prev is not None and (c[0] - prev[1] > max(c[5], 1.0) * 0.5 or (
-                c[4].isdigit() and prev[4].isdigit() and min(c[5], prev[5]) < 0.75 * max(c[5], prev[5]))):
+                c[4].isdigit() and prev[4].isdigit() and _apart(prev, c))):
             buf.append(" ")
         buf.append(c[4])
         prev = c

@@ -17,7 +17,7 @@ from .t4 import T4Found, T4Scan
 from .templates import TableSpec, Templates
 
 _LAST_ENUM = re.compile(r"[(（][一二三四五六七八九十]+[)）]|\d+[.．、]")
-_HEADER_UNIT = re.compile(r"(?:金额|收费)[^()（）]{0,6}[(（](?:单位[:：])?(万元|元)[)）]")
+_HEADER_UNIT = re.compile(r"(?:金额|收费)[^()（）]{0,6}[(（](?:单位[:：])?(万元|元)[)）]|单位[:：](万元|元)")
 MAX_LABEL = 160
 """A longer label is narrative: not matched, not a header."""
 WRAP_MAX = 40
@@ -52,9 +52,9 @@ class ItemRow:
 
 
 def header_unit(label: str) -> str | None:
-    """`采购总金额（单位：元）` → 元; `（万元）` → 万元; no unit → None."""
+    """`采购总金额（单位：元）` → 元; `（万元）` → 万元; `采购总金额 单位：元` → 元; no unit → None."""
     m = _HEADER_UNIT.search(label)
-    return m.group(1) if m else None
+    return (m.group(1) or m.group(2)) if m else None
 
 
 @dataclass(slots=True)
@@ -146,9 +146,16 @@ def _header_positions(row: Row, spec: TableSpec, columns, found: dict[str, tuple
         t = norm(c.text)
         for code in columns:
             labels = spec.columns[code].labels
-            strength = 2 if t in labels or strip_enumeration(t) in labels else (1 if any(lb in t for lb in labels) else 0)
+            strength = 2 if t in labels or strip_enumeration(t) in labels else (1 if any(_at_edge(lb, t) for lb in labels) else 0)
             if strength and strength >= found.get(code, (0, 0.0))[0]:
                 found[code] = (strength, c.center)
+
+
+def _at_edge(label: str, text: str) -> bool:
+    """A header cell names a column by containment only when the label opens or ends it
+    (`自然人（个）`, `本年收费金额（单位：元）`): 其他 inside the group header 法人或其他组织 is
+    not the column 其他, whose values would be read under the group's middle."""
+    return text.startswith(label) or text.endswith(label)
 
 
 def wrapped_label(own: str, carried: list[str], in_t4: bool) -> str:
@@ -232,6 +239,8 @@ class Locator:
         """The unit the last amount column header printed (元 / 万元)."""
         self.blank_item: ItemRow | None = None
         """The last matched row if all its cells were blank (its numbers may follow)."""
+        self.previous: Row | None = None
+        """The row fed before this one (a header row just above the row that opens 表四)."""
         self.unlabelled: tuple[Row, str] | None = None
         """A row of numbers without a label of its own whose lines above named nothing
         (with those lines): its label may go on below it."""
@@ -241,7 +250,8 @@ class Locator:
         unlabelled, self.unlabelled = self.unlabelled, None
         if unlabelled is not None and not row.values and self.label_goes_on(*unlabelled, row):
             return
-        self.t4.open_at(row.label)
+        self.t4.open_at(row.label, self.previous)
+        self.previous = row
         if self.t4.take(row):
             return
         if not row.has_number and not row.values:

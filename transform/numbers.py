@@ -14,7 +14,9 @@ BLANK_MARKERS = frozenset({"", "-", "--", "---", "—", "——", "–", "/", "\
 
 _THOUSANDS = re.compile(r"(?<=\d)[,，](?=\d{3}(?:\D|$))")
 _DIGITS_APART = re.compile(r"(?<=\d)\s+(?=\d)")
-_COUNT = re.compile(r"^([+-]?\d+)(?:\.0+)?(?:件|个|项|条|次|人)?$")
+_COUNT = re.compile(r"^([+-]?\d+)(?:\.0{1,2})?(?:件|个|项|条|次|人)?$")
+"""A count may print `5.0` or `5.00`; `2.000` is not read: 2 with three decimals, or 2000
+with a dot between thousands."""
 _AMOUNT = re.compile(r"^([+-]?\d+(?:\.\d+)?)(万元|万|元)?$")
 _SPACE = re.compile(r"\s+")
 
@@ -78,6 +80,15 @@ def parse_amount(text: str, default_unit: str = "万元", header_has_unit: bool 
     value = float(number)
     return Parsed("number", int(value) if value == int(value) and "." not in m.group(1) and unit != "元" else value,
                   unit="万元", unit_assumed=assumed)
+
+
+_DECLARED_UNIT = re.compile(r"单位\s*[:：]\s*(?:人民币)?\s*(万元|元)|[(（]\s*单位\s*(万元|元)\s*[)）]")
+
+
+def declared_units(text: str) -> frozenset[str]:
+    """The amount units a document declares anywhere (`单位：元` above a table, in a section
+    row, in a header): what an amount whose own header and cell name none may be in."""
+    return frozenset(a or b for a, b in _DECLARED_UNIT.findall(unicodedata.normalize("NFKC", text or "")))
 
 
 def to_decimal(value: float | int | None) -> Decimal:

@@ -21,6 +21,7 @@ from .checks import facts_to_checks
 from .match import Located, iter_rows, locate
 from .missing import REASON as MISSING_REASON
 from .missing import flag_missing, unknown_checks
+from .numbers import declared_units
 from .place import join_apart_digits, place_short_rows
 from .pre2019 import pre_2019_reason
 from .records import CheckResult, Document, ExtractionResult, Fact, Report, SourceContext, report_id_for
@@ -28,7 +29,7 @@ from .region import Region, RegionDataMissing
 from .script import document_to_simplified, traditional_table
 from .t4 import t4_slots
 from .templates import Identity, TableSpec, Templates, load_templates
-from .tidy import Slot, slot_to_fact, slots_for_item
+from .tidy import Slot, doubt_assumed_units, slot_to_fact, slots_for_item
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +54,7 @@ def build_facts(doc: RawDocument, templates: Templates, report_id: str, year: in
         if left:
             problems.append(f"{TABLE_NAMES[table]} rows with missing cells could not be placed: {', '.join(left)}")
         facts += [slot_to_fact(s, spec, report_id, PARSER_VERSION) for s in grid.values()]
+    problems += doubt_assumed_units(facts, declared_units(doc.text))
     t4, t4_problems = t4_facts(loc, templates, report_id, wraps)
     return facts + t4, t2v, found, problems + t4_problems, loc
 
@@ -233,6 +235,8 @@ def build_result(doc: RawDocument, sha256: str, source: str, size: int, template
             checks = unknown_checks(facts_to_checks(facts, templates, rid), gone)
             template = t2v
             problems += identity_problems(meta.agency, year, template, body.body_id) + table_problems(facts, checks, found, gone)
+            if meta.year_doubt:
+                problems.append(meta.year_doubt)
             status, reason = ("partial", "; ".join(problems)) if problems else ("ok", None)
         if status != "ok" and doc.hints.get("pictures"):  # a page's pictures not read say why
             reason = f"{reason}; pictures not read: {doc.hints['pictures']}"[:2000]

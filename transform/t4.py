@@ -9,6 +9,7 @@ not take go on to 表二/表三 matching. `t4_slots` then gives every 表四 cel
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -31,9 +32,16 @@ OWN_LABEL_MAX = 12
 """The row of 15 may carry a short label of its own (数量, 件数)."""
 
 
+_SENTENCE = re.compile(r"[,;。%\d]")
+"""A line with these is narrative (…引起的行政复议案件2件、行政诉讼案件7件。), not a header."""
+
+
 def opens_t4(label: str, layout: T4Layout) -> bool:
     """A header row that opens 表四: `行政复议 … 行政诉讼` or `行政复议 … 结果维持`, or a short
-    row starting with 行政复议."""
+    row starting with 行政复议; never a line of narrative (a PDF's text: opened there, 表四
+    took 表三's header rows for its own and 表三 lost its column positions)."""
+    if _SENTENCE.search(label):
+        return False
     named = layout.opens in label and any(n in label for n in layout.opens_with)
     return named and len(label) <= HEADER_MAX or label.startswith(layout.opens) and len(label) <= SHORT_HEADER_MAX
 
@@ -64,6 +72,8 @@ class T4Found:
     """The value cells of the row of 15 (with their row and index in it), in order."""
     header: list[float] = field(default_factory=list)
     """x-centers of the header cells naming a column (the header rows added up)."""
+    names: list[str | None] = field(default_factory=list)
+    """The column each of those header cells names (None: cut short, naming several)."""
     rows: dict[str, Row] = field(default_factory=dict)
     """Printed one row per item: item code → its row."""
     unplaced: list[str] = field(default_factory=list)
@@ -86,6 +96,8 @@ class T4Scan:
     """Cells of the one-row layout (items × columns: 15)."""
     row_width: int
     """Cells of an item row (columns: 5)."""
+    columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Column code → its labels."""
     found: T4Found = field(default_factory=T4Found)
     open: bool = False
     """Inside 表四: a header row opened it and no 表三 row came since."""
@@ -98,11 +110,21 @@ class T4Scan:
     def start(cls, templates: Templates) -> T4Scan:
         spec = templates.t4
         labels = tuple(lb for code in spec.column_order for lb in spec.columns[code].labels)
-        return cls(templates.t4_layout, labels, len(spec.items) * len(spec.column_order), len(spec.column_order))
+        return cls(templates.t4_layout, labels, len(spec.items) * len(spec.column_order), len(spec.column_order),
+                   {code: tuple(spec.columns[code].labels) for code in spec.column_order})
 
-    def open_at(self, label: str) -> None:
+    def open_at(self, label: str, above: Row | None = None) -> None:
+        """Open 表四 at a row whose label opens it. `above`, the row just before it: a header
+        row naming the five columns (`结果维持 … 总计` over the item rows, the row that
+        opens 表四 being its first item row) gives their positions and order."""
         if not self.open and opens_t4(label, self.layout):
             self.open = True
+            if above is not None and not above.has_number and not self.found.header:
+                names = [c for c in above.raw.cells if c.center is not None and c.text
+                         and is_column_label(norm(c.text), self.column_labels)]
+                if len(names) == self.row_width:
+                    self.found.header = [c.center for c in names]
+                    self.found.names = [self.column_named(norm(c.text)) for c in names]
 
     def take(self, row: Row) -> bool:
         """Take `row` if it is 表四's own; False leaves it to 表二/表三 matching."""
@@ -155,9 +177,15 @@ class T4Scan:
         if not row.label and len(row.values) == self.width and not self.found.cells:
             self.keep_cells(row)
         elif not self.found.cells and not self.found.rows:
-            self.found.header.extend(c.center for c in row.raw.cells
-                                     if c.center is not None and is_column_label(norm(c.text), self.column_labels))
+            for c in row.raw.cells:
+                if c.center is not None and is_column_label(norm(c.text), self.column_labels):
+                    self.found.header.append(c.center)
+                    self.found.names.append(self.column_named(norm(c.text)))
         return True
+
+    def column_named(self, text: str) -> str | None:
+        codes = {code for code, labels in self.columns.items() if any(lb == text or lb.startswith(text) for lb in labels)}
+        return codes.pop() if len(codes) == 1 else None
 
     def keep_cells(self, row: Row) -> None:
         self.found.cells.extend((row, c, row.value_offset + k) for k, c in enumerate(row.values))
@@ -169,6 +197,20 @@ class T4Scan:
         return self.found
 
 
+def header_order(found: T4Found, column_order: tuple[str, ...], groups: int) -> tuple[str, ...] | None:
+    """The columns in the order the header prints them (left to right, `groups` items of
+    `column_order`), when it names every column of every group once: a report that prints
+    总计 first, or 结果纠正 before 结果维持, is read by its header, not by the form's order (a
+    swap keeps every identity). None when the header does not say (cut short, incomplete)."""
+    n = len(column_order)
+    if len(found.names) != n * groups:
+        return None
+    codes = tuple(code for _, code in sorted(zip(found.header, found.names), key=lambda t: t[0]))
+    if any(sorted(codes[g * n:(g + 1) * n], key=str) != sorted(column_order, key=str) for g in range(groups)):
+        return None
+    return codes
+
+
 def t4_slots(found: T4Found, templates: Templates) -> tuple[list[Slot], str]:
     """The 15 slots of 表四 and the placement state ("ok", "short", "ambiguous"; "missing"
     when nothing was printed)."""
@@ -177,7 +219,9 @@ def t4_slots(found: T4Found, templates: Templates) -> tuple[list[Slot], str]:
         return _item_row_slots(found, spec)
     if not found.cells:
         return [], "missing"
-    columns = tuple(f"{it.code}/{c}" for it in spec.items for c in spec.column_order)
+    order = header_order(found, spec.column_order, len(spec.items)) or spec.column_order * len(spec.items)
+    n = len(spec.column_order)
+    columns = tuple(f"{it.code}/{order[g * n + k]}" for g, it in enumerate(spec.items) for k in range(n))
     cells = [(c, idx) for _, c, idx in found.cells]
     row_of = {id(c): r for r, c, _ in found.cells}
     placed, state = assign_cells(cells, columns, sorted(found.header) if len(found.header) == len(columns) else [])
@@ -201,6 +245,7 @@ def _item_row_slots(found: T4Found, spec: TableSpec) -> tuple[list[Slot], str]:
     """表四 printed as 3 rows (one per item) × 5 columns: place each row's cells by the
     5-column header when it has one."""
     header = sorted(found.header) if len(found.header) == len(spec.column_order) else []
+    order = header_order(found, spec.column_order, 1) or spec.column_order
     slots, worst = [], "ok"
     for it in spec.items:
         row = found.rows.get(it.code)
@@ -208,7 +253,7 @@ def _item_row_slots(found: T4Found, spec: TableSpec) -> tuple[list[Slot], str]:
             slots += [Slot("t4", it.code, col, flags=["not_found"]) for col in spec.column_order]
             continue
         cells = [(c, row.value_offset + k) for k, c in enumerate(row.values)]
-        placed, state = assign_cells(cells, spec.column_order, header)
+        placed, state = assign_cells(cells, order, header)
         if state != "ok":
             worst = state
         for col in spec.column_order:

@@ -70,10 +70,18 @@ def assign_cells(cells: list[tuple[RawCell, int]], columns: tuple[str, ...], hea
         for cell, idx in cells:
             if not cell.text:
                 continue
-            k = min(range(n), key=lambda j: abs(centers[j] - cell.center))
-            if columns[k] in out:
-                return {}, "ambiguous"
-            out[columns[k]] = (cell, idx)
+            spanned = [j for j in range(n) if cell.x0 < centers[j] < cell.x1]
+            if len(spanned) > 1:
+                # a cell merged over several columns: a 0 or a dash is each one's, a number no one's
+                parsed = parse_count(cell.text)
+                if parsed.kind != "blank" and parsed.value != 0:
+                    return {}, "ambiguous"
+            else:
+                spanned = [min(range(n), key=lambda j: abs(centers[j] - cell.center))]
+            for k in spanned:
+                if columns[k] in out:
+                    return {}, "ambiguous"
+                out[columns[k]] = (cell, idx)
         return out, "ok"
     if len(cells) < n:
         return {}, "short"
@@ -162,8 +170,8 @@ def parse_slot(slot: Slot, spec: TableSpec) -> Parsed:
     if colspec is not None and colspec.unit:
         if slot.unit:  # the printed header names the unit
             return parse_amount(text, slot.unit, header_has_unit=True)
-        header_has_unit = any("万元" in lb or "元" in lb for lb in colspec.labels[:1])
-        return parse_amount(text, colspec.unit, header_has_unit=header_has_unit)
+        # the template's label names 万元, but the printed header did not: an assumption
+        return parse_amount(text, colspec.unit, header_has_unit=False)
     return parse_count(text)
 
 
@@ -212,3 +220,21 @@ def slot_to_fact(slot: Slot, spec: TableSpec, report_id: str, parser_version: st
         source_row=row.index if row is not None else None, source_col=slot.col_index,
         parser_version=parser_version, confidence=confidence,
     )
+
+
+def doubt_assumed_units(facts: list[Fact], declared: frozenset[str]) -> list[str]:
+    """An amount read in 万元 by assumption (neither its printed header nor its cell names a
+    unit) is not read when the document declares 元 somewhere (`单位：元` above the table,
+    in a section row, in a header the matcher did not tie to the column): it may be in 元,
+    10,000 times smaller. Flagged `unreadable` in place; returns the problem for the reason."""
+    if "元" not in declared:
+        return []
+    doubted = []
+    for f in facts:
+        if "unit_assumed" in f.flags and f.value is not None:
+            f.value = None
+            f.flags = sorted(set(f.flags) | {"unreadable"})
+            doubted.append(f"{f.table}.{f.item}.{f.column}")
+    if not doubted:
+        return []
+    return [f"amount unit unclear (no unit by the number, the document declares 元): {', '.join(doubted)}"]
