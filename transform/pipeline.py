@@ -184,6 +184,10 @@ def table_problems(facts: list[Fact], checks: list[CheckResult], found: set[str]
     unreadable = [f for f in facts if {"unreadable", "ambiguous"} & set(f.flags)]
     if unreadable:
         problems.append(f"{len(unreadable)} cells unreadable")
+    if any("ocr" in f.flags for f in facts):
+        unseen = sum(1 for f in facts if f.derived)
+        if unseen:  # solved from the identities, so they no longer check it: a dash or a 0 OCR missed reads as blank
+            problems.append(f"{unseen} cells not seen in the scan (solved from the identities, flagged derived)")
     failed = [c for c in checks if c.passed is False]
     if failed:
         problems.append(f"{len(failed)} identity checks failed ({', '.join(sorted({c.rule for c in failed}))})")
