@@ -313,7 +313,8 @@ def process_file(path: Path | str, settings: ExtractSettings | dict | None = Non
         return failed("failed", "ran out of memory reading the document")
     except Exception as exc:  # a parser bug must not stop the batch; the reason names it
         logger.exception("%s: unexpected error", path)
-        return failed("failed", f"internal error: {type(exc).__name__}: {exc}")
+        message = next((ln.strip() for ln in str(exc).splitlines() if ln.strip()), "")[:300]
+        return failed("failed", f"internal error: {type(exc).__name__}: {message}")  # one line
     result.report.source = source
     result.document.source = source
     return result
