@@ -17,6 +17,13 @@ MAX_SIDE = 2600
 and a table legible to a reader is legible at this size."""
 MAX_PIXELS = 60_000_000
 """Images larger than this (decoded) are refused: a decompression bomb, not a report page."""
+MAX_ASPECT = 6
+"""A picture longer than this many times its width (a whole page's screenshot in one strip)
+is refused: scaled to MAX_SIDE, its text would be a few pixels high and read as nothing."""
+MAX_PAGE_SIDE = 2 * MAX_SIDE
+"""A PDF page is rendered for OCR at `ocr_dpi`, at most this many pixels on its longer side
+(A3 at 150 dpi is 2,480): a page of a metre or more is rendered smaller, not at 900
+million pixels."""
 IMAGE_DPI = 150
 """Nominal resolution of an image file (it has no page size): only scales geometry."""
 
@@ -28,11 +35,20 @@ class OcrCost:
         self.pages = 0
         self.seconds = 0.0
 
-    def rows(self, gray, scale: float, pageno: int, min_confidence: float, all_text: bool = True) -> list[RawRow]:
-        """`ocr.image_rows`, counted."""
+    def rows(self, gray, scale: float, pageno: int, min_confidence: float, all_text: bool = True,
+             path: Path | None = None) -> list[RawRow]:
+        """`ocr.image_rows`, counted. The OCR engine's own failures (out of memory inside
+        onnxruntime or OpenCV) become one line naming the picture's size."""
         start = time.process_time()
         try:
             return ocr.image_rows(gray, scale, pageno, min_confidence, all_text=all_text)
+        except MemoryError:
+            raise LimitExceeded(path, f"OCR ran out of memory on a {gray.shape[1]}x{gray.shape[0]} pixel image") from None
+        except Exception as exc:
+            if not type(exc).__module__.startswith(("onnxruntime", "cv2")):
+                raise  # a bug of ours: the caller names it as an internal error
+            raise DocumentUnreadable(path, f"OCR failed on a {gray.shape[1]}x{gray.shape[0]} pixel image: "
+                                           f"{first_line(str(exc))}") from None
         finally:
             self.pages += 1
             self.seconds += time.process_time() - start
@@ -40,6 +56,12 @@ class OcrCost:
     def onto(self, doc: RawDocument) -> RawDocument:
         doc.ocr_pages, doc.ocr_seconds = doc.ocr_pages + self.pages, doc.ocr_seconds + self.seconds
         return doc
+
+
+def first_line(text: str, limit: int = 200) -> str:
+    """The first non-empty line of an engine's message (onnxruntime's hold a traceback)."""
+    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    return line[:limit] + ("…" if len(line) > limit else "")
 
 
 def ocr_available() -> bool:
@@ -82,6 +104,9 @@ def decode_image(path: Path, data: bytes):
     if gray is None:
         raise DocumentUnreadable(path, "not a readable image")
     h, w = gray.shape
+    if max(h, w) > MAX_ASPECT * min(h, w):
+        raise LimitExceeded(path, f"picture of {w}x{h} pixels is more than {MAX_ASPECT} times as long as it is "
+                                  "wide: scaled to fit OCR its text would be too small to read (cut it into pages)")
     if max(h, w) > MAX_SIDE:
         f = MAX_SIDE / max(h, w)
         gray = cv2.resize(gray, (round(w * f), round(h * f)), interpolation=cv2.INTER_AREA)
@@ -95,9 +120,16 @@ def read_document(path: Path, settings: ExtractSettings | None = None, data: byt
     ocr_ready(path, settings, "image")
     gray = decode_image(path, data)
     cost = OcrCost()
-    rows = cost.rows(gray, IMAGE_DPI / 72, 1, settings.ocr_min_confidence)
+    rows = cost.rows(gray, IMAGE_DPI / 72, 1, settings.ocr_min_confidence, path=path)
     return cost.onto(RawDocument(path=path, format="image", text="\n".join(r.text("\t") for r in rows),
                                  tables=[RawTable(rows=rows, index=0, page=1, locator="image")], pages=1))
+
+
+def render_scale(size: tuple[float, float], scale: float) -> float:
+    """Pixels per point to render a page of `size` points: `scale`, or less for a page
+    whose longer side would exceed MAX_PAGE_SIDE pixels."""
+    longest = max(size)
+    return min(scale, MAX_PAGE_SIDE / longest) if longest > 0 else scale
 
 
 def ocr_pdf_pages(path: Path, data: bytes, pages: list[int], settings: ExtractSettings,
@@ -121,12 +153,14 @@ def ocr_pdf_pages(path: Path, data: bytes, pages: list[int], settings: ExtractSe
                                           f"(gave up at page {pageno})")
             page = pdf[pageno - 1]
             try:
-                gray = page.render(scale=scale, grayscale=True).to_numpy()
+                page_scale = render_scale(page.get_size(), scale)
+                gray = page.render(scale=page_scale, grayscale=True).to_numpy()
             finally:
                 page.close()
             if gray.ndim == 3:
                 gray = gray[:, :, 0]
-            out[pageno] = cost.rows(gray, scale, pageno, settings.ocr_min_confidence, all_text=pageno == 1)
+            out[pageno] = cost.rows(gray, page_scale, pageno, settings.ocr_min_confidence, all_text=pageno == 1,
+                                    path=path)
     finally:
         pdf.close()
     return out
@@ -177,7 +211,11 @@ def read_page_images(path: Path, images: list, settings: ExtractSettings, first_
         except (LimitExceeded, DocumentUnreadable) as exc:
             notes.append(f"{img.label}: {exc.reason}")
             continue
-        rows = cost.rows(gray, IMAGE_DPI / 72, img.number, settings.ocr_min_confidence)
+        try:
+            rows = cost.rows(gray, IMAGE_DPI / 72, img.number, settings.ocr_min_confidence, path=path)
+        except (LimitExceeded, DocumentUnreadable) as exc:  # only this picture is lost
+            notes.append(f"{img.label}: {exc.reason}")
+            continue
         if rows:
             tables.append(RawTable(rows=rows, index=first_index + len(tables), page=img.number,
                                    locator=img.label))

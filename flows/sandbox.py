@@ -146,7 +146,10 @@ class Sandbox:
         with self._lock:
             try:
                 self._ensure_ready()
-                _write_frame(self._proc.stdin, (str(path), settings, source, data, context))
+                # the reader runs in the project folder: a path relative to the caller's folder
+                # is made absolute, the source keeps the name the caller gave
+                _write_frame(self._proc.stdin, (str(path.absolute()), settings, source if source is not None else str(path),
+                                                data, context))
                 ready = select.select([self._proc.stdout], [], [], settings.max_seconds + GRACE_SECONDS)[0]
                 if not ready:
                     self._kill()

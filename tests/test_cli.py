@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -109,3 +110,13 @@ def test_run_on_a_local_dask_cluster_of_two_workers_loads_the_same_facts(tmp_pat
         facts[name] = q.stdout
     assert facts["one"] == facts["dask"] and len(facts["one"].splitlines()) > 7000
     assert len(list((tmp_path / "dask" / "facts").rglob("*-p0003.parquet"))) >= 1  # parts written by the workers
+
+
+def test_extract_reads_a_path_relative_to_the_callers_folder_not_the_projects(tmp_path):
+    # the reader process runs in the project folder; `xxgk extract report.txt` from elsewhere
+    (tmp_path / "report.txt").write_bytes(SEED.read_bytes())
+    out = subprocess.run([sys.executable, "-m", "flows.cli", "extract", "report.txt", "--json"],
+                         capture_output=True, text=True, cwd=tmp_path, check=True,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    doc = json.loads(out.stdout)
+    assert doc["status"] == "ok" and doc["source"] == "report.txt" and len(doc["facts"]) > 100

@@ -160,6 +160,40 @@ def test_an_image_claiming_a_billion_pixels_is_refused_before_decoding(tmp_path)
     assert got["status"] == "failed" and "exceeds" in got["reason"]
 
 
+def test_a_picture_many_times_longer_than_wide_is_refused_in_one_line_not_shrunk_to_nothing(tmp_path):
+    pytest.importorskip("rapidocr")
+    from PIL import Image
+
+    png = tmp_path / "strip.png"
+    Image.new("L", (1057, 40000), 255).save(png)
+    got = result_to_json(process_file(png))
+    assert got["status"] == "failed" and "1057x40000" in got["reason"] and "\n" not in got["reason"]
+
+
+def test_a_page_a_metre_wide_is_rendered_smaller_for_ocr_not_at_900_million_pixels():
+    from extract.image import MAX_PAGE_SIDE, render_scale
+
+    assert render_scale((595, 842), 150 / 72) == 150 / 72  # A4 as asked
+    assert render_scale((14400, 14400), 150 / 72) * 14400 == pytest.approx(MAX_PAGE_SIDE)
+
+
+def test_a_scanned_pdf_page_of_200_inches_is_read_without_running_out_of_memory(tmp_path):
+    pytest.importorskip("rapidocr")
+    from PIL import Image
+
+    pdf = tmp_path / "huge-page.pdf"
+    Image.new("L", (200, 200), 255).save(pdf, resolution=1)  # one 14,400 pt page holding an image
+    got = result_to_json(process_file(pdf, ExtractSettings(max_memory_mb=None)))
+    assert got["status"] in ("failed", "unsupported") and "internal error" not in (got["reason"] or "")
+
+
+def test_an_engine_message_becomes_its_first_line():
+    from extract.image import first_line
+
+    assert first_line("\n  RuntimeException: bad_alloc\nTraceback (most recent call last):\n ...") == \
+        "RuntimeException: bad_alloc"
+
+
 def test_bytes_that_only_look_like_an_image_fail_with_a_reason(tmp_path):
     pytest.importorskip("rapidocr")
     jpg = tmp_path / "broken.jpg"

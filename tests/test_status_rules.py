@@ -11,7 +11,7 @@ import pytest
 from extract import RawCell, RawDocument, RawRow, RawTable
 from test_sample_corpus import gen
 from transform.missing import REASON, flag_missing, missing_tables, unknown_checks
-from transform.pipeline import process_file, report_year
+from transform.pipeline import process_file, report_year, table_problems
 from transform.pre2019 import legacy_header, pre_2019_reason
 from transform.records import CheckResult, Fact, SourceContext
 
@@ -177,3 +177,30 @@ def test_a_report_whose_body_names_no_one_body_is_partial_with_the_reason():
     (problem,) = identity_problems("朝阳区人民政府", 2021, "2021", None)
     assert problem.startswith("issuing body not placed: '朝阳区人民政府'") and "data/bodies.toml" in problem
     assert identity_problems("]财政局", 2021, "2021", None) == ["issuing body name not readable: ']财政局'"]
+
+
+# ---------------------------------------------------------------- table_problems on tiny inputs
+
+def _ocr(f: Fact, confidence: float = 0.99) -> Fact:
+    f.flags = sorted({*f.flags, "ocr"})
+    f.confidence = confidence
+    return f
+
+
+def _derived(f: Fact, value: float) -> Fact:
+    f.value, f.derived, f.blank, f.flags = value, True, False, ["derived"]
+    return f
+
+
+def test_a_scanned_report_with_a_cell_solved_from_the_identities_is_not_ok():
+    # OCR saw 3 and 3 but nothing where the third cell is: the identities say 0, yet a missed
+    # dash (blank) and a missed 0 look the same, and the identity no longer checks anything
+    facts = [_ocr(fact("t2", "a", "3", 3.0)), _ocr(fact("t2", "b", "3", 3.0)), _derived(fact("t2", "c", None), 0.0)]
+    problems = table_problems(facts, [], {"t2", "t3", "t4"}, [])
+    assert problems == ["1 cells not seen in the scan (solved from the identities, flagged derived)"]
+
+
+def test_a_text_layer_report_with_a_cell_solved_from_the_identities_stays_ok():
+    # a text layer prints what there is: six numbers for seven columns is the document's layout
+    facts = [fact("t2", "a", "3", 3.0), fact("t2", "b", "3", 3.0), _derived(fact("t2", "c", None), 0.0)]
+    assert table_problems(facts, [], {"t2", "t3", "t4"}, []) == []

@@ -186,6 +186,10 @@ def table_problems(facts: list[Fact], checks: list[CheckResult], found: set[str]
     unreadable = [f for f in facts if {"unreadable", "ambiguous"} & set(f.flags)]
     if unreadable:
         problems.append(f"{len(unreadable)} cells unreadable")
+    if any("ocr" in f.flags for f in facts):
+        unseen = sum(1 for f in facts if f.derived)
+        if unseen:  # solved from the identities, so they no longer check it: a dash or a 0 OCR missed reads as blank
+            problems.append(f"{unseen} cells not seen in the scan (solved from the identities, flagged derived)")
     failed = [c for c in checks if c.passed is False]
     if failed:
         problems.append(f"{len(failed)} identity checks failed ({', '.join(sorted({c.rule for c in failed}))})")
@@ -313,7 +317,8 @@ def process_file(path: Path | str, settings: ExtractSettings | dict | None = Non
         return failed("failed", "ran out of memory reading the document")
     except Exception as exc:  # a parser bug must not stop the batch; the reason names it
         logger.exception("%s: unexpected error", path)
-        return failed("failed", f"internal error: {type(exc).__name__}: {exc}")
+        message = next((ln.strip() for ln in str(exc).splitlines() if ln.strip()), "")[:300]
+        return failed("failed", f"internal error: {type(exc).__name__}: {message}")  # one line
     result.report.source = source
     result.document.source = source
     return result

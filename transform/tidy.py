@@ -134,11 +134,32 @@ def complete_header(header: dict[str, float], columns: tuple[str, ...]) -> dict[
     return out
 
 
+def stray_values(ir: ItemRow, columns: tuple[str, ...]) -> list[tuple[RawCell, int]]:
+    """Cells the label took although they sit under the value columns' headers: a label is
+    the text up to the last non-numeric cell, so an OCR misreading (`∞` for 8, `二` for a
+    dash) took every value before it into the label, and their columns read as blank. A
+    cell whose center lies past the first value column's left edge (its header center less
+    half the narrowest step) is a value cell, whatever its text: it is then parsed or
+    flagged like any other (never left blank)."""
+    centers = sorted(ir.header[c] for c in columns if c in ir.header)
+    if len(centers) < 2 or len(centers) != len(columns):
+        return []
+    step = min(b - a for a, b in itertools.pairwise(centers))
+    if step <= 0:
+        return []
+    edge = centers[0] - step / 2
+    label = ir.row.raw.cells[: ir.row.value_offset]
+    first = next((k for k, c in enumerate(label) if c.center is not None and c.center >= edge), None)
+    if first is None or not any(c.text for c in label[:first]):
+        return []  # nothing strayed, or nothing would be left of the label
+    return [(c, k) for k, c in enumerate(label[first:], start=first)]
+
+
 def slots_for_item(ir: ItemRow, spec: TableSpec) -> tuple[list[Slot], str]:
     """The slots of one located 表二/表三 row and the placement state ("ok", "short",
     "ambiguous")."""
     columns = spec.item(ir.item).columns
-    cells = [(c, ir.row.value_offset + k) for k, c in enumerate(ir.row.values)]
+    cells = stray_values(ir, columns) + [(c, ir.row.value_offset + k) for k, c in enumerate(ir.row.values)]
     if all(c.center is None for c, _ in cells):
         # a text layer: empty fields before the first value are the label's spanned
         # columns (tabs), not blank cells; a text layer drops blank cells entirely
