@@ -157,8 +157,9 @@ def extract(
 ) -> None:
     """Extract and check documents; print the results, write nothing.
 
-    Formats are detected from the bytes: PDF (text layer; scans are `unsupported`), HTML (UTF-8 or
-    GBK family), DOCX, plain text. Legacy .doc/.wps are converted with LibreOffice (soffice) when it
+    Formats are detected from the bytes: PDF (text layer; scanned pages by OCR), HTML (UTF-8 or
+    GBK family; tables pasted as pictures by OCR), DOCX, plain text, PNG/JPEG pictures of a
+    report page (OCR). Relative paths are read from the current folder. Legacy .doc/.wps are converted with LibreOffice (soffice) when it
     is installed, otherwise reported `unsupported`. A bad document never stops the batch: it gets
     status `failed` with a reason, and the exit code stays 0.
     """
@@ -443,7 +444,7 @@ class PdfEngine(str, Enum):
 
 PdfEngineOpt = Annotated[Optional[PdfEngine], typer.Option(
     "--pdf-engine",
-    help="PDF reader (default: ExtractSettings.pdf_engine): pdfium (pypdfium2, fast) or pdfminer (pdfminer.six, "
+    help="PDF reader (default: pdfium): pdfium (pypdfium2, fast) or pdfminer (pdfminer.six, "
          "the reference). A document PDFium cannot read exactly like pdfminer is read with pdfminer.")]
 
 
@@ -1149,7 +1150,7 @@ def sample(
                                             "closer to published PDFs) or chromium (the HTML page printed by headless "
                                             "Chromium, as from a browser).")] = "reportlab",
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes for large corpora (documents are independent).")] = 1,
-    scan: Annotated[bool, typer.Option("--scan", help="PDFs as scans (image-only pages, turned, blurred, noisy, JPEG), to measure OCR.")] = False,
+    scan: Annotated[bool, typer.Option("--scan", help="Scans, to measure OCR: PDFs as image-only pages (turned, blurred, noisy, JPEG) and HTML pages whose tables are such pictures.")] = False,
 ) -> None:
     """Generate realistic reports with ground truth (for tests, demos and benchmarks).
 
