@@ -31,5 +31,9 @@ class UnsupportedDocument(ExtractError):
 
 
 class NoTextLayer(UnsupportedDocument):
-    def __init__(self, path: object):
-        super().__init__(path, "no text layer (scanned or blank pages)")
+    REASON = "no text layer (scanned or blank pages)"
+
+    def __init__(self, path: object, why_not_ocr: str | None = None):
+        """`why_not_ocr`: "OCR is off" / "OCR not installed: …" when the pages were not read
+        by OCR for that reason (a later run with OCR on reads them again)."""
+        super().__init__(path, self.REASON + (f" ({why_not_ocr})" if why_not_ocr else ""))

@@ -103,7 +103,7 @@ def read_document(path: Path, settings: ExtractSettings | None = None, data: byt
     if n_chars == 0:
         if settings.ocr and image.ocr_available():
             return image.read_scanned_pdf(path, data, pageno, settings)
-        raise NoTextLayer(path)
+        raise NoTextLayer(path, "OCR is off" if not settings.ocr else "OCR not installed: rapidocr, onnxruntime")
     if n_cid > n_chars * 0.5:
         raise UnsupportedDocument(path, "text layer not decodable (CID font without a Unicode map)")
     return RawDocument(path=path, format="pdf", text="\n\f".join(page_texts), tables=tables, pages=pageno)

@@ -73,9 +73,17 @@ def _fetch(root: Path, sql: str, params: list | None = None, missing_ok: bool = 
         con.close()
 
 
+NOT_READ_BY_OCR = ("%(OCR is off)%", "%OCR not installed%")
+"""Reasons of documents whose pages or pictures were not read because OCR was off or
+missing: they are not "known" (a later run reads them again, by OCR when it is on)."""
+
+
 def known_documents(root: Path) -> dict[str, str]:
-    """source → sha256 of the documents the warehouse holds from the current parser."""
-    return dict(_fetch(root, "SELECT source, doc_sha256 FROM documents WHERE parser_version = ?", [PARSER_VERSION]))
+    """source → sha256 of the documents the warehouse holds from the current parser (not
+    those left unread because OCR was off or not installed)."""
+    return dict(_fetch(root, "SELECT source, doc_sha256 FROM documents WHERE parser_version = ? "
+                             "AND coalesce(reason, '') NOT LIKE ? AND coalesce(reason, '') NOT LIKE ?",
+                       [PARSER_VERSION, *NOT_READ_BY_OCR]))
 
 
 def stale_documents(root: Path) -> list[StoredDocument]:

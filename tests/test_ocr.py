@@ -90,7 +90,7 @@ def test_a_scan_is_unsupported_with_ocr_off(tmp_path):
     pytest.importorskip("pypdfium2")
     scan = _scan(SAMPLE_PDF, tmp_path / "scan.pdf")
     got = result_to_json(process_file(scan, ExtractSettings(ocr=False)))
-    assert (got["status"], got["reason"]) == ("unsupported", "no text layer (scanned or blank pages)")
+    assert (got["status"], got["reason"]) == ("unsupported", "no text layer (scanned or blank pages) (OCR is off)")
 
 
 def test_an_image_is_unsupported_with_ocr_off(tmp_path):
@@ -331,3 +331,30 @@ def test_a_box_read_as_one_whose_ink_leans_is_a_slash_but_an_upright_one_stays_a
     slash, one = Box(148, 40, 168, 60, "1", 0.97), Box(200, 40, 218, 60, "1", 0.99)
     flat_dashes(gray, 1.0, [slash, one], 0.9)
     assert (slash.text, one.text) == ("/", "1")
+
+
+def test_a_scan_left_unread_by_no_ocr_is_read_by_the_next_run_with_ocr_on(tmp_path):
+    pytest.importorskip("rapidocr")
+    import subprocess
+    import sys
+
+    from load.duckdb import connect_readonly
+
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    _scan(SAMPLE_PDF, inbox / "scan.pdf")
+    wh = tmp_path / "wh"
+    root = Path(__file__).resolve().parent.parent
+
+    def run(*extra: str) -> tuple[str, str]:
+        subprocess.run([sys.executable, "-m", "flows.cli", "run", str(inbox), "-w", str(wh), *extra],
+                       capture_output=True, text=True, cwd=root, check=True)
+        con = connect_readonly(wh)
+        try:
+            return con.execute("SELECT status, reason FROM documents").fetchall()[0]
+        finally:
+            con.close()
+
+    assert run("--no-ocr") == ("unsupported", "no text layer (scanned or blank pages) (OCR is off)")
+    status, _ = run()  # not "unchanged": OCR was off, not the document unreadable
+    assert status == "ok"
