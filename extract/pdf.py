@@ -165,11 +165,17 @@ def close_page_breaks(hsegs: list, vsegs: list) -> list:
     that row would fall out of the table as free text."""
     ys = sorted(hsegs)
     keys = [h[0] for h in ys]
+    covered: dict[float, tuple[list[float], list[float]]] = {}  # an end's height → `_spans` near it
     open_ends: list[tuple[float, float]] = []
     for x, y0, y1 in vsegs:
         for y in (y0, y1):
-            near = ys[bisect.bisect_left(keys, y - DEFAULT_SNAP):bisect.bisect_right(keys, y + DEFAULT_SNAP)]
-            if not any(x0 - DEFAULT_SNAP <= x <= x1 + DEFAULT_SNAP for _, x0, x1 in near):
+            spans = covered.get(y)
+            if spans is None:  # the ends of a table's vertical rulings share a few heights
+                spans = covered[y] = _spans(
+                    ys[bisect.bisect_left(keys, y - DEFAULT_SNAP):bisect.bisect_right(keys, y + DEFAULT_SNAP)])
+            starts, ends = spans
+            i = bisect.bisect_right(starts, x) - 1
+            if i < 0 or ends[i] < x:  # no horizontal ruling near (x, y)
                 open_ends.append((y, x))
     added: list = []
     open_ends.sort()
@@ -183,6 +189,23 @@ def close_page_breaks(hsegs: list, vsegs: list) -> list:
             added.append((group[0][0], min(xs), max(xs)))
         k += len(group)
     return hsegs + added if added else hsegs
+
+
+def _spans(near: list) -> tuple[list[float], list[float]]:
+    """The x spans the horizontal rulings `near` reach (each `x0 - DEFAULT_SNAP` to
+    `x1 + DEFAULT_SNAP`), overlapping ones merged: (starts, ends), sorted; x is within a
+    ruling's span exactly when the last span starting at or before x ends at or after it."""
+    starts: list[float] = []
+    ends: list[float] = []
+    for lo, hi in sorted((x0 - DEFAULT_SNAP, x1 + DEFAULT_SNAP) for _, x0, x1 in near):
+        if lo > hi:
+            continue
+        if ends and lo <= ends[-1]:
+            ends[-1] = max(ends[-1], hi)
+        else:
+            starts.append(lo)
+            ends.append(hi)
+    return starts, ends
 
 
 def page_to_rows(chars: list[Char], hsegs, vsegs, pageno: int) -> list[RawRow]:
