@@ -20,11 +20,10 @@ FactKey = tuple[str, str, str]
 
 def printed_items(facts: list[Fact]) -> dict[str, list[str]]:
     """Table → its items in the order of the facts."""
-    printed: dict[str, list[str]] = {}
+    printed: dict[str, dict[str, None]] = {}  # a dict keeps its keys in the order first set
     for f in facts:
-        if f.item not in printed.setdefault(f.table, []):
-            printed[f.table].append(f.item)
-    return printed
+        printed.setdefault(f.table, {})[f.item] = None
+    return {table: list(items) for table, items in printed.items()}
 
 
 def sum_known(index: dict[FactKey, Fact], keys: list[FactKey]) -> tuple[Decimal, bool]:
@@ -33,7 +32,7 @@ def sum_known(index: dict[FactKey, Fact], keys: list[FactKey]) -> tuple[Decimal,
     known = True
     for k in keys:
         f = index.get(k)
-        if f is None or _UNKNOWN & set(f.flags):
+        if f is None or not _UNKNOWN.isdisjoint(f.flags):
             known = False
             continue
         s += to_decimal(f.value)
