@@ -255,7 +255,12 @@ def _chars(tp, ctm: Matrix) -> tuple[list[Char] | str, set[int]]:
         return [], seen
     buf = (ctypes.c_ushort * (n + 1))()
     got = c.FPDFText_GetText(tp, 0, n, buf)
-    text = bytes(buf)[: max(got - 1, 0) * 2].decode("utf-16-le", "replace")
+    text = bytes(buf)[: max(got - 1, 0) * 2].decode("utf-16-le", "surrogatepass")
+    if len(text) != n or _SURROGATE.search(text):
+        # PDFium counts a character outside the Basic Multilingual Plane as two, its UTF-16
+        # halves, each with a box of its own: the page's text no longer maps one to one onto
+        # the character indices (every later character would take another's box)
+        return "a character outside Unicode's basic plane (PDFium splits it in two)", seen
     tpa = ctypes.cast(tp, ctypes.c_void_p).value
     box = (ctypes.c_float * 4)()  # FS_RECTF: left, top, right, bottom
     box_at = ctypes.addressof(box)
@@ -276,7 +281,7 @@ def _chars(tp, ctm: Matrix) -> tuple[list[Char] | str, set[int]]:
     line = None  # the rounded (y0, y1, size) of the object's level baseline, once known
     wide = 0.0  # a loose box wider than this is vertical writing
     lines: dict[tuple[float, float, float], tuple[float, float, float]] = {}
-    for k in range(min(n, len(text))):
+    for k in range(n):
         obj = text_object_at(tpa, k)
         t = text[k]
         if obj == last_obj:
@@ -343,6 +348,10 @@ def _chars(tp, ctm: Matrix) -> tuple[list[Char] | str, set[int]]:
             append(_in_frame(ctm, left, bottom, right, top, t))
     return chars, seen
 
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+"""Half of a UTF-16 surrogate pair (one left alone by the decoding: a pair decodes to one
+character, which `_chars` tells by the text's length)."""
 
 STANDARD_FONTS = re.compile(rb"(Times|Helvetica|Courier|Symbol|ZapfDingbats)(-|$)")
 """The standard 14 fonts: PDFium and pdfminer measure them alike without embedding."""
