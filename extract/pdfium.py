@@ -1,5 +1,5 @@
 """PDF reports through PDFium (pypdfium2): the same characters and ruling segments as
-`extract.pdf` collects through pdfminer.six, 2.4–2.9× faster on the whole path, then
+`extract.pdf` collects through pdfminer.six, 2.4–3.0× faster on the whole path, then
 the same `page_to_rows`. Everything after the seam (bands, cells, rows) is shared.
 
     PDFium text page   → chars (x0, x1, y0, y1, text, size) as pdfminer's `LTChar`s
@@ -17,7 +17,8 @@ character without a Unicode mapping (pdfminer keeps `(cid:N)`), a font neither e
 nor standard (PDFium would measure a substitute), a text object its text page left out (a
 copy drawn over itself, which PDFium de-duplicates and pdfminer does not), or a stream
 that inflates like a decompression bomb (PDFium aborts where pdfminer raises MemoryError),
-or a font descriptor whose /Descent has a fraction (PDFium truncates it to an integer).
+or a font descriptor whose /Descent has a fraction (PDFium truncates it to an integer),
+or a character outside Unicode's basic plane (PDFium counts it as two).
 
 Why a font that is not embedded goes to pdfminer (measured on the generator's reportlab
 PDFs: STSong-Light, Type0/CIDFontType0, UniGB-UCS2-H, /W widths, no font file). PDFium
