@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import logging
+import operator
 import time
 from io import BytesIO
 from pathlib import Path
@@ -165,11 +166,17 @@ def close_page_breaks(hsegs: list, vsegs: list) -> list:
     that row would fall out of the table as free text."""
     ys = sorted(hsegs)
     keys = [h[0] for h in ys]
+    covered: dict[float, tuple[list[float], list[float]]] = {}  # an end's height → `_spans` near it
     open_ends: list[tuple[float, float]] = []
     for x, y0, y1 in vsegs:
         for y in (y0, y1):
-            near = ys[bisect.bisect_left(keys, y - DEFAULT_SNAP):bisect.bisect_right(keys, y + DEFAULT_SNAP)]
-            if not any(x0 - DEFAULT_SNAP <= x <= x1 + DEFAULT_SNAP for _, x0, x1 in near):
+            spans = covered.get(y)
+            if spans is None:  # the ends of a table's vertical rulings share a few heights
+                spans = covered[y] = _spans(
+                    ys[bisect.bisect_left(keys, y - DEFAULT_SNAP):bisect.bisect_right(keys, y + DEFAULT_SNAP)])
+            starts, ends = spans
+            i = bisect.bisect_right(starts, x) - 1
+            if i < 0 or ends[i] < x:  # no horizontal ruling near (x, y)
                 open_ends.append((y, x))
     added: list = []
     open_ends.sort()
@@ -185,6 +192,23 @@ def close_page_breaks(hsegs: list, vsegs: list) -> list:
     return hsegs + added if added else hsegs
 
 
+def _spans(near: list) -> tuple[list[float], list[float]]:
+    """The x spans the horizontal rulings `near` reach (each `x0 - DEFAULT_SNAP` to
+    `x1 + DEFAULT_SNAP`), overlapping ones merged: (starts, ends), sorted; x is within a
+    ruling's span exactly when the last span starting at or before x ends at or after it."""
+    starts: list[float] = []
+    ends: list[float] = []
+    for lo, hi in sorted((x0 - DEFAULT_SNAP, x1 + DEFAULT_SNAP) for _, x0, x1 in near):
+        if lo > hi:
+            continue
+        if ends and lo <= ends[-1]:
+            ends[-1] = max(ends[-1], hi)
+        else:
+            starts.append(lo)
+            ends.append(hi)
+    return starts, ends
+
+
 def page_to_rows(chars: list[Char], hsegs, vsegs, pageno: int) -> list[RawRow]:
     """Rows of a page, top to bottom: ruled table rows and free text lines."""
     hsegs = close_page_breaks(hsegs, vsegs)
@@ -193,15 +217,21 @@ def page_to_rows(chars: list[Char], hsegs, vsegs, pageno: int) -> list[RawRow]:
 
     cells: dict[tuple[int, int], list[Char]] = {}
     free: list[Char] = []
+    bisect_right = bisect.bisect_right
     for ch in chars:
-        cx, cy = (ch[0] + ch[1]) / 2, (ch[2] + ch[3]) / 2
-        i = bisect.bisect_right(band_bottoms, cy) - 1
-        if i >= 0 and cy < bands[i][1]:
-            xs = bands[i][2]
-            j = bisect.bisect_right(xs, cx) - 1
-            if 0 <= j < len(xs) - 1:
-                cells.setdefault((i, j), []).append(ch)
-                continue
+        cy = (ch[2] + ch[3]) / 2
+        i = bisect_right(band_bottoms, cy) - 1
+        if i >= 0:
+            _, top, xs = bands[i]
+            if cy < top:
+                j = bisect_right(xs, (ch[0] + ch[1]) / 2) - 1
+                if 0 <= j < len(xs) - 1:
+                    got = cells.get((i, j))
+                    if got is None:
+                        cells[i, j] = [ch]
+                    else:
+                        got.append(ch)
+                    continue
         free.append(ch)
 
     placed: list[tuple[float, RawRow]] = []
@@ -241,8 +271,8 @@ def _bands(hsegs, vsegs) -> list[tuple[float, float, list[float]]]:
     return bands
 
 
-def _x0(ch: Char) -> float:
-    return ch[0]
+_x0 = operator.itemgetter(0)
+"""A char's left edge (its sort key along a line)."""
 
 
 def _lines(chars: list[Char]) -> list[list[Char]]:
@@ -252,7 +282,10 @@ def _lines(chars: list[Char]) -> list[list[Char]]:
     if len(chars) <= 1:
         return [list(chars)] if chars else []
     mid = chars[0][2] + chars[0][3]
-    if all(ch[2] + ch[3] == mid for ch in chars):
+    for ch in chars:
+        if ch[2] + ch[3] != mid:
+            break
+    else:
         return [sorted(chars, key=_x0)]
     lines: list[list[Char]] = []
     total = 0.0  # the sum of the last line's centres, added in order (as `sum` would)
@@ -267,7 +300,7 @@ def _lines(chars: list[Char]) -> list[list[Char]]:
         lines.append([ch])
         total = 0.0 + cy
     for line in lines:
-        line.sort(key=lambda c: c[0])
+        line.sort(key=_x0)
     return lines
 
 
@@ -315,11 +348,14 @@ def _apart(prev: Char, c: Char) -> bool:
 def _line_text(line: list[Char]) -> str:
     """A line's characters, with a space at wide gaps and where a digit changes size next to
     another or sits higher (`12` with a small raised `1` is a footnote mark, not 121)."""
-    prev = None
-    buf = []
-    for c in line:
-        if prev is not None and (c[0] - prev[1] > max(c[5], 1.0) * 0.5 or (
-                c[4].isdigit() and prev[4].isdigit() and _apart(prev, c))):
+    if len(line) == 1:
+        return line[0][4]
+    prev = line[0]
+    buf = [prev[4]]
+    for c in line[1:]:  # `max(size, 1.0)` written out: it runs per char
+        size = c[5]
+        if c[0] - prev[1] > (1.0 if 1.0 > size else size) * 0.5 or (
+                c[4].isdigit() and prev[4].isdigit() and _apart(prev, c)):
             buf.append(" ")
         buf.append(c[4])
         prev = c
@@ -330,10 +366,15 @@ def _fragments(line: list[Char]) -> list[RawCell]:
     """Split an unruled text line into cells at gaps wider than one character."""
     cells: list[RawCell] = []
     start = 0
-    for k in range(1, len(line) + 1):
-        if k == len(line) or line[k][0] - line[k - 1][1] > max(line[k][5], 1.0) * 1.0 or digits_apart(
-                line[k - 1][4], line[k][4], line[k][0] - line[k - 1][1], line[k][5]):  # numbers touching
-            part = line[start:k]
-            cells.append(RawCell(_join(part), part[0][0], part[-1][1]))
-            start = k
+    n = len(line)
+    for k in range(1, n + 1):
+        if k < n:
+            c, prev = line[k], line[k - 1]
+            size, gap = c[5], c[0] - prev[1]
+            if not (gap > (1.0 if 1.0 > size else size) * 1.0  # `max(size, 1.0)` written out
+                    or digits_apart(prev[4], c[4], gap, size)):  # numbers touching
+                continue
+        part = line[start:k]
+        cells.append(RawCell(_join(part), part[0][0], part[-1][1]))
+        start = k
     return cells

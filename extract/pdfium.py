@@ -1,5 +1,5 @@
 """PDF reports through PDFium (pypdfium2): the same characters and ruling segments as
-`extract.pdf` collects through pdfminer.six, 2.4–2.9× faster on the whole path, then
+`extract.pdf` collects through pdfminer.six, 2.4–3.0× faster on the whole path, then
 the same `page_to_rows`. Everything after the seam (bands, cells, rows) is shared.
 
     PDFium text page   → chars (x0, x1, y0, y1, text, size) as pdfminer's `LTChar`s
@@ -17,7 +17,8 @@ character without a Unicode mapping (pdfminer keeps `(cid:N)`), a font neither e
 nor standard (PDFium would measure a substitute), a text object its text page left out (a
 copy drawn over itself, which PDFium de-duplicates and pdfminer does not), or a stream
 that inflates like a decompression bomb (PDFium aborts where pdfminer raises MemoryError),
-or a font descriptor whose /Descent has a fraction (PDFium truncates it to an integer).
+or a font descriptor whose /Descent has a fraction (PDFium truncates it to an integer),
+or a character outside Unicode's basic plane (PDFium counts it as two).
 
 Why a font that is not embedded goes to pdfminer (measured on the generator's reportlab
 PDFs: STSong-Light, Type0/CIDFontType0, UniGB-UCS2-H, /W widths, no font file). PDFium
@@ -42,6 +43,7 @@ import ctypes
 import logging
 import math
 import re
+import struct
 import threading
 import time
 import zlib
@@ -72,24 +74,27 @@ def _by_address(fn, restype, *argtypes):
 _P, _I, _F = ctypes.c_void_p, ctypes.c_int, ctypes.POINTER(ctypes.c_float)
 _text_object_at = _by_address(c.FPDFText_GetTextObject, _P, _P, _I)
 _unicode_error = _by_address(c.FPDFText_HasUnicodeMapError, _I, _P, _I)
-_loose_box = _by_address(c.FPDFText_GetLooseCharBox, _I, _P, _I, ctypes.POINTER(c.FS_RECTF))
+_loose_box = _by_address(c.FPDFText_GetLooseCharBox, _I, _P, _I, _P)  # into an FS_RECTF by address
 _char_origin = _by_address(c.FPDFText_GetCharOrigin, _I, _P, _I, ctypes.POINTER(ctypes.c_double),
                            ctypes.POINTER(ctypes.c_double))
 _page_object_at = _by_address(c.FPDFPage_GetObject, _P, _P, _I)
 _object_type = _by_address(c.FPDFPageObj_GetType, _I, _P)
-_object_matrix = _by_address(c.FPDFPageObj_GetMatrix, _I, _P, ctypes.POINTER(c.FS_MATRIX))
+_object_matrix = _by_address(c.FPDFPageObj_GetMatrix, _I, _P, _P)  # into an FS_MATRIX by address
 _object_bounds = _by_address(c.FPDFPageObj_GetBounds, _I, _P, _F, _F, _F, _F)
 _form_count = _by_address(c.FPDFFormObj_CountObjects, _I, _P)
 _form_object_at = _by_address(c.FPDFFormObj_GetObject, _P, _P, ctypes.c_ulong)
 _segment_count = _by_address(c.FPDFPath_CountSegments, _I, _P)
 _segment_at = _by_address(c.FPDFPath_GetPathSegment, _P, _P, _I)
-_segment_point = _by_address(c.FPDFPathSegment_GetPoint, _I, _P, _F, _F)
+_segment_point = _by_address(c.FPDFPathSegment_GetPoint, _I, _P, _P, _P)  # into two floats by address
 _segment_type = _by_address(c.FPDFPathSegment_GetType, _I, _P)
 _segment_closes = _by_address(c.FPDFPathSegment_GetClose, _I, _P)
 _text_font = _by_address(c.FPDFTextObj_GetFont, _P, _P)
 _font_embedded = _by_address(c.FPDFFont_GetIsEmbedded, _I, _P)
 _font_descent = _by_address(c.FPDFFont_GetDescent, _I, _P, ctypes.c_float, _F)
-_text_matrix = _by_address(c.FPDFText_GetMatrix, _I, _P, _I, ctypes.POINTER(c.FS_MATRIX))
+_text_matrix = _by_address(c.FPDFText_GetMatrix, _I, _P, _I, _P)  # into an FS_MATRIX by address
+_unpack_matrix = struct.Struct("6f").unpack  # a, b, c, d, e, f
+_unpack_box = struct.Struct("4f").unpack  # FS_RECTF: left, top, right, bottom
+_unpack_point = struct.Struct("2f").unpack
 _font_size = _by_address(c.FPDFText_GetFontSize, ctypes.c_double, _P, _I)
 _glyph_width = _by_address(c.FPDFFont_GetGlyphWidth, _I, _P, ctypes.c_uint32, ctypes.c_float, _F)
 
@@ -238,130 +243,138 @@ def _apply(m: Matrix, x: float, y: float) -> tuple[float, float]:
 def _chars(tp, ctm: Matrix) -> tuple[list[Char] | str, set[int]]:
     """The page's characters (whitespace dropped, as pdfminer's `_collect` drops it, and with
     it every character PDFium generates: spaces and line breaks) and the addresses of the
-    text objects they come from. The loop runs once per character: four calls by address,
-    no objects but the tuple kept; what depends on the text object (its font's size,
-    descent and whether it is upright) is asked once per object and computed once per
-    font, size and text matrix (`_Fonts`). Over 60 lines: the per-character loop is kept
-    in one frame (a call per character costs as much as a PDFium call)."""
+    text objects they come from. The loop runs once per character: three calls by address
+    (the text object, the Unicode-map check, the loose box; the text itself is read for the
+    whole page in one call), and three more per text object (font, size, text matrix); what
+    depends on them (the font's size, descent and whether it is upright) is computed once
+    per font, size and matrix. PDFium writes into buffers passed by address and read with
+    one `unpack` each. Over 60 lines: the per-character loop is kept in one frame (a call
+    per character costs as much as a PDFium call)."""
     n = c.FPDFText_CountChars(tp)
     seen: set[int] = set()
     if n <= 0:
         return [], seen
     buf = (ctypes.c_ushort * (n + 1))()
     got = c.FPDFText_GetText(tp, 0, n, buf)
-    text = bytes(buf)[: max(got - 1, 0) * 2].decode("utf-16-le", "replace")
+    text = bytes(buf)[: max(got - 1, 0) * 2].decode("utf-16-le", "surrogatepass")
+    if len(text) != n or _SURROGATE.search(text):
+        # PDFium counts a character outside the Basic Multilingual Plane as two, its UTF-16
+        # halves, each with a box of its own: the page's text no longer maps one to one onto
+        # the character indices (every later character would take another's box)
+        return "a character outside Unicode's basic plane (PDFium splits it in two)", seen
     tpa = ctypes.cast(tp, ctypes.c_void_p).value
-    rect = c.FS_RECTF()
+    box = (ctypes.c_float * 4)()  # FS_RECTF: left, top, right, bottom
+    box_at = ctypes.addressof(box)
+    mat = (ctypes.c_float * 6)()  # FS_MATRIX: a, b, c, d, e, f
+    mat_at = ctypes.addressof(mat)
     ox, oy = ctypes.c_double(), ctypes.c_double()
-    rect_ref, ox_ref, oy_ref = ctypes.byref(rect), ctypes.byref(ox), ctypes.byref(oy)
-    fonts = _Fonts(tpa)
+    ox_ref, oy_ref = ctypes.byref(ox), ctypes.byref(oy)
+    usable: dict[int, tuple[bool, bool]] = {}  # font → (embedded or standard, horizontal)
+    known: dict[tuple, tuple[float, float, bool, bool]] = {}  # (font, size, a, b, c, d) → `_metrics`
+    seen_add = seen.add
     translate = ctm[0] == 1 and ctm[3] == 1  # no /Rotate: the frame is a translation
     dx, dy = ctm[4], ctm[5]
     chars: list[Char] = []
     append = chars.append
-    last_obj, got, line = None, None, None
-    lines: dict[tuple[float, float, float], tuple[float, float, float, float]] = {}
-    for k in range(min(n, len(text))):
-        obj = _text_object_at(tpa, k)
-        if obj != last_obj:
-            seen.add(obj)
+    text_object_at, unicode_error, loose_box, unpack_box = _text_object_at, _unicode_error, _loose_box, _unpack_box
+    digits = DECIMALS
+    last_obj, got, baseline = None, None, None
+    line = None  # the rounded (y0, y1, size) of the object's level baseline, once known
+    wide = 0.0  # a loose box wider than this is vertical writing
+    lines: dict[tuple[float, float, float], tuple[float, float, float]] = {}
+    for k in range(n):
+        obj = text_object_at(tpa, k)
         t = text[k]
-        if not t.strip():
-            continue
-        if _unicode_error(tpa, k):
-            return "a character without a Unicode mapping", seen
-        if obj != last_obj:
-            last_obj, line = obj, None
-            got = fonts.of(k, obj)
-            if got is None:
+        if obj == last_obj:
+            if t.isspace():
+                continue
+            if unicode_error(tpa, k):
+                return "a character without a Unicode mapping", seen
+        else:
+            seen_add(obj)
+            if t.isspace():
+                continue
+            if unicode_error(tpa, k):
+                return "a character without a Unicode mapping", seen
+            # a new text object (WPS writes one per character): its font, size and matrix
+            last_obj = obj
+            font = _text_font(obj)
+            fonts = usable.get(font) if font else (False, False)
+            if fonts is None:
+                fonts = usable[font] = (_usable(font), _horizontal(font))
+            if not fonts[0]:
                 return "a font that is not embedded (PDFium would measure a substitute)", seen
-        size, descent, upright, level = got
-        _loose_box(tpa, k, rect_ref)
-        left, right = rect.left, rect.right
-        if line is not None and right - left <= line[0]:
-            # the object's next character on its level baseline: its y, top and size are the
+            _text_matrix(tpa, k, mat_at)
+            a, b, cc, d, _, f = _unpack_matrix(mat)
+            key = (font, _font_size(tpa, k), a, b, cc, d)
+            now = known.get(key)
+            if now is None:
+                now = known[key] = _metrics(key, fonts[1])
+            if now is not got or f != baseline:  # the last object's line holds for the same metrics and baseline
+                got, baseline, line = now, f, None
+                wide = 1.5 * got[0] + 0.5
+        loose_box(tpa, k, box_at)
+        left, top, right, bottom = unpack_box(box)
+        if line is not None and right - left <= wide:
+            # the next character on the object's level baseline: its y, top and size are the
             # first one's (already rounded)
-            append((round(left + dx, DECIMALS), round(right + dx, DECIMALS), line[1], line[2], t, line[3]))
+            append((round(left + dx, digits), round(right + dx, digits), line[0], line[1], t, line[2]))
             continue
-        if right - left > 1.5 * size + 0.5:
+        size, descent, upright, level = got
+        if right - left > wide:
             # vertical writing: PDFium's loose box leaves the text matrix's scale out; the
             # origin is the glyph's lower left, as in pdfminer's box
             _char_origin(tpa, k, ox_ref, oy_ref)
             left, bottom, right, top = ox.value, oy.value, ox.value + size, oy.value + size
         elif upright:  # pdfminer's box: from the baseline's descent up by the font size
-            if level:  # the origin's y is the text matrix's f (see `_Fonts`)
-                baseline = fonts.mat.f
+            if level:  # the origin's y is the text matrix's f (see `_metrics`)
                 if translate:  # rounded y, top and size once per baseline, size and descent
                     line = lines.get((baseline, size, descent))
                     if line is None:
                         bottom = baseline + descent
                         top = bottom + size
                         line = lines[baseline, size, descent] = (
-                            1.5 * size + 0.5, round(bottom + dy, DECIMALS), round(top + dy, DECIMALS),
-                            round(top - bottom, DECIMALS))
-                    append((round(left + dx, DECIMALS), round(right + dx, DECIMALS), line[1], line[2], t, line[3]))
+                            round(bottom + dy, digits), round(top + dy, digits), round(top - bottom, digits))
+                    append((round(left + dx, digits), round(right + dx, digits), line[0], line[1], t, line[2]))
                     continue
+                bottom = baseline + descent
             else:
                 _char_origin(tpa, k, ox_ref, oy_ref)
-                baseline = oy.value
-            bottom = baseline + descent
+                bottom = oy.value + descent
             top = bottom + size
-        else:
-            bottom, top = rect.bottom, rect.top
         if translate:  # `char(...)` inlined: the same rounding
-            append((round(left + dx, DECIMALS), round(right + dx, DECIMALS), round(bottom + dy, DECIMALS),
-                    round(top + dy, DECIMALS), t, round(top - bottom, DECIMALS)))
+            append((round(left + dx, digits), round(right + dx, digits), round(bottom + dy, digits),
+                    round(top + dy, digits), t, round(top - bottom, digits)))
         else:
             append(_in_frame(ctm, left, bottom, right, top, t))
     return chars, seen
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+"""Half of a UTF-16 surrogate pair (one left alone by the decoding: a pair decodes to one
+character, which `_chars` tells by the text's length)."""
+
 STANDARD_FONTS = re.compile(rb"(Times|Helvetica|Courier|Symbol|ZapfDingbats)(-|$)")
 """The standard 14 fonts: PDFium and pdfminer measure them alike without embedding."""
 
 
-class _Fonts:
-    """(size, descent, upright, level) of a character's text object: its font size and the
-    font's descent (pdfminer's, where the font descriptor gives one) scaled by the text
-    matrix, whether it is upright, and whether its baseline is level (the font writes
-    horizontally and the matrix's b is 0: a character's origin is the matrix applied to
-    (advance, 0): all its characters' origins have the matrix's f as y, which `of` leaves
-    in `self.mat`; checked on 160,000 characters of the repository's and 300 generated
-    PDFs, every one of them with b == 0 in a horizontal font).
-    None for a font that is neither embedded nor one of the standard 14: PDFium measures
-    the system font it substitutes (see the module docstring), or leaves out a glyph the
-    substitute lacks. WPS writes one text object per character: the answer is computed
-    once per font, font size and text matrix scale, and only looked up per object."""
-
-    def __init__(self, tpa: int):
-        self.tpa = tpa
-        self.mat = c.FS_MATRIX()
-        self.mat_ref = ctypes.byref(self.mat)
-        self.usable: dict[int, tuple[bool, bool]] = {}  # font → (embedded or standard, horizontal)
-        self.known: dict[tuple, tuple[float, float, bool, bool]] = {}
-
-    def of(self, k: int, obj: int) -> tuple[float, float, bool, bool] | None:
-        font = _text_font(obj)
-        if not font:
-            return None
-        got = self.usable.get(font)
-        if got is None:
-            got = self.usable[font] = (_usable(font), _horizontal(font))
-        usable, horizontal = got
-        if not usable:
-            return None
-        mat = self.mat
-        _text_matrix(self.tpa, k, self.mat_ref)
-        font_size = _font_size(self.tpa, k)
-        key = (font, font_size, mat.a, mat.b, mat.c, mat.d)
-        got = self.known.get(key)
-        if got is None:
-            scale = math.hypot(mat.c, mat.d)
-            descent = ctypes.c_float(0.0)
-            _font_descent(font, ctypes.c_float(font_size), ctypes.byref(descent))
-            got = self.known[key] = (font_size * scale, descent.value * scale,
-                                     abs(mat.b) < 1e-6 and abs(mat.c) < 1e-6, mat.b == 0.0 and horizontal)
-        return got
+def _metrics(key: tuple, horizontal: bool) -> tuple[float, float, bool, bool]:
+    """(size, descent, upright, level) of a text object of `key` (font, font size, text
+    matrix's a, b, c, d): its font size and the font's descent (pdfminer's, where the font
+    descriptor gives one) scaled by the text matrix, whether it is upright, and whether its
+    baseline is level (the font writes horizontally and the matrix's b is 0: a character's
+    origin is the matrix applied to (advance, 0): all its characters' origins have the
+    matrix's f as y; checked on 160,000 characters of the repository's and 300 generated
+    PDFs, every one of them with b == 0 in a horizontal font). WPS writes one text object
+    per character: this is computed once per font, font size and matrix scale, and only
+    looked up per object. A font that is neither embedded nor one of the standard 14 is
+    refused before (`_usable`): PDFium measures the system font it substitutes (see the
+    module docstring), or leaves out a glyph the substitute lacks."""
+    font, font_size, _, b, cc, d = key
+    scale = math.hypot(cc, d)
+    descent = ctypes.c_float(0.0)
+    _font_descent(font, ctypes.c_float(font_size), ctypes.byref(descent))
+    return (font_size * scale, descent.value * scale, abs(b) < 1e-6 and abs(cc) < 1e-6, b == 0.0 and horizontal)
 
 
 def _horizontal(font: int) -> bool:
@@ -400,17 +413,20 @@ def _walk_page(raw, ctm: Matrix, seen: set[int], hsegs: list, vsegs: list) -> in
     own objects, thousands on a WPS page (one text object per character), without a
     stack."""
     address = ctypes.cast(raw, ctypes.c_void_p).value
-    mat = c.FS_MATRIX()
+    mat = (ctypes.c_float * 6)()
+    mat_at = ctypes.addressof(mat)
+    xy = (ctypes.c_float * 2)()
     unseen = 0
+    page_object_at, object_type = _page_object_at, _object_type
     for i in range(c.FPDFPage_CountObjects(raw) - 1, -1, -1):
-        obj = _page_object_at(address, i)
-        kind = _object_type(obj)
+        obj = page_object_at(address, i)
+        kind = object_type(obj)
         if kind == _TEXT:
             if obj not in seen and not _blank_glyphs(obj):
                 unseen += 1
         elif kind == _PATH:
-            _object_matrix(obj, mat)
-            _path_rulings(obj, _mult((mat.a, mat.b, mat.c, mat.d, mat.e, mat.f), ctm), hsegs, vsegs)
+            _object_matrix(obj, mat_at)
+            _path_rulings(obj, _mult(_unpack_matrix(mat), ctm), hsegs, vsegs, xy)
         elif kind == _FORM:
             unseen += _walk([(obj, None)], ctm, seen, hsegs, vsegs)
     return unseen
@@ -420,7 +436,9 @@ def _walk(objects: list, ctm: Matrix, seen: set[int], hsegs: list, vsegs: list) 
     """Ruling segments of the path objects (inside forms too) into `hsegs`/`vsegs`; returns
     the number of text objects the text page did not read."""
     unseen = 0
-    mat = c.FS_MATRIX()
+    mat = (ctypes.c_float * 6)()
+    mat_at = ctypes.addressof(mat)
+    xy = (ctypes.c_float * 2)()
     stack = list(objects)
     while stack:
         obj, outer = stack.pop()
@@ -431,21 +449,14 @@ def _walk(objects: list, ctm: Matrix, seen: set[int], hsegs: list, vsegs: list) 
             continue
         if kind not in (_PATH, _FORM):
             continue
-        _object_matrix(obj, mat)
-        m = (mat.a, mat.b, mat.c, mat.d, mat.e, mat.f)
+        _object_matrix(obj, mat_at)
+        m = _unpack_matrix(mat)
         m = _mult(m, outer) if outer is not None else m
         if kind == _FORM:
             stack += [(_form_object_at(obj, i), m) for i in range(_form_count(obj))]
             continue
-        _path_rulings(obj, _mult(m, ctm), hsegs, vsegs)
+        _path_rulings(obj, _mult(m, ctm), hsegs, vsegs, xy)
     return unseen
-
-
-def _path_rulings(obj, m: Matrix, hsegs: list, vsegs: list) -> None:
-    for pts, is_rect in _subpaths(obj, m):
-        xs = [p[0] for p in pts]
-        ys = [p[1] for p in pts]
-        add_ruling(min(xs), min(ys), max(xs), max(ys), is_rect, hsegs, vsegs)
 
 
 def _blank_glyphs(obj) -> bool:
@@ -462,15 +473,15 @@ def _blank_glyphs(obj) -> bool:
 _MOVE, _LINE, _BEZIER = c.FPDF_SEGMENT_MOVETO, c.FPDF_SEGMENT_LINETO, c.FPDF_SEGMENT_BEZIERTO
 
 
-def _subpaths(obj, m: Matrix):
-    """The subpaths of a path object as pdfminer's `paint_path` sees them: their end points
-    (a Bézier's control points left out; a closing `h` adds the start point) in page
-    space, and whether the subpath is an axis-aligned rectangle (pdfminer's `LTRect`).
-    A list, not a generator, and `_apply` inlined: this runs once per path segment."""
-    x, y = ctypes.c_float(), ctypes.c_float()
-    px, py = ctypes.byref(x), ctypes.byref(y)
+def _path_rulings(obj, m: Matrix, hsegs: list, vsegs: list, xy) -> None:
+    """The ruling segments of a path object's subpaths (`add_ruling`), each subpath as
+    pdfminer's `paint_path` sees it: its end points (a Bézier's control points left out;
+    a closing `h` adds the start point) in page space (`m`), and whether it is an
+    axis-aligned rectangle (pdfminer's `LTRect`). PDFium writes each point into `xy`
+    (two floats) by address. One function, `_apply` inlined: this runs once per path
+    segment."""
+    xy_at = ctypes.addressof(xy)
     ma, mb, mc, md, me, mf = m
-    out: list[tuple[list, bool]] = []
     pts: list[tuple[float, float]] = []
     ops: list[int] = []
     segs: list[int] = []
@@ -479,26 +490,26 @@ def _subpaths(obj, m: Matrix):
         seg = _segment_at(obj, i)
         kind = _segment_type(seg)
         if kind == _MOVE and pts:
-            out.append(_finish(pts, ops, segs))
+            _add_subpath(pts, ops, segs, hsegs, vsegs)
             pts, ops, segs, bez = [], [], [], 0
         if kind == _BEZIER:
             bez += 1
             if bez % 3:  # a control point
                 continue
-        _segment_point(seg, px, py)
-        xv, yv = x.value, y.value
+        _segment_point(seg, xy_at, xy_at + 4)
+        xv, yv = _unpack_point(xy)
         pts.append((ma * xv + mc * yv + me, mb * xv + md * yv + mf))
         ops.append(kind)
         segs.append(seg)
     if pts:
-        out.append(_finish(pts, ops, segs))
-    return out
+        _add_subpath(pts, ops, segs, hsegs, vsegs)
 
 
 _OPEN_RECT = [_MOVE, _LINE, _LINE, _LINE]
+_RECT = [_MOVE, _LINE, _LINE, _LINE, _LINE]
 
 
-def _finish(pts: list, ops: list, segs: list) -> tuple[list, bool]:
+def _add_subpath(pts: list, ops: list, segs: list, hsegs: list, vsegs: list) -> None:
     """A closing `h` adds the start point: that never moves the subpath's bounding box, and
     makes a rectangle only of `m l l l h`, so only there is PDFium asked whether the subpath
     closes (one call less per segment)."""
@@ -506,7 +517,8 @@ def _finish(pts: list, ops: list, segs: list) -> tuple[list, bool]:
         pts.append(pts[0])
         ops.append(_LINE)
     is_rect = False
-    if len(pts) == 5 and ops == [_MOVE, _LINE, _LINE, _LINE, _LINE] and pts[0] == pts[4]:
+    if len(pts) == 5 and ops == _RECT and pts[0] == pts[4]:
         (x0, y0), (x1, y1), (x2, y2), (x3, y3), _ = pts
         is_rect = (x0 == x1 and y1 == y2 and x2 == x3 and y3 == y0) or (y0 == y1 and x1 == x2 and y2 == y3 and x3 == x0)
-    return pts, is_rect
+    xs, ys = zip(*pts)
+    add_ruling(min(xs), min(ys), max(xs), max(ys), is_rect, hsegs, vsegs)

@@ -75,3 +75,42 @@ def test_an_embedded_font_with_integer_metrics_is_read_by_pdfium_with_pdfminers_
         Path("int.pdf"), ExtractSettings(pdf_engine=engine), data).tables for r in t.rows]
         for engine in ("pdfium", "pdfminer")}
     assert rows["pdfium"] == rows["pdfminer"] and len(rows["pdfium"]) >= 4
+
+
+DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+OUTSIDE_BMP = "a character outside Unicode's basic plane (PDFium splits it in two)"
+
+
+def _page_with_characters_outside_the_basic_plane() -> bytes:
+    """`ab𐌀cd 12𐌁34` in an embedded font whose ToUnicode map gives 𐌀 and 𐌁 as UTF-16
+    surrogate pairs (reportlab writes them as five hex digits; rewritten in place, the
+    file's length and offsets kept)."""
+    try:
+        pdfmetrics.getFont("DejaVu-int")
+    except KeyError:
+        font = TTFont("DejaVu-int", str(DEJAVU))
+        font.face.descent, font.face.ascent = int(font.face.descent), int(font.face.ascent)
+        pdfmetrics.registerFont(font)
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=A4, invariant=1, pageCompression=0)
+    c.setFont("DejaVu-int", 12)
+    c.drawString(72, 700, "ab\U00010300cd 12\U0001030134")
+    c.showPage()
+    c.save()
+    data = buf.getvalue()
+    for old, new in ((b"<01> <10300>", b"<01><D800DF00>"), (b"<00> <0000>", b"<00><0000>"), (b"<03> <0000>", b"<03><0000>"),
+                     (b"<02> <10301>", b"<02><D800DF01>"), (b"<04> <0000>", b"<04><0000>"), (b"<05> <0000>", b"<05><0000>")):
+        assert data.count(old) == 1, old
+        data = data.replace(old, new)
+    return data
+
+
+@pytest.mark.skipif(not DEJAVU.exists(), reason="no DejaVu Sans here to embed")
+def test_a_character_outside_the_basic_plane_sends_the_document_to_pdfminer_with_every_box_in_place():
+    """PDFium counts 𐌀 as two characters (its UTF-16 halves, each with a box): read one to
+    one against the page's text, every later character took its neighbour's box."""
+    data = _page_with_characters_outside_the_basic_plane()
+    assert pdfium_reader.read_pages(Path("smp.pdf"), ExtractSettings(), data) == f"page 1: {OUTSIDE_BMP}"
+    texts = {engine: read_document(Path("smp.pdf"), ExtractSettings(pdf_engine=engine), data).text
+             for engine in ("pdfium", "pdfminer")}
+    assert texts["pdfium"] == texts["pdfminer"] == "ab\U00010300cd12\U0001030134"

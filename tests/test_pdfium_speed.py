@@ -1,10 +1,12 @@
 """The PDF path's speed-ups keep its results: the bands found by bisection are the bands of
-testing every vertical ruling against every band, the cached label and number cleaning
-give what the uncached functions give, and what the PDFium reader assumes to ask PDFium
-less holds on every PDF of the repository."""
+testing every vertical ruling against every band, the page breaks closed through merged
+spans are those of testing every ruling near an end, the cached label cleaning, number
+parsing and label matching give what the uncached functions give, and what the PDFium
+reader assumes to ask PDFium less holds on every PDF of the repository."""
 
 from __future__ import annotations
 
+import bisect
 import ctypes
 import random
 from pathlib import Path
@@ -14,9 +16,11 @@ import pypdfium2.raw as c
 
 from extract import pdfium as pdfium_reader
 from extract.models import snap
-from extract.pdf import DEFAULT_MIN_BAND, DEFAULT_SNAP, _bands
+from extract.pdf import DEFAULT_MIN_BAND, DEFAULT_SNAP, _bands, close_page_breaks
+from transform.match import _best_contained
 from transform.normalize import norm
-from transform.numbers import _clean
+from transform.numbers import _clean, looks_numeric, parse_amount, parse_count
+from transform.templates import ItemSpec
 
 
 def _bands_by_testing_every_ruling(hsegs, vsegs):
@@ -52,11 +56,69 @@ def test_a_ruling_ending_exactly_on_a_band_bound_crosses_it_in_both():
     assert _bands(hsegs, vsegs) == _bands_by_testing_every_ruling(hsegs, vsegs) == [(100.0, 120.0, [10.0, 300.0])]
 
 
+def _close_page_breaks_testing_every_ruling_near(hsegs, vsegs):
+    """The rule as first written: at each end of a vertical ruling, every horizontal ruling
+    near its height tested in turn."""
+    ys = sorted(hsegs)
+    keys = [h[0] for h in ys]
+    open_ends = []
+    for x, y0, y1 in vsegs:
+        for y in (y0, y1):
+            near = ys[bisect.bisect_left(keys, y - DEFAULT_SNAP):bisect.bisect_right(keys, y + DEFAULT_SNAP)]
+            if not any(x0 - DEFAULT_SNAP <= x <= x1 + DEFAULT_SNAP for _, x0, x1 in near):
+                open_ends.append((y, x))
+    added = []
+    open_ends.sort()
+    k = 0
+    while k < len(open_ends):
+        group = [open_ends[k]]
+        while k + len(group) < len(open_ends) and open_ends[k + len(group)][0] - group[0][0] <= DEFAULT_SNAP:
+            group.append(open_ends[k + len(group)])
+        if len(group) >= 2:
+            xs = [x for _, x in group]
+            added.append((group[0][0], min(xs), max(xs)))
+        k += len(group)
+    return hsegs + added if added else hsegs
+
+
+def test_page_breaks_closed_by_merged_spans_are_those_of_testing_every_ruling():
+    rnd = random.Random(11)
+    added = 0
+    for _ in range(500):
+        ys = [round(rnd.uniform(0, 800), rnd.choice((0, 1, 3))) for _ in range(rnd.randint(0, 12))]
+        hsegs = []
+        for y in ys:
+            x0 = round(rnd.uniform(0, 500), rnd.choice((0, 3)))
+            hsegs.append((y + rnd.choice((0.0, 1.5, -1.5, 1.6, 0.2)), x0, x0 + rnd.choice((0.0, 3.0, rnd.uniform(0, 300)))))
+        vsegs = []
+        for _ in range(rnd.randint(0, 30)):
+            x = rnd.choice([h[1] for h in hsegs] + [h[2] for h in hsegs] + [rnd.uniform(0, 800)])
+            x += rnd.choice((0.0, 1.5, -1.5, 1.50001, -1.6))
+            y0 = rnd.choice(ys) if ys and rnd.random() < 0.8 else rnd.uniform(0, 800)
+            vsegs.append((x, y0, y0 + rnd.choice((0.0, 20.0, rnd.uniform(0, 300)))))
+        got = close_page_breaks(hsegs, vsegs)
+        assert got == _close_page_breaks_testing_every_ruling_near(hsegs, vsegs)
+        added += len(got) - len(hsegs)
+    assert added > 100  # the inputs do leave ends open
+
+
 def test_cached_label_and_number_cleaning_give_what_the_functions_compute():
-    for text in ("（一）⼯作 “主动” 公开", "１，２３４", "1 2", "—", "", "  3 件 "):
+    for text in ("（一）⼯作 “主动” 公开", "１，２３４", "1 2", "—", "", "  3 件 ", "251000元", "12.5", "x"):
         assert norm(text) == norm.__wrapped__(text) == norm(text)
         for apart in (False, True):
             assert _clean(text, apart) == _clean.__wrapped__(text, apart)
+        assert looks_numeric(text) == looks_numeric.__wrapped__(text) == looks_numeric(text)
+        assert parse_count(text) == parse_count.__wrapped__(text) == parse_count(text)
+        for unit, header in (("万元", False), ("元", True)):
+            assert parse_amount(text, unit, header) == parse_amount.__wrapped__(text, unit, header)
+
+
+def test_items_a_label_names_are_cached_per_item_list_not_per_label_alone():
+    first = (ItemSpec("a", ("公开",), ()), ItemSpec("b", ("主动公开",), ()))
+    second = (ItemSpec("c", ("公开",), ()),)
+    assert _best_contained("主动公开", first) == ((2, "a"), (4, "b"))
+    assert _best_contained("主动公开", second) == ((2, "c"),)
+    assert _best_contained("主动公开", first) == ((2, "a"), (4, "b"))
 
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -5,6 +5,7 @@ None` (unknown), not a pass."""
 from __future__ import annotations
 
 import fnmatch
+import functools
 from decimal import Decimal
 
 from .numbers import to_decimal
@@ -19,11 +20,10 @@ FactKey = tuple[str, str, str]
 
 def printed_items(facts: list[Fact]) -> dict[str, list[str]]:
     """Table → its items in the order of the facts."""
-    printed: dict[str, list[str]] = {}
+    printed: dict[str, dict[str, None]] = {}  # a dict keeps its keys in the order first set
     for f in facts:
-        if f.item not in printed.setdefault(f.table, []):
-            printed[f.table].append(f.item)
-    return printed
+        printed.setdefault(f.table, {})[f.item] = None
+    return {table: list(items) for table, items in printed.items()}
 
 
 def sum_known(index: dict[FactKey, Fact], keys: list[FactKey]) -> tuple[Decimal, bool]:
@@ -32,7 +32,7 @@ def sum_known(index: dict[FactKey, Fact], keys: list[FactKey]) -> tuple[Decimal,
     known = True
     for k in keys:
         f = index.get(k)
-        if f is None or _UNKNOWN & set(f.flags):
+        if f is None or not _UNKNOWN.isdisjoint(f.flags):
             known = False
             continue
         s += to_decimal(f.value)
@@ -72,6 +72,13 @@ def sum_scopes(ident: Identity, templates: Templates, items: list[str]):
             yield f"{t}.{item}", [(t, item, c) for c in ident.lhs], [(t, item, c) for c in ident.rhs]
 
 
+@functools.lru_cache(maxsize=1 << 12)
+def _exempt(name: str, patterns: tuple[str, ...]) -> bool:
+    """Whether a fact's `table.item.column` matches an exemption pattern (cached: the same
+    names and patterns in every report)."""
+    return any(fnmatch.fnmatchcase(name, pat) for pat in patterns)
+
+
 def non_negative_integers(ident: Identity, facts: list[Fact], table: str, report_id: str) -> CheckResult | None:
     """Identity 6 over one table: every value not exempt is a non-negative integer
     (None when the table has no value to check)."""
@@ -80,7 +87,7 @@ def non_negative_integers(ident: Identity, facts: list[Fact], table: str, report
     for f in facts:
         if f.table != table or f.value is None:
             continue
-        if any(fnmatch.fnmatchcase(f"{f.table}.{f.item}.{f.column}", pat) for pat in ident.exempt):
+        if _exempt(f"{f.table}.{f.item}.{f.column}", ident.exempt):
             continue
         checked += 1
         if f.value < 0 or f.value != int(f.value):

@@ -100,13 +100,30 @@ def detect_t2_version(rows: list[Row], templates: Templates, year: int | None) -
     return templates.version_for_year(year)
 
 
-def _best_contained(label: str, items) -> list[tuple[int, str]]:
+CACHE_MAX = 1 << 16
+"""Entries kept by each per-label cache below (cleared when full)."""
+
+_CONTAINED: dict[tuple[str, int], tuple[object, tuple[tuple[int, str], ...]]] = {}
+
+
+def _best_contained(label: str, items) -> tuple[tuple[int, str], ...]:
+    """(length of the longest label variant `label` contains, item) for every item of
+    `items` it names. Cached per label and item list across documents (the same template's
+    items; a label is asked for several times a document, and the same labels in every
+    report): the entry keeps `items` itself, so its id stands for it while cached."""
+    key = (label, id(items))
+    got = _CONTAINED.get(key)
+    if got is not None and got[0] is items:
+        return got[1]
     hits = []
     for it in items:
         n = max((len(v) for v in it.labels if v in label), default=0)
         if n:
             hits.append((n, it.code))
-    return hits
+    if len(_CONTAINED) >= CACHE_MAX:
+        _CONTAINED.clear()
+    _CONTAINED[key] = (items, tuple(hits))
+    return _CONTAINED[key][1]
 
 
 def join_page_split(first: Row, second: Row) -> Row | None:
@@ -143,12 +160,32 @@ def _header_positions(row: Row, spec: TableSpec, columns, found: dict[str, tuple
     for c in row.raw.cells:
         if c.center is None or not c.text:
             continue
-        t = norm(c.text)
-        for code in columns:
-            labels = spec.columns[code].labels
-            strength = 2 if t in labels or strip_enumeration(t) in labels else (1 if any(_at_edge(lb, t) for lb in labels) else 0)
-            if strength and strength >= found.get(code, (0, 0.0))[0]:
+        for code, strength in _column_strengths(norm(c.text), spec, columns):
+            if strength >= found.get(code, (0, 0.0))[0]:
                 found[code] = (strength, c.center)
+
+
+_STRENGTHS: dict[tuple[str, int, tuple[str, ...]], tuple[object, tuple[tuple[str, int], ...]]] = {}
+
+
+def _column_strengths(t: str, spec: TableSpec, columns: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
+    """(column, 2 for an exact label, 1 for a contained one) of the `columns` header text
+    `t` names, in order. Cached per text and table spec across documents (the entry keeps
+    `spec`, so its id stands for it while cached)."""
+    key = (t, id(spec), columns)
+    got = _STRENGTHS.get(key)
+    if got is not None and got[0] is spec:
+        return got[1]
+    out = []
+    for code in columns:
+        labels = spec.columns[code].labels
+        strength = 2 if t in labels or strip_enumeration(t) in labels else (1 if any(_at_edge(lb, t) for lb in labels) else 0)
+        if strength:
+            out.append((code, strength))
+    if len(_STRENGTHS) >= CACHE_MAX:
+        _STRENGTHS.clear()
+    _STRENGTHS[key] = (spec, tuple(out))
+    return _STRENGTHS[key][1]
 
 
 def _at_edge(label: str, text: str) -> bool:

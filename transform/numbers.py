@@ -44,6 +44,7 @@ def is_blank(text: str) -> bool:
     return _clean(text) in BLANK_MARKERS
 
 
+@lru_cache(maxsize=1 << 16)
 def looks_numeric(text: str) -> bool:
     """True if the cell holds a count, an amount or a blank marker (not a label); `1 2`
     counts as numeric here (it is a value cell), though it parses as unreadable."""
@@ -51,7 +52,9 @@ def looks_numeric(text: str) -> bool:
     return t in BLANK_MARKERS or bool(_COUNT.match(t) or _AMOUNT.match(t))
 
 
+@lru_cache(maxsize=1 << 16)
 def parse_count(text: str) -> Parsed:
+    """Cached, like `parse_amount`: a pure function of the text, and `Parsed` is frozen."""
     t = _clean(text)
     if t in BLANK_MARKERS:
         return Parsed("blank")
@@ -61,6 +64,7 @@ def parse_count(text: str) -> Parsed:
     return Parsed("unreadable")
 
 
+@lru_cache(maxsize=1 << 16)
 def parse_amount(text: str, default_unit: str = "万元", header_has_unit: bool = False) -> Parsed:
     """Amounts are normalised to 万元 (`251000元` → 25.1, `506.48 万` → 506.48)."""
     t = _clean(text)
