@@ -17,9 +17,11 @@ MAX_SIDE = 2600
 and a table legible to a reader is legible at this size."""
 MAX_PIXELS = 60_000_000
 """Images larger than this (decoded) are refused: a decompression bomb, not a report page."""
-MAX_ASPECT = 6
-"""A picture longer than this many times its width (a whole page's screenshot in one strip)
-is refused: scaled to MAX_SIDE, its text would be a few pixels high and read as nothing."""
+MIN_SCALED_SIDE = 500
+"""A picture so long that scaling it to MAX_SIDE leaves its short side under this many
+pixels (a whole document's screenshot in one strip) is refused: its text would be a few
+pixels high and read as nothing. Short wide strips (表二 cut into five pictures) are not
+scaled at all."""
 MAX_PAGE_SIDE = 2 * MAX_SIDE
 """A PDF page is rendered for OCR at `ocr_dpi`, at most this many pixels on its longer side
 (A3 at 150 dpi is 2,480): a page of a metre or more is rendered smaller, not at 900
@@ -104,9 +106,9 @@ def decode_image(path: Path, data: bytes):
     if gray is None:
         raise DocumentUnreadable(path, "not a readable image")
     h, w = gray.shape
-    if max(h, w) > MAX_ASPECT * min(h, w):
-        raise LimitExceeded(path, f"picture of {w}x{h} pixels is more than {MAX_ASPECT} times as long as it is "
-                                  "wide: scaled to fit OCR its text would be too small to read (cut it into pages)")
+    if max(h, w) > MAX_SIDE and min(h, w) * MAX_SIDE / max(h, w) < MIN_SCALED_SIDE:
+        raise LimitExceeded(path, f"picture of {w}x{h} pixels is too long: scaled to {MAX_SIDE} pixels for OCR, "
+                                  "its text would be too small to read (cut it into pages)")
     if max(h, w) > MAX_SIDE:
         f = MAX_SIDE / max(h, w)
         gray = cv2.resize(gray, (round(w * f), round(h * f)), interpolation=cv2.INTER_AREA)

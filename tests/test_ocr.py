@@ -160,7 +160,7 @@ def test_an_image_claiming_a_billion_pixels_is_refused_before_decoding(tmp_path)
     assert got["status"] == "failed" and "exceeds" in got["reason"]
 
 
-def test_a_picture_many_times_longer_than_wide_is_refused_in_one_line_not_shrunk_to_nothing(tmp_path):
+def test_a_picture_too_long_to_scale_is_refused_in_one_line_not_shrunk_to_nothing(tmp_path):
     pytest.importorskip("rapidocr")
     from PIL import Image
 
@@ -168,6 +168,17 @@ def test_a_picture_many_times_longer_than_wide_is_refused_in_one_line_not_shrunk
     Image.new("L", (1057, 40000), 255).save(png)
     got = result_to_json(process_file(png))
     assert got["status"] == "failed" and "1057x40000" in got["reason"] and "\n" not in got["reason"]
+
+
+def test_a_short_wide_strip_of_a_table_is_decoded_as_it_is():
+    pytest.importorskip("rapidocr")
+    import cv2
+    import numpy as np
+
+    from extract.image import decode_image
+
+    ok, png = cv2.imencode(".png", np.full((167, 1057), 255, np.uint8))  # 表二 cut into five pictures
+    assert decode_image(Path("strip.png"), png.tobytes()).shape == (167, 1057)
 
 
 def test_a_page_a_metre_wide_is_rendered_smaller_for_ocr_not_at_900_million_pixels():
