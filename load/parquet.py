@@ -74,14 +74,16 @@ def write_parquet(data: pa.Table, path: Path) -> None:
 
 def clean_temporaries(root: Path, raw_age_seconds: float = 3600.0) -> int:
     """Remove temp files left by a killed writer (call under the writer lock). Returns how many.
-    The raw store's are removed only when older than `raw_age_seconds`: a crawl, which does
-    not take the writer lock, may be writing one right now."""
+    The raw store's and the run summaries' are removed only when older than
+    `raw_age_seconds`: a crawl, and a run writing its `runs` row, do not take the writer
+    lock and may be writing one right now (a second run's clean-up removed a first run's
+    summary mid-write: `FileNotFoundError` on its rename)."""
     n = 0
-    raw = Path(root) / "raw"
+    unlocked = (Path(root) / "raw", Path(root) / "runs")
     now = time.time()
     for p in Path(root).rglob(".*.tmp"):
         try:
-            if p.is_relative_to(raw) and now - p.stat().st_mtime < raw_age_seconds:
+            if any(p.is_relative_to(d) for d in unlocked) and now - p.stat().st_mtime < raw_age_seconds:
                 continue
             p.unlink()
             n += 1

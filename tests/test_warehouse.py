@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import duckdb
@@ -148,3 +150,17 @@ def test_reports_written_before_body_id_existed_read_it_as_null_and_are_not_coun
         assert con.execute("select count(*) from report_metrics").fetchall() == [(0,)]
     finally:
         con.close()
+
+
+def test_a_run_summary_being_written_is_not_cleaned_by_another_runs_load(tmp_path):
+    # a run writes its `runs` row without the writer lock; another run's clean-up under the
+    # lock removed the half-written file and the first run failed on its rename
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    fresh = runs / ".20261130T221937-abc123.parquet.x.tmp"
+    fresh.write_bytes(b"being written")
+    old = runs / ".20261129T000000-def456.parquet.y.tmp"
+    old.write_bytes(b"left by a killed run")
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    assert clean_temporaries(tmp_path) == 1
+    assert fresh.exists() and not old.exists()
