@@ -51,6 +51,16 @@ def read_document(path: Path, settings: ExtractSettings | None = None, data: byt
     return cost.onto(RawDocument(path=path, format="html", text=text, tables=raw_tables, pages=None, hints=hints))
 
 
+def page_identity(path: Path, data: bytes, sha256: str) -> str:
+    """What `read_document` makes the identity of the page `path` (bytes `data`, hashing
+    to `sha256`): `htmlimg.with_pictures` of the pictures it would read from outside its
+    bytes. A run asks it to tell an unchanged page from one whose pictures changed."""
+    srcs = wanted_pictures(data)
+    if not srcs:
+        return sha256
+    return htmlimg.with_pictures(sha256, htmlimg.pictures_digest(htmlimg.load_images(path, data, srcs)))
+
+
 def wanted_pictures(data: bytes) -> list[str]:
     """The `src` of the pictures the reader would OCR in this page (in page order): none
     when its HTML tables hold every national-form table. The crawler fetches these."""
@@ -90,7 +100,11 @@ def _pictures(path: Path, data: bytes, root, bodies: list, settings: ExtractSett
     srcs = htmlimg.sources(picture_bodies(root, bodies))
     if not srcs:
         return []
-    tables, notes = image.read_page_images(path, htmlimg.load_images(path, data, srcs), settings, first, cost)
+    images = htmlimg.load_images(path, data, srcs)
+    digest = htmlimg.pictures_digest(images)
+    if digest is not None:
+        hints["pictures_sha256"] = digest
+    tables, notes = image.read_page_images(path, images, settings, first, cost)
     if tables:
         hints["ocr"] = f"{len(tables)} pictures"
     if notes:

@@ -126,6 +126,22 @@ def load_images(path: Path, page: bytes, srcs: list[str]) -> list[PageImage]:
 _DATA_URI = re.compile(r"data:(?P<type>[\w/+.-]*)(?P<params>(?:;[^,;]*)*),(?P<body>.*)", re.S)
 
 
+def pictures_digest(images: list[PageImage]) -> str | None:
+    """SHA-256 over the `src` and bytes of the pictures read from outside the page's own
+    bytes (files beside it, the raw store): they hold its tables, so they are part of what
+    the page is. None when there are none (a `data:` URI is in the page's bytes)."""
+    parts = [f"{img.src}\t{hashlib.sha256(img.data).hexdigest()}" for img in images
+             if img.data is not None and not img.src.startswith("data:")]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest() if parts else None
+
+
+def with_pictures(sha256: str, digest: str | None) -> str:
+    """A page's identity: its bytes' SHA-256, combined with its pictures' digest when it
+    has pictures outside its bytes (a picture replaced beside an unchanged page is a
+    changed document; two equal pages with different pictures are two documents)."""
+    return sha256 if digest is None else hashlib.sha256(f"{sha256}+{digest}".encode()).hexdigest()
+
+
 def data_uri(src: str) -> tuple[bytes | None, str | None]:
     """The bytes of a base64 `data:` URI, or why not."""
     m = _DATA_URI.fullmatch(src.strip())

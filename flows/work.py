@@ -15,9 +15,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from extract import ExtractSettings
+from extract import ExtractSettings, sniff_format
 from extract.crawl import RawStore
 from extract.crawl.store import read_once
+from extract.html import page_identity
 from load import (
     Part,
     clean_temporaries,
@@ -65,6 +66,9 @@ def extract_items(items: list[WorkItem], known: dict[str, str], warehouse: str,
         path = Path(item.path)
         got = read_once(path, settings.max_bytes)  # read once: what is hashed is what is read and stored
         sha = got.sha256 if got is not None else _sha_of(path)
+        if sha is not None and item.source in known and known[item.source] != sha and got is not None \
+                and got.data is not None:
+            sha = _identity(path, got.data, sha)  # a page whose pictures are beside it is known by them too
         if sha is not None and known.get(item.source) == sha:
             unchanged += 1
             advance(1)
@@ -93,6 +97,17 @@ def extract_items(items: list[WorkItem], known: dict[str, str], warehouse: str,
         results.append(res)
         advance(1)
     return results, unchanged
+
+
+def _identity(path: Path, data: bytes, sha: str) -> str:
+    """The document's identity as the reader records it: an HTML page's pictures read from
+    beside it are part of it (`extract.html.page_identity`); any other file is its bytes."""
+    if sniff_format(path, data[:8192]) != "html":
+        return sha
+    try:
+        return page_identity(path, data, sha)
+    except Exception:  # noqa: BLE001 - a page the check cannot parse is read again; the reader says why
+        return sha
 
 
 def _sha_of(path: Path) -> str | None:

@@ -234,3 +234,50 @@ def test_only_the_report_containers_pictures_are_wanted_and_none_when_its_tables
     assert wanted_pictures(PAGE.read_bytes()) == [SRC]  # 表四 is a picture
     sample = Path(__file__).parent.parent / "data" / "sample" / "gen-2026-00000-2023.html"
     assert wanted_pictures(sample.read_bytes()) == []  # every table in HTML: no picture fetched
+
+
+def _copy_page(into: Path) -> Path:
+    into.mkdir(parents=True)
+    (into / PICTURE.parent.name).mkdir()
+    (into / PICTURE.parent.name / PICTURE.name).write_bytes(PICTURE.read_bytes())
+    page = into / PAGE.name
+    page.write_bytes(PAGE.read_bytes())
+    return page
+
+
+def _blank_jpeg() -> bytes:
+    import cv2
+    import numpy as np
+
+    return cv2.imencode(".jpg", np.full((400, 1000), 255, np.uint8))[1].tobytes()
+
+
+def test_equal_pages_with_different_pictures_beside_them_are_two_documents(tmp_path):
+    pytest.importorskip("rapidocr")
+    one, two = _copy_page(tmp_path / "a"), _copy_page(tmp_path / "b")
+    (two.parent / PICTURE.parent.name / PICTURE.name).write_bytes(_blank_jpeg())
+    first, second = result_to_json(process_file(one)), result_to_json(process_file(two))
+    assert one.read_bytes() == two.read_bytes() and first["sha256"] != second["sha256"]
+    assert first["status"] == "ok" and second["status"] != "ok"  # 表四 is not in the blank picture
+    assert result_to_json(process_file(one))["sha256"] == first["sha256"]  # the same page, the same identity
+
+
+def test_a_picture_replaced_beside_an_unchanged_page_is_read_again_by_the_next_run(tmp_path):
+    pytest.importorskip("rapidocr")
+    from flows.work import run_local
+    from load.duckdb import connect_readonly
+
+    page = _copy_page(tmp_path / "docs")
+    wh = tmp_path / "wh"
+    run_local([str(page.parent)], str(wh))
+    run_local([str(page.parent)], str(wh))  # nothing changed: not read again
+    (page.parent / PICTURE.parent.name / PICTURE.name).write_bytes(_blank_jpeg())
+    run_local([str(page.parent)], str(wh))
+    con = connect_readonly(wh)
+    try:
+        runs = con.execute("select ok, partial, unchanged from runs order by started_at").fetchall()
+        current = con.execute("select status from reports").fetchall()
+    finally:
+        con.close()
+    assert [r[:3] for r in runs] == [(1, 0, 0), (0, 0, 1), (0, 1, 0)]
+    assert current == [("partial",)]  # the page as it is now: its 表四 picture holds no table

@@ -13,6 +13,7 @@ import logging
 from pathlib import Path
 
 from extract import PARSER_VERSION, ExtractError, ExtractSettings, RawDocument, read_document, sniff_format
+from extract.htmlimg import with_pictures
 from extract.metadata import metadata_from_document
 from extract.models import RawCell
 
@@ -219,6 +220,7 @@ def identity_problems(agency: str | None, year: int | None, template: str | None
 def build_result(doc: RawDocument, sha256: str, source: str, size: int, templates: Templates | None = None,
                  context: SourceContext | None = None) -> ExtractionResult:
     templates = templates or load_templates()
+    sha256 = with_pictures(sha256, doc.hints.get("pictures_sha256"))  # a page's pictures are part of it
     rid = report_id_for(sha256)
     doc = document_to_simplified(doc)  # a report in traditional characters reads as its simplified original
     meta = metadata_from_document(doc)
