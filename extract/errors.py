@@ -4,6 +4,18 @@ from __future__ import annotations
 
 from common.errors import XxgkError
 
+OCR_OFF = "OCR is off"
+OCR_MISSING = "OCR not installed: rapidocr, onnxruntime"
+"""Why pages or pictures were not read by OCR, as reasons say it in brackets (`load.reads`
+finds such documents by these words: a later run with OCR on reads them again)."""
+
+
+def one_line(text: str, limit: int = 200) -> str:
+    """The first non-empty line of a message, at most `limit` characters (an engine's or an
+    exception's message may hold a traceback): reasons are one line."""
+    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    return line[:limit] + ("…" if len(line) > limit else "")
+
 
 class ExtractError(XxgkError):
     """A document could not be read. `status` is what its record says."""
@@ -34,6 +46,6 @@ class NoTextLayer(UnsupportedDocument):
     REASON = "no text layer (scanned or blank pages)"
 
     def __init__(self, path: object, why_not_ocr: str | None = None):
-        """`why_not_ocr`: "OCR is off" / "OCR not installed: …" when the pages were not read
-        by OCR for that reason (a later run with OCR on reads them again)."""
+        """`why_not_ocr`: OCR_OFF / OCR_MISSING when the pages were not read by OCR for that
+        reason (a later run with OCR on reads them again)."""
         super().__init__(path, self.REASON + (f" ({why_not_ocr})" if why_not_ocr else ""))

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from . import ocr
-from .errors import DocumentUnreadable, LimitExceeded, NoTextLayer, UnsupportedDocument
+from .errors import OCR_MISSING, OCR_OFF, DocumentUnreadable, LimitExceeded, NoTextLayer, UnsupportedDocument, one_line
 from .models import ExtractSettings, RawDocument, RawRow, RawTable
 
 MAX_SIDE = 2600
@@ -50,7 +50,7 @@ class OcrCost:
             if not type(exc).__module__.startswith(("onnxruntime", "cv2")):
                 raise  # a bug of ours: the caller names it as an internal error
             raise DocumentUnreadable(path, f"OCR failed on a {gray.shape[1]}x{gray.shape[0]} pixel image: "
-                                           f"{first_line(str(exc))}") from None
+                                           f"{one_line(str(exc))}") from None
         finally:
             self.pages += 1
             self.seconds += time.process_time() - start
@@ -60,22 +60,18 @@ class OcrCost:
         return doc
 
 
-def first_line(text: str, limit: int = 200) -> str:
-    """The first non-empty line of an engine's message (onnxruntime's hold a traceback)."""
-    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
-    return line[:limit] + ("…" if len(line) > limit else "")
-
-
-def ocr_available() -> bool:
-    return ocr.available()
+def why_no_ocr(settings: ExtractSettings) -> str | None:
+    """Why OCR cannot read here (OCR_OFF, OCR_MISSING), or None when it can."""
+    if not settings.ocr:
+        return OCR_OFF
+    return None if ocr.available() else OCR_MISSING
 
 
 def ocr_ready(path: Path, settings: ExtractSettings, what: str) -> None:
     """Raise UnsupportedDocument naming why `what` cannot be read by OCR here."""
-    if not settings.ocr:
-        raise UnsupportedDocument(path, f"{what} (OCR is off)")
-    if not ocr.available():
-        raise UnsupportedDocument(path, f"{what} (OCR not installed: rapidocr, onnxruntime)")
+    why = why_no_ocr(settings)
+    if why is not None:
+        raise UnsupportedDocument(path, f"{what} ({why})")
 
 
 def _image_size(data: bytes) -> tuple[int, int] | None:
@@ -196,8 +192,8 @@ def read_page_images(path: Path, images: list, settings: ExtractSettings, first_
 
     notes = [f"{img.label}: {img.refused}" for img in images if img.data is None]
     todo = [img for img in images if img.data is not None]
-    if todo and not (settings.ocr and ocr.available()):
-        why = "OCR is off" if not settings.ocr else "OCR not installed: rapidocr, onnxruntime"
+    why = why_no_ocr(settings) if todo else None
+    if why is not None:
         return [], notes + [f"{len(todo)} pictures not read ({why})"]
     started = time.monotonic()
     tables: list[RawTable] = []

@@ -102,9 +102,10 @@ def read_document(path: Path, settings: ExtractSettings | None = None, data: byt
     if pageno == 0:
         raise DocumentUnreadable(path, "PDF has no pages")
     if n_chars == 0:
-        if settings.ocr and image.ocr_available():
+        why = image.why_no_ocr(settings)
+        if why is None:
             return image.read_scanned_pdf(path, data, pageno, settings)
-        raise NoTextLayer(path, "OCR is off" if not settings.ocr else "OCR not installed: rapidocr, onnxruntime")
+        raise NoTextLayer(path, why)
     if n_cid > n_chars * 0.5:
         raise UnsupportedDocument(path, "text layer not decodable (CID font without a Unicode map)")
     return RawDocument(path=path, format="pdf", text="\n\f".join(page_texts), tables=tables, pages=pageno)

@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 
 from common import PARSER_VERSION
+from extract.errors import OCR_MISSING, OCR_OFF
 
 from .duckdb import connect_readonly, sql_string, staging_path
 from .errors import LoadError
@@ -73,7 +74,7 @@ def _fetch(root: Path, sql: str, params: list | None = None, missing_ok: bool = 
         con.close()
 
 
-NOT_READ_BY_OCR = ("%(OCR is off)%", "%OCR not installed%")
+NOT_READ_BY_OCR = (f"%({OCR_OFF})%", f"%({OCR_MISSING})%")
 """Reasons of documents whose pages or pictures were not read because OCR was off or
 missing: they are not "known" (a later run reads them again, by OCR when it is on)."""
 

@@ -199,9 +199,9 @@ def test_a_scanned_pdf_page_of_200_inches_is_read_without_running_out_of_memory(
 
 
 def test_an_engine_message_becomes_its_first_line():
-    from extract.image import first_line
+    from extract.errors import one_line
 
-    assert first_line("\n  RuntimeException: bad_alloc\nTraceback (most recent call last):\n ...") == \
+    assert one_line("\n  RuntimeException: bad_alloc\nTraceback (most recent call last):\n ...") == \
         "RuntimeException: bad_alloc"
 
 

@@ -13,6 +13,7 @@ import logging
 from pathlib import Path
 
 from extract import PARSER_VERSION, ExtractError, ExtractSettings, RawDocument, read_document, sniff_format
+from extract.errors import one_line
 from extract.htmlimg import with_pictures
 from extract.metadata import metadata_from_document
 from extract.models import RawCell
@@ -319,8 +320,7 @@ def process_file(path: Path | str, settings: ExtractSettings | dict | None = Non
         return failed("failed", "ran out of memory reading the document")
     except Exception as exc:  # a parser bug must not stop the batch; the reason names it
         logger.exception("%s: unexpected error", path)
-        message = next((ln.strip() for ln in str(exc).splitlines() if ln.strip()), "")[:300]
-        return failed("failed", f"internal error: {type(exc).__name__}: {message}")  # one line
+        return failed("failed", f"internal error: {type(exc).__name__}: {one_line(str(exc), 300)}")
     result.report.source = source
     result.document.source = source
     return result

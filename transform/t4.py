@@ -120,11 +120,10 @@ class T4Scan:
         if not self.open and opens_t4(label, self.layout):
             self.open = True
             if above is not None and not above.has_number and not self.found.header:
-                names = [c for c in above.raw.cells if c.center is not None and c.text
-                         and is_column_label(norm(c.text), self.column_labels)]
-                if len(names) == self.row_width:
-                    self.found.header = [c.center for c in names]
-                    self.found.names = [self.column_named(norm(c.text)) for c in names]
+                cells = self.header_cells(above)
+                if len(cells) == self.row_width:
+                    self.found.header = [x for x, _ in cells]
+                    self.found.names = [name for _, name in cells]
 
     def take(self, row: Row) -> bool:
         """Take `row` if it is 表四's own; False leaves it to 表二/表三 matching."""
@@ -177,11 +176,20 @@ class T4Scan:
         if not row.label and len(row.values) == self.width and not self.found.cells:
             self.keep_cells(row)
         elif not self.found.cells and not self.found.rows:
-            for c in row.raw.cells:
-                if c.center is not None and is_column_label(norm(c.text), self.column_labels):
-                    self.found.header.append(c.center)
-                    self.found.names.append(self.column_named(norm(c.text)))
+            for x, name in self.header_cells(row):
+                self.found.header.append(x)
+                self.found.names.append(name)
         return True
+
+    def header_cells(self, row: Row) -> list[tuple[float, str | None]]:
+        """(x-center, the column it names or None) of `row`'s cells that name a 表四 column."""
+        out = []
+        for c in row.raw.cells:
+            if c.center is not None and c.text:
+                t = norm(c.text)
+                if is_column_label(t, self.column_labels):
+                    out.append((c.center, self.column_named(t)))
+        return out
 
     def column_named(self, text: str) -> str | None:
         codes = {code for code, labels in self.columns.items() if any(lb == text or lb.startswith(text) for lb in labels)}
