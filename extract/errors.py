@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from common.errors import XxgkError
-
-OCR_OFF = "OCR is off"
-OCR_MISSING = "OCR not installed: rapidocr, onnxruntime"
-"""Why pages or pictures were not read by OCR, as reasons say it in brackets (`load.reads`
-finds such documents by these words: a later run with OCR on reads them again)."""
+from common.errors import OCR_MISSING, OCR_OFF, XxgkError  # noqa: F401 - the OCR words: extract's to use, common's so load reads them
 
 
 def one_line(text: str, limit: int = 200) -> str:

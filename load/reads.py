@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 
 from common import PARSER_VERSION
-from extract.errors import OCR_MISSING, OCR_OFF
+from common.errors import OCR_MISSING, OCR_OFF
 
 from .duckdb import connect_readonly, sql_string, staging_path
 from .errors import LoadError
