@@ -237,8 +237,13 @@ def page_to_rows(chars: list[Char], hsegs, vsegs, pageno: int) -> list[RawRow]:
 
     placed: list[tuple[float, RawRow]] = []
     for i, (bottom, top, xs) in enumerate(bands):
-        row_cells = [RawCell(_join(cells.get((i, j), []), xs[j + 1] - xs[j]), xs[j], xs[j + 1])
-                     for j in range(len(xs) - 1)]
+        row_cells = []
+        left = xs[0]
+        for j in range(len(xs) - 1):
+            right = xs[j + 1]
+            got = cells.get((i, j))
+            row_cells.append(RawCell(_join(got, right - left) if got else "", left, right))
+            left = right
         if len(row_cells) >= 2 or any(c.text for c in row_cells):  # a ruled row of blank cells is a row
             placed.append((top, RawRow(cells=row_cells, page=pageno)))
     for line in _lines(free):
@@ -317,8 +322,8 @@ def _join(chars: list[Char], width: float | None = None) -> str:
     wrapped in a narrow cell of `width`); otherwise (`12` over `3`: two numbers, say, under
     a missing ruling) they keep a space, and the number parser flags the cell instead of
     guessing which."""
-    if not chars:
-        return ""
+    if len(chars) <= 1:
+        return chars[0][4].strip() if chars else ""
     lines = _lines(chars)
     out = _line_text(lines[0])
     for prev, line in zip(lines, lines[1:]):

@@ -96,6 +96,7 @@ _unpack_matrix = struct.Struct("6f").unpack  # a, b, c, d, e, f
 _unpack_box = struct.Struct("4f").unpack  # FS_RECTF: left, top, right, bottom
 _unpack_point = struct.Struct("2f").unpack
 _font_size = _by_address(c.FPDFText_GetFontSize, ctypes.c_double, _P, _I)
+_object_text = _by_address(c.FPDFTextObj_GetText, ctypes.c_ulong, _P, _P, _P, ctypes.c_ulong)
 _glyph_width = _by_address(c.FPDFFont_GetGlyphWidth, _I, _P, ctypes.c_uint32, ctypes.c_float, _F)
 
 
@@ -136,6 +137,12 @@ OBJECT_STREAM_MAX = 1 << 22
 dictionaries; a longer one is searched as far as this)."""
 
 
+def _zlib_header(head: bytes) -> bool:
+    """Whether `head` opens like zlib data (RFC 1950: deflate, and the two header bytes a
+    multiple of 31), as zlib checks before anything else."""
+    return len(head) >= 2 and head[0] & 0x0F == 8 and ((head[0] << 8) | head[1]) % 31 == 0
+
+
 def _fractional_descent(data: bytes) -> bool:
     """Whether a font descriptor gives /Descent with a fraction (reportlab writes
     -240.2344 for an embedded TrueType font): PDFium reads it as an integer (-240), pdfminer
@@ -157,6 +164,8 @@ def _fractional_descent(data: bytes) -> bool:
 def _inflates_like_a_bomb(data: bytes) -> bool:
     for m in _STREAM.finditer(data):
         head = data[m.end(): m.end() + 1024]
+        if not _zlib_header(head):  # zlib would refuse it at once: an `endstream` (then `endobj`),
+            continue  # or not deflated (Chromium writes ~300 streams a page)
         try:
             out = zlib.decompressobj().decompress(head, BOMB_RATIO * len(head) + 1)
         except zlib.error:
@@ -203,13 +212,13 @@ def read_page(page: pdfium.PdfPage):
     textpage = page.get_textpage()
     try:
         chars, seen = _chars(textpage.raw, ctm)
+        if isinstance(chars, str):
+            return chars
+        hsegs: list[tuple[float, float, float]] = []
+        vsegs: list[tuple[float, float, float]] = []
+        unseen = _walk_page(page.raw, ctm, seen, hsegs, vsegs, textpage.raw)
     finally:
         textpage.close()
-    if isinstance(chars, str):
-        return chars
-    hsegs: list[tuple[float, float, float]] = []
-    vsegs: list[tuple[float, float, float]] = []
-    unseen = _walk_page(page.raw, ctm, seen, hsegs, vsegs)
     if unseen:
         return f"{unseen} text object(s) missing from PDFium's text page"
     return chars, hsegs, vsegs
@@ -247,9 +256,10 @@ def _chars(tp, ctm: Matrix) -> tuple[list[Char] | str, set[int]]:
     (the text object, the Unicode-map check, the loose box; the text itself is read for the
     whole page in one call), and three more per text object (font, size, text matrix); what
     depends on them (the font's size, descent and whether it is upright) is computed once
-    per font, size and matrix. PDFium writes into buffers passed by address and read with
-    one `unpack` each. Over 60 lines: the per-character loop is kept in one frame (a call
-    per character costs as much as a PDFium call)."""
+    per font, size and matrix; whitespace is told from the page's text without a call.
+    PDFium writes into buffers passed by address and read with one `unpack` each. Over 60
+    lines: the per-character loop is kept in one frame (a call per character costs as much
+    as a PDFium call)."""
     n = c.FPDFText_CountChars(tp)
     seen: set[int] = set()
     if n <= 0:
@@ -277,39 +287,43 @@ def _chars(tp, ctm: Matrix) -> tuple[list[Char] | str, set[int]]:
     chars: list[Char] = []
     append = chars.append
     text_object_at, unicode_error, loose_box, unpack_box = _text_object_at, _unicode_error, _loose_box, _unpack_box
+    text_font, text_matrix, unpack_matrix, font_size = _text_font, _text_matrix, _unpack_matrix, _font_size
     digits = DECIMALS
-    last_obj, got, baseline = None, None, None
+    last_obj, last_font, fonts, got, baseline = None, None, None, None, None
+    key = (None, None, None, None, None, None)  # the last text object's (font, size, a, b, c, d)
     line = None  # the rounded (y0, y1, size) of the object's level baseline, once known
     wide = 0.0  # a loose box wider than this is vertical writing
     lines: dict[tuple[float, float, float], tuple[float, float, float]] = {}
     for k in range(n):
-        obj = text_object_at(tpa, k)
         t = text[k]
-        if obj == last_obj:
-            if t.isspace():
-                continue
-            if unicode_error(tpa, k):
-                return "a character without a Unicode mapping", seen
-        else:
+        if t.isspace():  # never asked about (a text object of whitespace alone: see `_walk_page`)
+            continue
+        obj = text_object_at(tpa, k)
+        if unicode_error(tpa, k):
+            return "a character without a Unicode mapping", seen
+        if obj != last_obj:
+            # a new text object (WPS writes one per character): its font, size and matrix,
+            # compared with the last object's before anything is hashed or computed
             seen_add(obj)
-            if t.isspace():
-                continue
-            if unicode_error(tpa, k):
-                return "a character without a Unicode mapping", seen
-            # a new text object (WPS writes one per character): its font, size and matrix
             last_obj = obj
-            font = _text_font(obj)
-            fonts = usable.get(font) if font else (False, False)
-            if fonts is None:
-                fonts = usable[font] = (_usable(font), _horizontal(font))
-            if not fonts[0]:
-                return "a font that is not embedded (PDFium would measure a substitute)", seen
-            _text_matrix(tpa, k, mat_at)
-            a, b, cc, d, _, f = _unpack_matrix(mat)
-            key = (font, _font_size(tpa, k), a, b, cc, d)
-            now = known.get(key)
-            if now is None:
-                now = known[key] = _metrics(key, fonts[1])
+            font = text_font(obj)
+            if font != last_font:
+                fonts = usable.get(font) if font else (False, False)
+                if fonts is None:
+                    fonts = usable[font] = (_usable(font), _horizontal(font))
+                if not fonts[0]:
+                    return "a font that is not embedded (PDFium would measure a substitute)", seen
+                last_font = font
+            text_matrix(tpa, k, mat_at)
+            a, b, cc, d, _, f = unpack_matrix(mat)
+            size = font_size(tpa, k)
+            now = got
+            if not (size == key[1] and a == key[2] and b == key[3] and cc == key[4] and d == key[5]
+                    and font == key[0]):
+                key = (font, size, a, b, cc, d)
+                now = known.get(key)
+                if now is None:
+                    now = known[key] = _metrics(key, fonts[1])
             if now is not got or f != baseline:  # the last object's line holds for the same metrics and baseline
                 got, baseline, line = now, f, None
                 wide = 1.5 * got[0] + 0.5
@@ -406,9 +420,10 @@ def _in_frame(ctm: Matrix, left: float, bottom: float, right: float, top: float,
 _TEXT, _PATH, _FORM = c.FPDF_PAGEOBJ_TEXT, c.FPDF_PAGEOBJ_PATH, c.FPDF_PAGEOBJ_FORM
 
 
-def _walk_page(raw, ctm: Matrix, seen: set[int], hsegs: list, vsegs: list) -> int:
+def _walk_page(raw, ctm: Matrix, seen: set[int], hsegs: list, vsegs: list, tp) -> int:
     """Ruling segments of the page's path objects (inside forms too) into `hsegs`/`vsegs`;
-    returns the number of text objects the text page did not read. Objects are visited
+    returns the number of text objects the text page `tp` did not read (`_unread`: `seen`
+    holds those that gave it a character other than whitespace). Objects are visited
     last to first, a form's right where it stands (the order `_walk` keeps too); a page's
     own objects, thousands on a WPS page (one text object per character), without a
     stack."""
@@ -422,17 +437,17 @@ def _walk_page(raw, ctm: Matrix, seen: set[int], hsegs: list, vsegs: list) -> in
         obj = page_object_at(address, i)
         kind = object_type(obj)
         if kind == _TEXT:
-            if obj not in seen and not _blank_glyphs(obj):
+            if obj not in seen and _unread(obj, tp):
                 unseen += 1
         elif kind == _PATH:
             _object_matrix(obj, mat_at)
             _path_rulings(obj, _mult(_unpack_matrix(mat), ctm), hsegs, vsegs, xy)
         elif kind == _FORM:
-            unseen += _walk([(obj, None)], ctm, seen, hsegs, vsegs)
+            unseen += _walk([(obj, None)], ctm, seen, hsegs, vsegs, tp)
     return unseen
 
 
-def _walk(objects: list, ctm: Matrix, seen: set[int], hsegs: list, vsegs: list) -> int:
+def _walk(objects: list, ctm: Matrix, seen: set[int], hsegs: list, vsegs: list, tp) -> int:
     """Ruling segments of the path objects (inside forms too) into `hsegs`/`vsegs`; returns
     the number of text objects the text page did not read."""
     unseen = 0
@@ -444,7 +459,7 @@ def _walk(objects: list, ctm: Matrix, seen: set[int], hsegs: list, vsegs: list) 
         obj, outer = stack.pop()
         kind = _object_type(obj)
         if kind == _TEXT:
-            if obj not in seen and not _blank_glyphs(obj):
+            if obj not in seen and _unread(obj, tp):
                 unseen += 1
             continue
         if kind not in (_PATH, _FORM):
@@ -457,6 +472,13 @@ def _walk(objects: list, ctm: Matrix, seen: set[int], hsegs: list, vsegs: list) 
             continue
         _path_rulings(obj, _mult(m, ctm), hsegs, vsegs, xy)
     return unseen
+
+
+def _unread(obj, tp) -> bool:
+    """Whether the text page left out a text object none of whose characters `_chars` saw:
+    not if it gave the text page characters (whitespace alone, which `_chars` does not ask
+    about), nor if it draws nothing (`_blank_glyphs`)."""
+    return _object_text(obj, tp, None, 0) <= 2 and not _blank_glyphs(obj)  # 2: an empty UTF-16 text
 
 
 def _blank_glyphs(obj) -> bool:
