@@ -325,13 +325,22 @@ def _chars(tp, ctm: Matrix) -> tuple[list[Char] | str, set[int]]:
                 if now is None:
                     now = known[key] = _metrics(key, fonts[1])
             if now is not got or f != baseline:  # the last object's line holds for the same metrics and baseline
-                got, baseline, line = now, f, None
+                got, baseline = now, f
                 wide = 1.5 * got[0] + 0.5
+                line = None
+                if translate and got[2] and got[3]:
+                    # upright on a level baseline (the origin's y is the matrix's f: see
+                    # `_metrics`): pdfminer's box from the baseline's descent up by the font
+                    # size, rounded once per baseline, size and descent
+                    line = lines.get((f, got[0], got[1]))
+                    if line is None:
+                        bottom = f + got[1]
+                        top = bottom + got[0]
+                        line = lines[f, got[0], got[1]] = (
+                            round(bottom + dy, digits), round(top + dy, digits), round(top - bottom, digits))
         loose_box(tpa, k, box_at)
         left, top, right, bottom = unpack_box(box)
         if line is not None and right - left <= wide:
-            # the next character on the object's level baseline: its y, top and size are the
-            # first one's (already rounded)
             append((round(left + dx, digits), round(right + dx, digits), line[0], line[1], t, line[2]))
             continue
         size, descent, upright, level = got
@@ -341,16 +350,7 @@ def _chars(tp, ctm: Matrix) -> tuple[list[Char] | str, set[int]]:
             _char_origin(tpa, k, ox_ref, oy_ref)
             left, bottom, right, top = ox.value, oy.value, ox.value + size, oy.value + size
         elif upright:  # pdfminer's box: from the baseline's descent up by the font size
-            if level:  # the origin's y is the text matrix's f (see `_metrics`)
-                if translate:  # rounded y, top and size once per baseline, size and descent
-                    line = lines.get((baseline, size, descent))
-                    if line is None:
-                        bottom = baseline + descent
-                        top = bottom + size
-                        line = lines[baseline, size, descent] = (
-                            round(bottom + dy, digits), round(top + dy, digits), round(top - bottom, digits))
-                    append((round(left + dx, digits), round(right + dx, digits), line[0], line[1], t, line[2]))
-                    continue
+            if level:
                 bottom = baseline + descent
             else:
                 _char_origin(tpa, k, ox_ref, oy_ref)
