@@ -30,7 +30,7 @@ from pdfminer.psparser import PSException
 
 from . import image
 from .errors import DocumentUnreadable, LimitExceeded, NoTextLayer, UnsupportedDocument
-from .models import ExtractSettings, RawCell, RawDocument, RawRow, RawTable, digits_apart, snap
+from .models import DIGITS_APART, ExtractSettings, RawCell, RawDocument, RawRow, RawTable, snap
 from .pdfstream import FastPDFPageInterpreter
 
 logger = logging.getLogger(__name__)
@@ -247,7 +247,7 @@ def page_to_rows(chars: list[Char], hsegs, vsegs, pageno: int) -> list[RawRow]:
         if len(row_cells) >= 2 or any(c.text for c in row_cells):  # a ruled row of blank cells is a row
             placed.append((top, RawRow(cells=row_cells, page=pageno)))
     for line in _lines(free):
-        placed.append((max(c[3] for c in line), RawRow(cells=_fragments(line), page=pageno)))
+        placed.append((max(map(_y1, line)), RawRow(cells=_fragments(line), page=pageno)))
     placed.sort(key=lambda t: -t[0])
     rows = [r for _, r in placed]
     for k, r in enumerate(rows):
@@ -279,6 +279,7 @@ def _bands(hsegs, vsegs) -> list[tuple[float, float, list[float]]]:
 
 _x0 = operator.itemgetter(0)
 """A char's left edge (its sort key along a line)."""
+_y1 = operator.itemgetter(3)
 
 
 def _lines(chars: list[Char]) -> list[list[Char]]:
@@ -294,20 +295,31 @@ def _lines(chars: list[Char]) -> list[list[Char]]:
     else:
         return [sorted(chars, key=_x0)]
     lines: list[list[Char]] = []
+    last: list[Char] = []
     total = 0.0  # the sum of the last line's centres, added in order (as `sum` would)
-    for ch in sorted(chars, key=lambda c: (-(c[2] + c[3]) / 2, c[0])):
+    count = 0  # and their number
+    ordered = sorted(chars, key=_x0)
+    ordered.sort(key=_lower_centre)  # stable: by centre, top first, then left to right
+    for ch in ordered:
         cy = (ch[2] + ch[3]) / 2
-        if lines:
-            last = lines[-1]
-            if abs(cy - total / len(last)) <= max(ch[5], 1.0) * 0.4:
-                last.append(ch)
-                total += cy
-                continue
-        lines.append([ch])
+        size = ch[5]
+        if count and abs(cy - total / count) <= (1.0 if 1.0 > size else size) * 0.4:  # `max(size, 1.0)`
+            last.append(ch)
+            total += cy
+            count += 1
+            continue
+        last = [ch]
+        lines.append(last)
         total = 0.0 + cy
+        count = 1
     for line in lines:
         line.sort(key=_x0)
     return lines
+
+
+def _lower_centre(c: Char) -> float:
+    """Twice the centre's height, negated: sorts as the centre does, top first."""
+    return -(c[2] + c[3])
 
 
 WRAP_FILL = 0.7
@@ -324,7 +336,11 @@ def _join(chars: list[Char], width: float | None = None) -> str:
     guessing which."""
     if len(chars) <= 1:
         return chars[0][4].strip() if chars else ""
-    lines = _lines(chars)
+    return _join_lines(_lines(chars), width)
+
+
+def _join_lines(lines: list[list[Char]], width: float | None = None) -> str:
+    """`_join` of a cell's characters grouped into `lines` (`_lines`)."""
     out = _line_text(lines[0])
     for prev, line in zip(lines, lines[1:]):
         text = _line_text(line)
@@ -377,10 +393,13 @@ def _fragments(line: list[Char]) -> list[RawCell]:
         if k < n:
             c, prev = line[k], line[k - 1]
             size, gap = c[5], c[0] - prev[1]
-            if not (gap > (1.0 if 1.0 > size else size) * 1.0  # `max(size, 1.0)` written out
-                    or digits_apart(prev[4], c[4], gap, size)):  # numbers touching
-                continue
+            wide = 1.0 if 1.0 > size else size  # `max(size, 1.0)` written out
+            if not (gap > wide * 1.0 or (gap > DIGITS_APART * wide and prev[4].isdigit() and c[4].isdigit())):
+                continue  # (`digits_apart` written out: numbers touching)
         part = line[start:k]
-        cells.append(RawCell(_join(part), part[0][0], part[-1][1]))
+        # the whole line is one line (`_lines` of the same characters groups them the same
+        # way: the same order, the same running centres); a part of it is grouped again
+        text = _join_lines([part]) if k - start == n else _join(part)
+        cells.append(RawCell(text, part[0][0], part[-1][1]))
         start = k
     return cells
