@@ -16,10 +16,13 @@ from common.text import fold_radicals
 
 from .models import RawDocument
 
-_TITLE = re.compile(
-    r"(?P<pre>[^。；;：:\n]{0,40}?)(?P<year>(?:19|20)\d{2})年度?(?P<post>[^。；;：:\n\d]{0,40}?)"
-    r"政府信息公开(?:工作)?(?:年度)?(?:工作)?(?:报告|年报)"
-)
+_TITLE_TAIL = (r"(?P<year>(?:19|20)\d{2})年度?(?P<post>[^。；;：:\n\d]{0,40}?)"
+               r"政府信息公开(?:工作)?(?:年度)?(?:工作)?(?:报告|年报)")
+_TITLE = re.compile(r"(?P<pre>[^。；;：:\n]{0,40}?)" + _TITLE_TAIL)
+_YEAR_ON = re.compile(_TITLE_TAIL)
+"""`_TITLE` from its year on. `pre` may be empty, so `_TITLE` matches wherever this does and
+nowhere more than 40 characters before the first place it does: `_TITLE` is searched from
+there (tried at every character of a page's text, its lazy `pre` cost a millisecond)."""
 _PERIOD = re.compile(r"统计期限[^。]{0,20}?((?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日")
 _CN_DIGITS = "〇○零ОO一二三四五六七八九十"
 _DATE_LINE = re.compile(
@@ -82,7 +85,7 @@ def _flatten(text: str) -> tuple[str, list[int]]:
     flat, starts = [], []
     n = 0
     for line in text.splitlines():
-        part = re.sub(r"\s+", "", line)
+        part = "".join(line.split())  # `re.sub(r"\s+", "", line)`: both split at `str.isspace`
         if part:
             starts.append(n)
             flat.append(part)
@@ -106,9 +109,10 @@ def _title_start(flat: str, m: re.Match, starts: list[int]) -> int:
 def find_title(text: str) -> tuple[str | None, int | None, str | None]:
     """(agency, year, title) from the first title-like match in `text`."""
     flat, starts = _flatten(text)
-    m = _TITLE.search(flat)
-    if not m:
+    first = _YEAR_ON.search(flat)
+    if not first:
         return None, None, None
+    m = _TITLE.search(flat, max(first.start() - 40, 0))
     begin = _title_start(flat, m, starts)
     pre = flat[begin:m.end("pre")].strip("《》“”\"' ")
     post = m.group("post").strip("《》“”\"' ")
@@ -142,11 +146,12 @@ def metadata_from_document(doc: RawDocument) -> DocumentMeta:
     meta = DocumentMeta()
     text = fold_radicals(doc.text)
     hints = {k: fold_radicals(v) for k, v in doc.hints.items()}
-    sources = [hints.get("articletitle", ""), hints.get("title", ""), text[:3000]]
+    own_title = find_title(text[:3000])
+    sources = [hints.get("articletitle", ""), hints.get("title", ""), None]
     for src in sources:
-        if not src:
+        if src == "":
             continue
-        agency, year, title = find_title(src)
+        agency, year, title = find_title(src) if src is not None else own_title
         if year is not None:
             meta.agency, meta.year, meta.title = agency, year, title
             if agency:
@@ -156,7 +161,7 @@ def metadata_from_document(doc: RawDocument) -> DocumentMeta:
         meta.agency = body
     m = _PERIOD.search(_compact(text[:6000]))
     period = int(m.group(1)) if m else None
-    own = find_title(text[:3000])[1]
+    own = own_title[1]
     if meta.year is None:
         meta.year = period
     elif own is not None and own != meta.year:
