@@ -90,6 +90,7 @@ _segment_type = _by_address(c.FPDFPathSegment_GetType, _I, _P)
 _segment_closes = _by_address(c.FPDFPathSegment_GetClose, _I, _P)
 _text_font = _by_address(c.FPDFTextObj_GetFont, _P, _P)
 _font_embedded = _by_address(c.FPDFFont_GetIsEmbedded, _I, _P)
+_font_data = _by_address(c.FPDFFont_GetFontData, _I, _P, _P, ctypes.c_size_t, ctypes.POINTER(ctypes.c_size_t))
 _font_descent = _by_address(c.FPDFFont_GetDescent, _I, _P, ctypes.c_float, _F)
 _text_matrix = _by_address(c.FPDFText_GetMatrix, _I, _P, _I, _P)  # into an FS_MATRIX by address
 _unpack_matrix = struct.Struct("6f").unpack  # a, b, c, d, e, f
@@ -279,7 +280,7 @@ def _chars(tp, ctm: Matrix) -> tuple[list[Char] | str, set[int]]:
     mat_at = ctypes.addressof(mat)
     ox, oy = ctypes.c_double(), ctypes.c_double()
     ox_ref, oy_ref = ctypes.byref(ox), ctypes.byref(oy)
-    usable: dict[int, tuple[bool, bool]] = {}  # font → (embedded or standard, horizontal)
+    usable: dict[int, tuple[str | None, bool]] = {}  # font → (why PDFium cannot measure it, horizontal)
     known: dict[tuple, tuple[float, float, bool, bool]] = {}  # (font, size, a, b, c, d) → `_metrics`
     seen_add = seen.add
     translate = ctm[0] == 1 and ctm[3] == 1  # no /Rotate: the frame is a translation
@@ -308,11 +309,11 @@ def _chars(tp, ctm: Matrix) -> tuple[list[Char] | str, set[int]]:
             last_obj = obj
             font = text_font(obj)
             if font != last_font:
-                fonts = usable.get(font) if font else (False, False)
+                fonts = usable.get(font) if font else (NOT_EMBEDDED, False)
                 if fonts is None:
-                    fonts = usable[font] = (_usable(font), _horizontal(font))
-                if not fonts[0]:
-                    return "a font that is not embedded (PDFium would measure a substitute)", seen
+                    fonts = usable[font] = (_refused(font), _horizontal(font))
+                if fonts[0]:
+                    return fonts[0], seen
                 last_font = font
             text_matrix(tpa, k, mat_at)
             a, b, cc, d, _, f = unpack_matrix(mat)
@@ -382,7 +383,7 @@ def _metrics(key: tuple, horizontal: bool) -> tuple[float, float, bool, bool]:
     PDFs, every one of them with b == 0 in a horizontal font). WPS writes one text object
     per character: this is computed once per font, font size and matrix scale, and only
     looked up per object. A font that is neither embedded nor one of the standard 14 is
-    refused before (`_usable`): PDFium measures the system font it substitutes (see the
+    refused before (`_refused`): PDFium measures the system font it substitutes (see the
     module docstring), or leaves out a glyph the substitute lacks."""
     font, font_size, _, b, cc, d = key
     scale = math.hypot(cc, d)
@@ -399,12 +400,25 @@ def _horizontal(font: int) -> bool:
     return width.value >= 0
 
 
-def _usable(font: int) -> bool:
+NOT_EMBEDDED = "a font that is not embedded (PDFium would measure a substitute)"
+TYPE3 = "a Type 3 font (PDFium boxes its glyphs by their ink, pdfminer by their advance)"
+
+
+def _refused(font: int) -> str | None:
+    """Why PDFium cannot measure the font's characters as pdfminer does, or None. A Type 3
+    font (Chromium prints Noto CJK so) counts as embedded but has no font file: PDFium's
+    loose box is then the glyph's ink and its descent 0, where pdfminer takes the advance
+    and the /FontBBox's bottom (a real report printed by Chromium: every character about
+    0.12 em higher, and a header cell fell into the row above). A font neither embedded nor
+    one of the standard 14: see the module docstring."""
     if _font_embedded(font):
-        return True
+        size = ctypes.c_size_t(0)
+        if not _font_data(font, None, 0, ctypes.byref(size)) or size.value == 0:
+            return TYPE3
+        return None
     name = ctypes.create_string_buffer(128)
     c.FPDFFont_GetBaseFontName(ctypes.cast(font, c.FPDF_FONT), name, 128)
-    return bool(STANDARD_FONTS.match(name.value))
+    return None if STANDARD_FONTS.match(name.value) else NOT_EMBEDDED
 
 
 def _in_frame(ctm: Matrix, left: float, bottom: float, right: float, top: float, t: str) -> Char:
