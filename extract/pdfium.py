@@ -293,6 +293,7 @@ def _chars(tp, ctm: Matrix) -> tuple[list[Char] | str, set[int]]:
     last_obj, last_font, fonts, got, baseline = None, None, None, None, None
     key = (None, None, None, None, None, None)  # the last text object's (font, size, a, b, c, d)
     line = None  # the rounded (y0, y1, size) of the object's level baseline, once known
+    last_right, x1 = None, 0.0  # the last character's right edge as PDFium gave it, and rounded
     wide = 0.0  # a loose box wider than this is vertical writing
     lines: dict[tuple[float, float, float], tuple[float, float, float]] = {}
     for k in range(n):
@@ -342,8 +343,13 @@ def _chars(tp, ctm: Matrix) -> tuple[list[Char] | str, set[int]]:
         loose_box(tpa, k, box_at)
         left, top, right, bottom = unpack_box(box)
         if line is not None and right - left <= wide:
-            append((round(left + dx, digits), round(right + dx, digits), line[0], line[1], t, line[2]))
+            # a character starting where the last one ended (most of a run) shares its edge
+            x0 = x1 if left == last_right else round(left + dx, digits)
+            x1 = round(right + dx, digits)
+            last_right = right
+            append((x0, x1, line[0], line[1], t, line[2]))
             continue
+        last_right = None
         size, descent, upright, level = got
         if right - left > wide:
             # vertical writing: PDFium's loose box leaves the text matrix's scale out; the
