@@ -528,9 +528,10 @@ def _path_rulings(obj, m: Matrix, hsegs: list, vsegs: list, xy) -> None:
     ops: list[int] = []
     segs: list[int] = []
     bez = 0
+    segment_at, segment_type, segment_point, unpack_point = _segment_at, _segment_type, _segment_point, _unpack_point
     for i in range(_segment_count(obj)):
-        seg = _segment_at(obj, i)
-        kind = _segment_type(seg)
+        seg = segment_at(obj, i)
+        kind = segment_type(seg)
         if kind == _MOVE and pts:
             _add_subpath(pts, ops, segs, hsegs, vsegs)
             pts, ops, segs, bez = [], [], [], 0
@@ -538,8 +539,8 @@ def _path_rulings(obj, m: Matrix, hsegs: list, vsegs: list, xy) -> None:
             bez += 1
             if bez % 3:  # a control point
                 continue
-        _segment_point(seg, xy_at, xy_at + 4)
-        xv, yv = _unpack_point(xy)
+        segment_point(seg, xy_at, xy_at + 4)
+        xv, yv = unpack_point(xy)
         pts.append((ma * xv + mc * yv + me, mb * xv + md * yv + mf))
         ops.append(kind)
         segs.append(seg)
@@ -558,9 +559,11 @@ def _add_subpath(pts: list, ops: list, segs: list, hsegs: list, vsegs: list) -> 
     if len(pts) == 4 and ops == _OPEN_RECT and pts[3] != pts[0] and any(_segment_closes(s) for s in segs):
         pts.append(pts[0])
         ops.append(_LINE)
-    is_rect = False
     if len(pts) == 5 and ops == _RECT and pts[0] == pts[4]:
         (x0, y0), (x1, y1), (x2, y2), (x3, y3), _ = pts
         is_rect = (x0 == x1 and y1 == y2 and x2 == x3 and y3 == y0) or (y0 == y1 and x1 == x2 and y2 == y3 and x3 == x0)
+        if is_rect:  # its corners: two x and two y (the bounding box of the five points)
+            add_ruling(min(x0, x2), min(y0, y2), max(x0, x2), max(y0, y2), True, hsegs, vsegs)
+            return
     xs, ys = zip(*pts)
-    add_ruling(min(xs), min(ys), max(xs), max(ys), is_rect, hsegs, vsegs)
+    add_ruling(min(xs), min(ys), max(xs), max(ys), False, hsegs, vsegs)

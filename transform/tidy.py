@@ -197,7 +197,7 @@ def parse_slot(slot: Slot, spec: TableSpec) -> Parsed:
 
 
 def slot_to_fact(slot: Slot, spec: TableSpec, report_id: str, parser_version: str) -> Fact:
-    flags = [f for f in slot.flags if f != "short"]
+    flags = [f for f in slot.flags if f != "short"] if "short" in slot.flags else slot.flags[:]
     raw = slot.cell.text if slot.cell is not None else None
     confidence = slot.cell.confidence if slot.cell is not None else None
     if confidence is not None:
@@ -236,7 +236,7 @@ def slot_to_fact(slot: Slot, spec: TableSpec, report_id: str, parser_version: st
     return Fact(
         report_id=report_id, table=slot.table, item=slot.item, column=slot.column,
         value=value, unit=unit, raw=raw if raw else None, blank=blank, derived=derived,
-        flags=sorted(set(flags)), page=row.page if row is not None else None,
+        flags=sorted(set(flags)) if flags else flags, page=row.page if row is not None else None,
         source_table=slot.row.table_index if slot.row is not None else None,
         source_row=row.index if row is not None else None, source_col=slot.col_index,
         parser_version=parser_version, confidence=confidence,
