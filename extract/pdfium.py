@@ -455,9 +455,11 @@ def _walk_page(raw, ctm: Matrix, seen: set[int], hsegs: list, vsegs: list, tp) -
     page_object_at, object_type = _page_object_at, _object_type
     for i in range(c.FPDFPage_CountObjects(raw) - 1, -1, -1):
         obj = page_object_at(address, i)
+        if obj in seen:  # a text object the text page read (`seen` holds nothing else)
+            continue
         kind = object_type(obj)
         if kind == _TEXT:
-            if obj not in seen and _unread(obj, tp):
+            if _unread(obj, tp):
                 unseen += 1
         elif kind == _PATH:
             _object_matrix(obj, mat_at)
@@ -477,9 +479,11 @@ def _walk(objects: list, ctm: Matrix, seen: set[int], hsegs: list, vsegs: list, 
     stack = list(objects)
     while stack:
         obj, outer = stack.pop()
+        if obj in seen:
+            continue
         kind = _object_type(obj)
         if kind == _TEXT:
-            if obj not in seen and _unread(obj, tp):
+            if _unread(obj, tp):
                 unseen += 1
             continue
         if kind not in (_PATH, _FORM):
