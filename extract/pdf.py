@@ -167,16 +167,23 @@ def close_page_breaks(hsegs: list, vsegs: list) -> list:
     that row would fall out of the table as free text."""
     ys = sorted(hsegs)
     keys = [h[0] for h in ys]
-    covered: dict[float, tuple[list[float], list[float]]] = {}  # an end's height → `_spans` near it
-    open_ends: list[tuple[float, float]] = []
+    ends_at: dict[float, list[float]] = {}  # the ends of a table's vertical rulings share a few heights
     for x, y0, y1 in vsegs:
         for y in (y0, y1):
-            spans = covered.get(y)
-            if spans is None:  # the ends of a table's vertical rulings share a few heights
-                spans = covered[y] = _spans(
-                    ys[bisect.bisect_left(keys, y - DEFAULT_SNAP):bisect.bisect_right(keys, y + DEFAULT_SNAP)])
-            starts, ends = spans
-            i = bisect.bisect_right(starts, x) - 1
+            got = ends_at.get(y)
+            if got is None:
+                ends_at[y] = [x]
+            else:
+                got.append(x)
+    open_ends: list[tuple[float, float]] = []
+    bisect_right = bisect.bisect_right
+    for y, xs in ends_at.items():
+        starts, ends = _spans(ys[bisect.bisect_left(keys, y - DEFAULT_SNAP):bisect_right(keys, y + DEFAULT_SNAP)])
+        i = bisect_right(starts, min(xs)) - 1
+        if i >= 0 and max(xs) <= ends[i]:  # every end at this height lies in one span: covered
+            continue
+        for x in xs:
+            i = bisect_right(starts, x) - 1
             if i < 0 or ends[i] < x:  # no horizontal ruling near (x, y)
                 open_ends.append((y, x))
     added: list = []
