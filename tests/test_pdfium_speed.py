@@ -1,22 +1,27 @@
 """The PDF path's speed-ups keep its results: the bands found by bisection are the bands of
 testing every vertical ruling against every band, the page breaks closed through merged
 spans are those of testing every ruling near an end, the cached label cleaning, number
-parsing and label matching give what the uncached functions give, and what the PDFium
-reader assumes to ask PDFium less holds on every PDF of the repository."""
+parsing and label matching give what the uncached functions give, text lines sorted in two
+stable sorts are those of one, a whole line grouped again is itself, the title searched
+from before its first year is the title, and what the PDFium reader assumes to ask PDFium
+less holds on every PDF of the repository."""
 
 from __future__ import annotations
 
 import bisect
 import ctypes
 import random
+import re
 from pathlib import Path
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as c
+from reportlab.pdfgen import canvas
 
+from extract import ExtractSettings, RawDocument, metadata, read_document
 from extract import pdfium as pdfium_reader
 from extract.models import snap
-from extract.pdf import DEFAULT_MIN_BAND, DEFAULT_SNAP, _bands, close_page_breaks
+from extract.pdf import DEFAULT_MIN_BAND, DEFAULT_SNAP, _bands, _join, _join_lines, _lines, close_page_breaks
 from transform.match import _best_contained
 from transform.normalize import norm
 from transform.numbers import _clean, looks_numeric, parse_amount, parse_count
@@ -159,3 +164,87 @@ def test_a_level_character_in_a_horizontal_font_has_its_text_matrix_f_as_origin_
 def test_the_vertical_font_of_the_real_report_is_told_by_its_negative_glyph_width():
     fonts = {horizontal for _, _, horizontal in _chars_with_fonts(ROOT / "tests" / "fixtures" / "real" / "hongze-2024.pdf")}
     assert fonts == {True, False}
+
+
+def _lines_with_one_sort_key(chars):
+    """`_lines` as first written: one sort by (centre, top first; then x0)."""
+    lines, total = [], 0.0
+    for ch in sorted(chars, key=lambda c: (-(c[2] + c[3]) / 2, c[0])):
+        cy = (ch[2] + ch[3]) / 2
+        if lines and abs(cy - total / len(lines[-1])) <= max(ch[5], 1.0) * 0.4:
+            lines[-1].append(ch)
+            total += cy
+            continue
+        lines.append([ch])
+        total = 0.0 + cy
+    for line in lines:
+        line.sort(key=lambda c: c[0])
+    return lines
+
+
+def _random_free_text(rnd: random.Random) -> list:
+    """Characters of a few lines, some raised or in another size, some at one x twice."""
+    chars = []
+    for line in range(rnd.randint(1, 6)):
+        y = 700.0 - line * rnd.choice((12.0, 14.5, 6.0))
+        x = 50.0
+        for _ in range(rnd.randint(1, 30)):
+            size = rnd.choice((10.5, 10.5, 10.5, 7.0, 12.0))
+            y0 = round(y + rnd.choice((0.0, 0.0, 0.0, 2.5, -1.0, 4.0)), 3)
+            chars.append((round(x, 3), round(x + size * 0.6, 3), y0, round(y0 + size, 3),
+                          rnd.choice("12３一二表公开 x"), size))
+            x += size * rnd.choice((0.6, 0.6, 0.0, 1.8))
+    rnd.shuffle(chars)
+    return chars
+
+
+def test_lines_sorted_in_two_stable_sorts_are_the_lines_of_one_sort_by_centre_then_x():
+    rnd = random.Random(11)
+    for _ in range(2000):
+        chars = _random_free_text(rnd)
+        assert _lines(chars) == _lines_with_one_sort_key(chars)
+
+
+def test_a_line_grouped_again_alone_is_the_same_line():
+    """Why `_fragments` need not group a free line that is one fragment again: `_lines` of
+    a whole line's characters gives that line (the same order, the same running centres)."""
+    rnd = random.Random(12)
+    for _ in range(2000):
+        for line in _lines(_random_free_text(rnd)):
+            assert _lines(list(line)) == [line]
+            assert _join(list(line)) == _join_lines([line])
+
+
+_TITLE_AT_EVERY_CHARACTER = re.compile(
+    r"(?P<pre>[^。；;：:\n]{0,40}?)(?P<year>(?:19|20)\d{2})年度?(?P<post>[^。；;：:\n\d]{0,40}?)"
+    r"政府信息公开(?:工作)?(?:年度)?(?:工作)?(?:报告|年报)")
+
+
+def test_a_title_searched_from_before_its_first_year_is_the_title_searched_from_the_start():
+    rnd = random.Random(13)
+    pieces = ["2019", "2020年", "年度", "政府信息公开", "工作", "年度报告", "报告", "年报", "关于", "。", "\n",
+              "市", "局", "某某区人民政府", " ", "1", "：", "x" * 15, "热点信息" * 5]
+    found = 0
+    for _ in range(30_000):
+        text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 40)))
+        flat, _ = metadata._flatten(text)
+        want = _TITLE_AT_EVERY_CHARACTER.search(flat)
+        first = metadata._YEAR_ON.search(flat)
+        got = metadata._TITLE.search(flat, max(first.start() - 40, 0)) if first else None
+        assert (want and (want.span(), want.groupdict())) == (got and (got.span(), got.groupdict()))
+        found += want is not None
+    assert found > 500
+
+
+def test_a_text_object_of_spaces_alone_is_read_by_pdfium(tmp_path):
+    """`_chars` never asks about whitespace; the walk finds such an object in the text page."""
+    path = tmp_path / "spaces.pdf"
+    cv = canvas.Canvas(str(path))
+    cv.setFont("Helvetica", 10)
+    cv.drawString(100, 700, "total 12")
+    cv.drawString(100, 680, "      ")  # a text object of spaces only
+    cv.drawString(100, 660, "34")
+    cv.save()
+    got = pdfium_reader.read_pages(path, ExtractSettings(), path.read_bytes())
+    assert isinstance(got, RawDocument), got
+    assert got.text == read_document(path, ExtractSettings(pdf_engine="pdfminer")).text == "total12\n34"
