@@ -6,6 +6,7 @@ template order. `Locator` holds the steps; 表四's own rows are `t4.py`'s."""
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -401,6 +402,12 @@ def locate(rows: list[Row], templates: Templates, year: int | None) -> Located:
     return locator.finish()
 
 
+@functools.lru_cache(maxsize=CACHE_MAX)
+def _similarity(text: str, label: str) -> float:
+    """difflib's ratio of the two, cached (the same misprinted labels in many reports)."""
+    return difflib.SequenceMatcher(None, text, label).ratio()
+
+
 def _fuzzy(label: str, spec: TableSpec, order: list[str], out: Located, table: str):
     """Typo tolerance: compare with the next two unmatched items after the last match."""
     matched = [i for i, code in enumerate(order) if (table, code) in out.items]
@@ -411,7 +418,7 @@ def _fuzzy(label: str, spec: TableSpec, order: list[str], out: Located, table: s
     for code in order[start : start + 2]:
         it = spec.item(code)
         for v in it.labels:
-            r = max(difflib.SequenceMatcher(None, t[-len(v) - 4 :], v).ratio() for t in (full, last) if t)
+            r = max(_similarity(t[-len(v) - 4 :], v) for t in (full, last) if t)
             if r >= FUZZY_MIN and (best is None or r > best[0]):
                 best = (r, code)
     return (table, best[1], True) if best else None
