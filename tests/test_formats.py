@@ -281,6 +281,18 @@ def test_t4_row_split_by_a_page_break_is_joined_and_never_read_as_blank():
     assert t4[("litigation_after_review", "total")] == 8
 
 
+@pytest.mark.parametrize("name", ["gen-12-00146-2024.pdf", "gen-12-00155-2021.pdf"])
+def test_t4_numbers_of_a_row_split_by_a_page_break_go_to_that_row_not_to_the_row_above(name):
+    # LibreOffice: `行政复议 | — …` (complete, dashes), then `行政诉讼 | 1 | — | — | — | 1` at the
+    # foot of the page, `（未经复议直接起诉） | | …` on the next. The numbers went to the row
+    # above (行政复议 in one, 未经复议直接起诉 in the other): four cells wrong, status ok.
+    doc = FIXTURES / "generated" / name
+    got = result_to_json(process_file(doc))
+    assert got["status"] == "ok"
+    t4 = {(f["item"], f["column"]): f["value"] for f in got["facts"] if f["table"] == "t4"}
+    assert t4 == {(f["item"], f["column"]): f["value"] for f in truth_for(doc)["facts"] if f["table"] == "t4"}
+
+
 def test_t4_numbers_whose_row_cannot_be_named_make_the_report_partial(tmp_path):
     src = Path(__file__).resolve().parent.parent / "data" / "sample" / "gen-2026-00011-2019.txt"
     text = src.read_text(encoding="utf-8").replace("行政诉讼（复议后起诉）\t", "行政诉讼\t", 1)

@@ -39,7 +39,8 @@ tests/test_ocr.py)."""
 PDFMINER = ExtractSettings(pdf_engine="pdfminer")
 PDFIUM = ExtractSettings(pdf_engine="pdfium")
 READ_BY_PDFIUM = {"hongze-2024.pdf", "gen-2026-00100-2021.pdf", "gen-2026-00101-2021.pdf", "gen-2026-00102-2021.pdf",
-                  "gen-2026-00103-2024.pdf", "gen-11-00003-2025.pdf"}
+                  "gen-2026-00103-2024.pdf", "gen-11-00003-2025.pdf", "gen-12-00146-2024.pdf",
+                  "gen-12-00155-2021.pdf"}
 """Real (WPS, embedded CID fonts) and LibreOffice PDFs (embedded fonts): PDFium reads them
 itself. The reportlab ones print in STSong-Light without embedding it: PDFium would measure
 a system font in its place (where there is one: 4 % wider digits moved a gap across the

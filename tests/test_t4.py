@@ -115,6 +115,32 @@ def test_a_blank_labelled_row_gives_the_numbers_row_above_its_item(templates):
     assert s.found.rows["litigation_direct"] is numbers
 
 
+DASHES = ("—", "—", "—", "—", "—")
+
+
+def test_a_row_of_dashes_is_complete_so_the_numbers_below_begin_the_next_item(templates):
+    """A LibreOffice PDF: 行政复议 printed with dashes, then 行政诉讼（未经复议直接起诉） cut by a
+    page break after 行政诉讼 with its numbers. The numbers were 行政复议's (two cells wrong,
+    the report `ok`)."""
+    review, numbers = row("行政复议", *DASHES, page=3), row("行政诉讼", *FIVE, page=3)
+    rest, after = row("(未经复议直接起诉)", "", "", "", "", "", page=4), row("行政诉讼(复议后起诉)", *DASHES, page=4)
+    s = scan(templates, review, numbers, rest, after)
+    assert s.found.rows == {"admin_review": review, "litigation_direct": numbers, "litigation_after_review": after}
+
+
+def test_numbers_labelled_as_the_start_of_an_item_row_are_not_the_rest_of_a_blank_row(templates):
+    """行政复议 printed with empty cells, then 行政诉讼（未经复议直接起诉） cut after 行政诉讼 with
+    its numbers: they are not 行政复议's rest (no rest of 行政复议 names 行政诉讼)."""
+    review, numbers = row("行政复议", "", "", "", "", "", page=3), row("行政诉讼", *FIVE, page=3)
+    rest, after = row("(未经复议直接起诉)", "", "", "", "", "", page=4), row("行政诉讼(复议后起诉)", *DASHES, page=4)
+    s = scan(templates, review, numbers, rest, after)
+    assert s.found.rows == {"admin_review": review, "litigation_direct": numbers, "litigation_after_review": after}
+
+
+def test_the_words_that_begin_an_item_row_come_from_the_template_data(layout):
+    assert layout.row_starts == ("行政复议", "行政诉讼")
+
+
 def test_numbers_that_no_label_names_are_listed_unplaced_never_dropped(templates):
     s = scan(templates, row("甲", *FIVE), row("乙", *FIVE))
     assert s.finish().unplaced == ["甲", "乙"]

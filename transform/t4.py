@@ -58,6 +58,13 @@ def item_for(label: str, layout: T4Layout) -> str | None:
     return None
 
 
+def begins_item_row(label: str, layout: T4Layout) -> bool:
+    """Whether a row label begins a 表四 item row (行政诉讼 of 行政诉讼（复议后起诉） that a page
+    break cut off from its rest): such a row is never the rest of the row above."""
+    t = norm(label)
+    return any(s in t for s in layout.row_starts)
+
+
 def is_column_label(text: str, labels) -> bool:
     """A header cell naming a 表四 column, also cut short where an unruled header wrapped
     (`结果维` over `持`)."""
@@ -158,12 +165,15 @@ class T4Scan:
             self.found.rows[item], self.orphan = self.orphan, None
         else:
             self.found.rows[item] = row
-            self.blank = None if row.has_number else item
+            # only a row whose cells are all empty may have its numbers in the next part (a
+            # dash or a 0 is printed: the row is complete)
+            self.blank = None if any(c.text for c in row.values) else item
 
     def keep_numbers_row(self, row: Row) -> None:
-        if self.blank is not None:
+        if self.blank is not None and not begins_item_row(row.label, self.layout):
             self.found.rows[self.blank], self.blank = row, None
             return
+        self.blank = None
         if self.orphan is not None:
             self.found.unplaced.append(self.orphan.label)
         self.orphan = row

@@ -77,11 +77,13 @@ def expand_items(refs, printed: list[str]) -> list[str]:
 class T4Layout:
     """How 表四 is found: the header row that opens it names `opens` and one of
     `opens_with`; printed one row per item, a row is the first item of `row_parts` whose
-    parts its label contains (most specific first)."""
+    parts its label contains (most specific first), and a row whose label holds one of
+    `row_starts` begins an item row (it is not the rest of a row a page break split)."""
 
     opens: str
     opens_with: tuple[str, ...]
     row_parts: tuple[tuple[str, tuple[str, ...]], ...]
+    row_starts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,7 @@ _ALLOWED = {
     "table": {"title", "items", "columns", "column_order"},
     "item": {"code", "labels", "columns", "versions"},
     "identity": {"rule", "number", "table", "kind", "lhs", "rhs", "exempt"},
-    "t4_layout": {"opens", "opens_with", "row_parts"},
+    "t4_layout": {"opens", "opens_with", "row_parts", "row_starts"},
     "row_parts": {"item", "parts"},
 }
 _KINDS = {"column_sum", "row_sum", "non_negative_integer"}
@@ -182,7 +184,8 @@ def _t4_layout(raw, t4: TableSpec, path: Path) -> T4Layout:
     if sorted(named, key=str) != sorted(it.code for it in t4.items):
         raise TemplateSpecError(f"{path.name}: {where}.row_parts must name each 表四 item once, "
                                 f"got {named}, items {[it.code for it in t4.items]}")
-    return T4Layout(opens[0], _labels(raw.get("opens_with"), path, f"{where}.opens_with"), tuple(parts))
+    return T4Layout(opens[0], _labels(raw.get("opens_with"), path, f"{where}.opens_with"), tuple(parts),
+                    _labels(raw.get("row_starts"), path, f"{where}.row_starts"))
 
 
 @functools.lru_cache(maxsize=4)
