@@ -56,7 +56,8 @@ def build_facts(doc: RawDocument, templates: Templates, report_id: str, year: in
         if left:
             problems.append(f"{TABLE_NAMES[table]} rows with missing cells could not be placed: {', '.join(left)}")
         facts += [slot_to_fact(s, spec, report_id, PARSER_VERSION) for s in grid.values()]
-    problems += doubt_assumed_units(facts, declared_units(doc.text))
+    facts, doubted = doubt_assumed_units(facts, declared_units(doc.text))
+    problems += doubted
     t4, t4_problems = t4_facts(loc, templates, report_id, wraps)
     return facts + t4, t2v, found, problems + t4_problems, loc
 

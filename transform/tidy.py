@@ -15,6 +15,7 @@ Column assignment, in order of trust:
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -243,19 +244,20 @@ def slot_to_fact(slot: Slot, spec: TableSpec, report_id: str, parser_version: st
     )
 
 
-def doubt_assumed_units(facts: list[Fact], declared: frozenset[str]) -> list[str]:
+def doubt_assumed_units(facts: list[Fact], declared: frozenset[str]) -> tuple[list[Fact], list[str]]:
     """An amount read in 万元 by assumption (neither its printed header nor its cell names a
     unit) is not read when the document declares 元 somewhere (`单位：元` above the table,
     in a section row, in a header the matcher did not tie to the column): it may be in 元,
-    10,000 times smaller. Flagged `unreadable` in place; returns the problem for the reason."""
+    10,000 times smaller. Returns the facts with each such amount as a new fact flagged
+    `unreadable` (value null; the input is left as it was) and the problem for the reason."""
     if "元" not in declared:
-        return []
-    doubted = []
+        return list(facts), []
+    out, doubted = [], []
     for f in facts:
         if "unit_assumed" in f.flags and f.value is not None:
-            f.value = None
-            f.flags = sorted(set(f.flags) | {"unreadable"})
+            f = dataclasses.replace(f, value=None, flags=sorted(set(f.flags) | {"unreadable"}))
             doubted.append(f"{f.table}.{f.item}.{f.column}")
+        out.append(f)
     if not doubted:
-        return []
-    return [f"amount unit unclear (no unit by the number, the document declares 元): {', '.join(doubted)}"]
+        return out, []
+    return out, [f"amount unit unclear (no unit by the number, the document declares 元): {', '.join(doubted)}"]
