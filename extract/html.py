@@ -286,27 +286,32 @@ def _clean_cells(table) -> None:
 
 
 def table_to_raw(table, index: int) -> RawTable:
-    """Expand rowspan/colspan into a grid; each physical cell appears once, in its first row."""
+    """Expand rowspan/colspan into a grid; each physical cell appears once, in its first row,
+    and the rows below that it covers (rowspan) hold an empty stand-in at its place
+    (`RawCell.above`: a value merged over two rows must not read as blank in the second)."""
     _clean_cells(table)
-    rows: list[RawRow] = []
-    occupied: dict[tuple[int, int], bool] = {}
+    occupied: set[tuple[int, int]] = set()
     trs = [tr for tr in table.iter("tr") if tr.getparent() is not None]
+    placed: list[list[tuple[int, RawCell]]] = [[] for _ in trs]
     for r, tr in enumerate(trs):
         col = 0
-        cells: list[RawCell] = []
         for td in tr:
             if not isinstance(td.tag, str) or td.tag.lower() not in ("td", "th"):
                 continue
-            while occupied.get((r, col)):
+            while (r, col) in occupied:
                 col += 1
             colspan = _span(td.get("colspan"))
-            rowspan = _span(td.get("rowspan"))
+            rowspan = min(_span(td.get("rowspan")), len(trs) - r)
             for dr in range(rowspan):
                 for dc in range(colspan):
-                    occupied[(r + dr, col + dc)] = True
-            cells.append(RawCell(cell_text(td), float(col), float(col + colspan)))
+                    occupied.add((r + dr, col + dc))
+            cell = RawCell(cell_text(td), float(col), float(col + colspan), rows=rowspan)
+            placed[r].append((col, cell))
+            for dr in range(1, rowspan):
+                placed[r + dr].append((col, RawCell("", float(col), float(col + colspan), above=cell)))
             col += colspan
-        rows.append(RawRow(cells=cells, page=None, index=r))
+    rows = [RawRow(cells=[c for _, c in sorted(p, key=lambda pc: pc[0])], page=None, index=r)
+            for r, p in enumerate(placed)]
     return RawTable(rows=rows, index=index, locator=f"table[{index}]")
 
 

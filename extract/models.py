@@ -26,6 +26,13 @@ class RawCell:
     doubtful: bool = False
     """Read by OCR with a confidence below `ExtractSettings.ocr_min_confidence`: its value is
     not taken (flagged `unreadable`, never guessed)."""
+    rows: int = 1
+    """Rows the cell spans: more than 1 for a cell merged down over the rows below it (HTML
+    `rowspan`, DOCX `w:vMerge`)."""
+    above: RawCell | None = None
+    """Set on the empty stand-in a row holds where a cell merged down from a row above
+    covers it (its grid columns as `x0..x1`): that cell. Without it the row would lack the
+    cell, and its value be read as blank."""
 
     @property
     def center(self) -> float | None:

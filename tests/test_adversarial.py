@@ -174,3 +174,46 @@ def test_a_footnote_mark_written_as_a_raised_run_in_docx_stands_apart_from_the_n
     out = result_to_json(process_file(FIXTURES / "adversarial" / "t2-footnote-mark-2023.docx"))
     fact = _facts(out)[("t2", "admin_license", "decisions")]
     assert fact["raw"] == "2629 1" and fact["value"] is None and out["status"] == "partial"
+
+
+def test_a_number_merged_over_two_rows_is_no_one_rows_and_the_reason_names_both_cells():
+    for doc in ("t3-rowspan-number-2023.html", "t3-rowspan-number-2023.docx"):
+        out = result_to_json(process_file(FIXTURES / "adversarial" / doc))
+        got = _facts(out)
+        for item in ("denied.third_party", "denied.internal_affairs"):  # was 1 and blank, status ok
+            fact = got[("t3", item, "natural_person")]
+            assert fact["value"] is None and {"ambiguous", "unreadable"} <= set(fact["flags"]) and fact["raw"] == "1"
+        assert out["status"] == "partial", doc
+        assert ("a number merged over several rows is no one row's: 表三 denied.third_party.natural_person, "
+                "表三 denied.internal_affairs.natural_person") in out["reason"]
+    out, _ = _read("t2-rowspan-number-2023")
+    assert [_facts(out)[("t2", item, "decisions")]["value"] for item in ("admin_penalty", "admin_coercion")] == [None] * 2
+
+
+def test_a_zero_merged_over_two_rows_is_each_rows():
+    out, _ = _read("t3-rowspan-zero-2023")
+    got = _facts(out)
+    for item in ("denied.law_prohibited", "denied.security_stability"):  # the second was blank
+        assert got[("t3", item, "commercial")]["value"] == 0
+    assert out["status"] == "ok"
+
+
+def test_a_cell_merged_down_leaves_a_stand_in_in_the_rows_it_covers_read_with_its_text():
+    import lxml.html
+
+    from extract.html import table_to_raw
+    from transform.match import split_row
+    from transform.tidy import merged_number
+
+    table = lxml.html.fromstring("<table><tr><td rowspan='3'>（三）</td><td>1.甲</td><td rowspan='2'>5</td><td>0</td></tr>"
+                                 "<tr><td>2.乙</td><td>7</td></tr><tr><td>3.丙</td><td>1</td><td>2</td></tr></table>")
+    raw = table_to_raw(table, 0)
+    second = raw.rows[1].cells
+    assert [(c.text, c.x0, c.above is not None) for c in second] == [("", 0, True), ("2.乙", 1, False),
+                                                                     ("", 2, True), ("7", 3, False)]
+    assert raw.rows[0].cells[2].rows == 2
+    row = split_row(raw.rows[1], 0)
+    assert row.label == "2.乙" and [c.text for c in row.values] == ["5", "7"]  # the group label stays out
+    assert merged_number(row.values[0]) and merged_number(raw.rows[0].cells[2])
+    assert not merged_number(raw.rows[0].cells[3])
+    assert [c.text for c in split_row(raw.rows[2], 0).values] == ["1", "2"]

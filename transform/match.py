@@ -5,6 +5,7 @@ template order. `Locator` holds the steps; 表四's own rows are `t4.py`'s."""
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 from dataclasses import dataclass, field
@@ -69,13 +70,18 @@ class Located:
 
 
 def split_row(raw: RawRow, table_index: int) -> Row:
-    """Label = the text cells up to the last non-numeric cell; values = the cells after it."""
+    """Label = the text cells up to the last non-numeric cell; values = the cells after it.
+    A value cell merged down from a row above (`RawCell.above`, HTML rowspan, DOCX vMerge)
+    is this row's value cell too, with that cell's text and row count (`tidy.merged_number`
+    says when it is no one row's); in the label the stand-in stays empty (a group label
+    such as （三）不予公开 spans the rows of its items)."""
     last_text = -1
     for k, c in enumerate(raw.cells):
         if c.text and not looks_numeric(c.text):
             last_text = k
     label = norm("".join(c.text for c in raw.cells[: last_text + 1]))
-    values = raw.cells[last_text + 1 :]
+    values = [c if c.above is None else dataclasses.replace(c, text=c.above.text, rows=c.above.rows)
+              for c in raw.cells[last_text + 1 :]]
     has_number = any(c.text and not is_blank(c.text) for c in values)
     return Row(raw, table_index, label, values, last_text + 1, has_number)
 

@@ -31,7 +31,7 @@ from .region import Region, RegionDataMissing
 from .script import document_to_simplified, traditional_table
 from .t4 import t4_slots
 from .templates import Identity, TableSpec, Templates, load_templates
-from .tidy import Slot, doubt_assumed_units, slot_to_fact, slots_for_item
+from .tidy import Slot, doubt_assumed_units, merged_number, slot_to_fact, slots_for_item
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +55,7 @@ def build_facts(doc: RawDocument, templates: Templates, report_id: str, year: in
         grid, left = table_slots(loc, spec, version, templates.identities, wraps)
         if left:
             problems.append(f"{TABLE_NAMES[table]} rows with missing cells could not be placed: {', '.join(left)}")
+        problems += merged_problems(grid.values())
         facts += [slot_to_fact(s, spec, report_id, PARSER_VERSION) for s in grid.values()]
     facts, doubted = doubt_assumed_units(facts, declared_units(doc.text))
     problems += doubted
@@ -118,10 +119,21 @@ def t4_facts(loc: Located, templates: Templates, report_id: str, wraps: bool = F
         _flag_unplaced(slots, ["ambiguous", "unreadable"])
         problems.append("表四 has missing cells that could not be placed")
     _flag_duplicates(slots, set(loc.t4.repeated))
+    problems += merged_problems(slots)
     if wraps:
         join_apart_digits(templates.t4, templates.identities, {(s.item, s.column): s for s in slots},
                           [it.code for it in templates.t4.items])
     return [slot_to_fact(s, templates.t4, report_id, PARSER_VERSION) for s in slots], problems
+
+
+def merged_problems(slots) -> list[str]:
+    """The cells holding a number merged over several rows (`tidy.merged_number`), named in
+    the reason (as many as 8)."""
+    names = [f"{TABLE_NAMES[s.table]} {s.item}.{s.column}" for s in slots if merged_number(s.cell)]
+    if not names:
+        return []
+    more = " …" if len(names) > 8 else ""
+    return [f"a number merged over several rows is no one row's: {', '.join(names[:8])}{more}"]
 
 
 def duplicate_problems(loc: Located) -> list[str]:

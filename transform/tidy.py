@@ -184,11 +184,25 @@ def slots_for_item(ir: ItemRow, spec: TableSpec) -> tuple[list[Slot], str]:
     return slots, state
 
 
+def merged_number(cell: RawCell | None) -> bool:
+    """A value cell merged over several rows (HTML rowspan, DOCX vMerge: `RawCell.rows`, the
+    same in each row it covers) holding anything but a 0 or a blank: whose is it? The first
+    row's, the last one's, or their sum: no one row's (flagged `ambiguous`, never guessed).
+    A 0 or a blank mark is each row's, as one merged over columns is each column's
+    (`assign_cells`); without this the rows below the first read as blank."""
+    if cell is None or cell.rows <= 1:
+        return False
+    p = parse_count(cell.text)
+    return not (p.kind == "blank" or p.kind == "number" and p.value == 0)
+
+
 def parse_slot(slot: Slot, spec: TableSpec) -> Parsed:
     colspec = spec.columns.get(slot.column)
     text = slot.cell.text if slot.cell is not None else ""
     if slot.cell is not None and slot.cell.doubtful and text.strip():
         return Parsed("unreadable")  # read by OCR below the confidence threshold: never guessed
+    if merged_number(slot.cell):
+        return Parsed("unreadable")
     if colspec is not None and colspec.unit:
         if slot.unit:  # the printed header names the unit
             return parse_amount(text, slot.unit, header_has_unit=True)
@@ -201,6 +215,8 @@ def slot_to_fact(slot: Slot, spec: TableSpec, report_id: str, parser_version: st
     flags = [f for f in slot.flags if f != "short"]
     raw = slot.cell.text if slot.cell is not None else None
     confidence = slot.cell.confidence if slot.cell is not None else None
+    if merged_number(slot.cell):
+        flags += ["ambiguous", "unreadable"]
     if confidence is not None:
         flags.append("ocr")
         if slot.cell.doubtful:
