@@ -217,3 +217,39 @@ def test_a_cell_merged_down_leaves_a_stand_in_in_the_rows_it_covers_read_with_it
     assert merged_number(row.values[0]) and merged_number(raw.rows[0].cells[2])
     assert not merged_number(raw.rows[0].cells[3])
     assert [c.text for c in split_row(raw.rows[2], 0).values] == ["1", "2"]
+
+
+@pytest.mark.parametrize("engine", ["pdfium", "pdfminer"])
+def test_digits_a_space_apart_in_a_libreoffice_pdf_are_flagged_or_joined_only_where_the_identities_confirm(engine):
+    """LibreOffice prints a space as a gap without a glyph: `2 629` was read as 2629, status
+    ok. 表二 has no identity through the cell: flagged. 表三's `8 1` (一、本年新收, 总计) is read
+    81 because its row and its column both hold with 81 alone (`place.confirmed_joins`): the
+    value the printed cells force, not a guess."""
+    from extract import ExtractSettings
+
+    out = result_to_json(process_file(FIXTURES / "adversarial" / "digits-apart-2023.pdf", ExtractSettings(pdf_engine=engine)))
+    got = _facts(out)
+    license_ = got[("t2", "admin_license", "decisions")]
+    assert license_["raw"] == "2 629" and license_["value"] is None and "unreadable" in license_["flags"]
+    total = got[("t3", "new_received", "total")]
+    assert total["value"] == 81 and "joined" in total["flags"]
+    assert out["status"] == "partial" and out["reason"] == "1 cells unreadable"
+
+
+def test_a_space_between_digits_in_a_pdf_cell_is_kept_and_a_number_is_not():
+    from extract.pdf import _line_text, char
+
+    def line(*parts):  # (text, x0) at 10 pt, each digit 5.3 pt wide
+        return [char(x, x + 5.3, 100, 110, t, 10) for t, x in parts]
+
+    assert _line_text(line(("2", 0), ("6", 5.3), ("2", 10.6), ("9", 15.9))) == "2629"
+    assert _line_text(line(("2", 0), ("6", 5.3 + 2.5), ("2", 10.6 + 2.5), ("9", 15.9 + 2.5))) == "2 629"  # 0.25 em
+    assert _line_text(line(("2", 0), ("6", 5.3 + 0.05))) == "26"  # a producer's rounding, not a space
+
+
+@pytest.mark.parametrize("name", ["t2-footnote-mark-2023", "t3-columns-swapped-2023"])
+def test_a_chromium_print_of_the_page_reads_its_publication_time_line(name):
+    """The page's `时间：2024-03-08 15:34`: Chromium prints the space as a gap, the reader
+    joined `0815:34`, and the date was refused (published null)."""
+    out = result_to_json(process_file(FIXTURES / "adversarial" / f"{name}.pdf"))
+    assert out["published"] == "2024-03-08"
