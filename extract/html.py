@@ -42,6 +42,9 @@ def read_document(path: Path, settings: ExtractSettings | None = None, data: byt
         bad.drop_tree()
     hints = _hints(root)
     bodies = find_bodies(root)
+    heading = text_above(root, bodies[0])
+    if heading:
+        hints["heading"] = heading
     tables = _leaf_tables(bodies)
     raw_tables = [table_to_raw(t, i) for i, t in enumerate(tables)]
     text = "\n".join(element_text(body) for body in bodies)
@@ -146,6 +149,42 @@ def _hints(root) -> dict[str, str]:
         if name in ("articletitle", "pubdate", "url", "contentsource", "sitename"):
             hints[name] = (meta.get("content") or "").strip()
     return hints
+
+
+HEADING_CHARS = 2000
+"""How much of the page's text above the report's container is kept (hint `heading`)."""
+
+
+def text_above(root, container) -> str:
+    """The visible text above the report's container (its last HEADING_CHARS characters):
+    where a CMS prints the report's title and its `发布时间` line, outside the container.
+    Metadata takes the title a reader sees from it, not the page's `<title>`."""
+    body = root.find(".//body")
+    if body is None or container is body:
+        return ""
+    parts: list[str] = []
+
+    def walk(node) -> bool:
+        """Append `node`'s text up to `container`; True once it is reached."""
+        if node is container:
+            return True
+        tag = node.tag if isinstance(node.tag, str) else ""
+        if tag in _BLOCK_TAGS:
+            parts.append("\n")
+        if node.text and tag:
+            parts.append(node.text)
+        for child in node:
+            if walk(child):
+                return True
+            if child.tail:
+                parts.append(child.tail)
+        if tag in _BLOCK_TAGS:
+            parts.append("\n")
+        return False
+
+    walk(body)
+    text = re.sub(r"\n\s*\n+", "\n", "".join(parts).replace("\xa0", " "))
+    return text[-HEADING_CHARS:].strip()
 
 
 def find_bodies(root) -> list:

@@ -115,7 +115,8 @@ def _meta(text: str, **hints):
 def test_year_doubted_when_the_page_title_and_the_reports_own_title_disagree():
     meta = _meta("某县财政局2023年政府信息公开工作年度报告\n…\n某县财政局\n2024年1月20日",
                  title="某县财政局2022年政府信息公开工作年度报告")
-    assert meta.year == 2022 and meta.year_doubt.startswith("year unclear: the page's title says 2022")
+    # the report's own (visible) title wins, as in a print of the page, which shows it alone
+    assert meta.year == 2023 and meta.year_doubt.startswith("year unclear: the page's title says 2022")
 
 
 def test_year_doubted_when_published_before_the_year_ended():
@@ -253,3 +254,35 @@ def test_a_chromium_print_of_the_page_reads_its_publication_time_line(name):
     joined `0815:34`, and the date was refused (published null)."""
     out = result_to_json(process_file(FIXTURES / "adversarial" / f"{name}.pdf"))
     assert out["published"] == "2024-03-08"
+
+
+def test_the_visible_title_names_the_body_in_the_page_and_in_its_chromium_print():
+    """The page's <title> and ArticleTitle name 福州市长乐区, the title above the report
+    平潭综合实验区: the HTML took the first, its Chromium print the second, both `ok`."""
+    page = result_to_json(process_file(FIXTURES / "adversarial" / "title-other-body-2023.html"))
+    printed = result_to_json(process_file(FIXTURES / "adversarial" / "title-other-body-printed-2023.pdf"))
+    for key in ("agency", "year", "published", "region_code"):
+        assert page[key] == printed[key], key
+    assert page["agency"] == "平潭综合实验区"
+    assert page["status"] == "partial" and page["reason"] == (
+        "issuing body unclear: the page's title names 福州市长乐区, the report's own title 平潭综合实验区")
+    assert printed["status"] == "ok"  # the print shows the visible title alone
+
+
+def test_the_title_above_an_html_report_is_taken_before_the_pages_title_and_sidebar_links_above_it():
+    meta = _meta("本报告中所列数据的统计期限自2023年1月1日起至2023年12月31日止。",
+                 title="某市2023年政府信息公开工作年度报告",
+                 heading="往年报告\n某县财政局2022年政府信息公开工作年度报告\n某县财政局2023年政府信息公开工作年度报告\n发布时间：2024-01-20")
+    assert (meta.agency, meta.year, meta.page_agency) == ("某县财政局", 2023, "某市")
+    assert meta.year_doubt is None
+    alone = _meta("本报告中所列数据的统计期限自2023年1月1日起至2023年12月31日止。", title="某县财政局2023年政府信息公开工作年度报告")
+    assert (alone.agency, alone.year, alone.page_agency) == ("某县财政局", 2023, None)
+
+
+def test_two_names_are_two_bodies_unless_one_extends_the_other_in_one_division():
+    from transform.bodies import other_body, resolve_body
+
+    assert other_body(resolve_body("福州市长乐区"), resolve_body("平潭综合实验区"))
+    assert not other_body(resolve_body("平潭综合实验区管委会"), resolve_body("平潭综合实验区"))
+    assert not other_body(resolve_body("洪泽区"), resolve_body("淮安市洪泽区人民政府"))
+    assert not other_body(resolve_body("XX网-"), resolve_body("平潭综合实验区"))  # no body: says nothing

@@ -18,7 +18,7 @@ from extract.htmlimg import with_pictures
 from extract.metadata import metadata_from_document
 from extract.models import RawCell
 
-from .bodies import BodyRef, load_registry, normalise_name, plausible_name, resolve_body
+from .bodies import BodyRef, load_registry, normalise_name, other_body, plausible_name, resolve_body
 from .checks import facts_to_checks
 from .match import Located, iter_rows, locate
 from .missing import REASON as MISSING_REASON
@@ -257,6 +257,9 @@ def build_result(doc: RawDocument, sha256: str, source: str, size: int, template
             problems += identity_problems(meta.agency, year, template, body.body_id) + table_problems(facts, checks, found, gone)
             if meta.year_doubt:
                 problems.append(meta.year_doubt)
+            if meta.page_agency and other_body(_body(meta.page_agency, source), body):
+                problems.append(f"issuing body unclear: the page's title names {meta.page_agency}, "
+                                f"the report's own title {meta.agency}")
             status, reason = ("partial", "; ".join(problems)) if problems else ("ok", None)
         if status != "ok" and doc.hints.get("pictures"):  # a page's pictures not read say why
             reason = f"{reason}; pictures not read: {doc.hints['pictures']}"[:2000]
