@@ -40,20 +40,21 @@ PDFMINER = ExtractSettings(pdf_engine="pdfminer")
 PDFIUM = ExtractSettings(pdf_engine="pdfium")
 READ_BY_PDFIUM = {"hongze-2024.pdf", "gen-2026-00100-2021.pdf", "gen-2026-00101-2021.pdf", "gen-2026-00102-2021.pdf",
                   "gen-2026-00103-2024.pdf", "gen-11-00003-2025.pdf", "t3-columns-swapped-2023.pdf",
-                  "t2-footnote-mark-2023.pdf", "digits-apart-2023.pdf"}
+                  "t2-footnote-mark-2023.pdf", "digits-apart-2023.pdf", "title-other-body-printed-2023.pdf"}
 """Real (WPS, embedded CID fonts) and LibreOffice PDFs (embedded fonts): PDFium reads them
 itself. The reportlab ones print in STSong-Light without embedding it: PDFium would measure
 a system font in its place (where there is one: 4 % wider digits moved a gap across the
 line-splitting threshold in 2 of 200 generated documents; where there is none it has no
 glyph for a character printed alone and leaves it out), so the reader hands them to
-pdfminer. The two Chromium prints of tests/fixtures/adversarial (t3-columns-swapped-2023.pdf,
-t2-footnote-mark-2023.pdf) embed no Latin font with a fractional /Descent: PDFium reads them;
+pdfminer. The Chromium prints of tests/fixtures/adversarial (t3-columns-swapped-2023.pdf,
+t2-footnote-mark-2023.pdf, title-other-body-printed-2023.pdf) embed no Latin font with a fractional /Descent: PDFium reads them;
 so it does its LibreOffice print (digits-apart-2023.pdf)."""
 HANDED_OVER = "a font that is not embedded"
 FRACTIONAL_DESCENT = {"chromium-7-00048-2024.pdf"}
 """Chromium embeds its Latin TrueType font with /Descent -216.30859, which PDFium truncates:
 handed to pdfminer like reportlab's fractional descents (extract/pdfium.py)."""
-TYPE3 = {"chromium-7-00048-2024.pdf", "t3-columns-swapped-2023.pdf", "t2-footnote-mark-2023.pdf"}
+TYPE3 = {"chromium-7-00048-2024.pdf", "t3-columns-swapped-2023.pdf", "t2-footnote-mark-2023.pdf",
+         "title-other-body-printed-2023.pdf"}
 """Chromium prints CFF fonts (Noto CJK) as Type 3 fonts: PDFium measures a Type 3 glyph by
 its ink, pdfminer by its advance (up to 0.18 em apart); the rulings are identical and so are
 the facts (tests/test_chromium_printed.py compares that seam with a tolerance of its own)."""
