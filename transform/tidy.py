@@ -153,7 +153,7 @@ def stray_values(ir: ItemRow, columns: tuple[str, ...]) -> list[tuple[RawCell, i
     first = next((k for k, c in enumerate(label) if c.center is not None and c.center >= edge), None)
     if first is None or not any(c.text for c in label[:first]):
         return []  # nothing strayed, or nothing would be left of the label
-    return [(c, k) for k, c in enumerate(label[first:], start=first)]
+    return [(as_value(c), k) for k, c in enumerate(label[first:], start=first)]
 
 
 def slots_for_item(ir: ItemRow, spec: TableSpec) -> tuple[list[Slot], str]:
@@ -182,6 +182,15 @@ def slots_for_item(ir: ItemRow, spec: TableSpec) -> tuple[list[Slot], str]:
             s.flags.append("label_fuzzy")
         slots.append(s)
     return slots, state
+
+
+def as_value(cell: RawCell) -> RawCell:
+    """A cell read as a value cell: the stand-in a cell merged down from a row above left in
+    this row (`RawCell.above`: HTML rowspan, DOCX vMerge) reads as that cell, its text and
+    its row count (`merged_number` says when it is no one row's)."""
+    if cell.above is None:
+        return cell
+    return dataclasses.replace(cell, text=cell.above.text, rows=cell.above.rows)
 
 
 def merged_number(cell: RawCell | None) -> bool:
