@@ -182,10 +182,11 @@ _NOT_READ = {"unreadable", "ambiguous", "short", "not_found", "duplicate_row"}
 def joined_reading(text: str) -> int | None:
     """`352 524` → 352524: the one number a cell's digit groups printed apart make (a number
     wrapped over two or three lines of a narrow cell, when the reader could not tell that
-    the first line was full); None for any other text, and for a cell that reads as a
-    number or a blank on its own."""
+    the first line was full); None for any other text, for a cell that reads as a number or
+    a blank on its own, and for groups beginning with 0 (`0 5`): no number wraps that way,
+    and 0 and 5 in one cell sum to their joined reading, so a sum identity would confirm it."""
     t = unicodedata.normalize("NFKC", text or "").strip()
-    if not _APART.search(t) or parse_count(t).kind != "unreadable":
+    if not _APART.search(t) or parse_count(t).kind != "unreadable" or t.startswith("0"):
         return None
     p = parse_count(re.sub(r"\s+", "", t))
     return p.value if p.kind == "number" and p.value >= 0 else None
