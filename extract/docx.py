@@ -14,7 +14,7 @@ import docx
 from docx.oxml.ns import qn
 
 from .errors import DocumentUnreadable, LimitExceeded
-from .models import ExtractSettings, RawCell, RawDocument, RawRow, RawTable
+from .models import ExtractSettings, RawCell, RawDocument, RawRow, RawTable, without_bare_stand_ins
 
 # WordprocessingML tags, resolved once (qn() parses its argument on every call)
 W_CUSTOMXML = qn("w:customXml")
@@ -246,7 +246,7 @@ def tbl_to_raw(tbl, index: int) -> RawTable:
                 else:
                     merged.pop(col, None)
             col += span
-        rows.append(RawRow(cells=cells, index=r))
+        rows.append(RawRow(cells=without_bare_stand_ins(cells), index=r))
     if rows and not any(c.text for row in rows for c in row.cells) and nested_tables(tbl):
         rows = []  # a frame around nested tables, with no text of its own
     return RawTable(rows=rows, index=index, locator=f"table[{index}]")

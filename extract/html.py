@@ -15,7 +15,7 @@ from lxml import etree
 from . import htmlimg, image
 from .detect import decode_text, looks_binary
 from .errors import DocumentUnreadable, LimitExceeded
-from .models import ExtractSettings, RawCell, RawDocument, RawRow, RawTable
+from .models import ExtractSettings, RawCell, RawDocument, RawRow, RawTable, without_bare_stand_ins
 
 # Body containers of common government CMSs, most specific first.
 BODY_SELECTORS = (
@@ -349,7 +349,7 @@ def table_to_raw(table, index: int) -> RawTable:
             for dr in range(1, rowspan):
                 placed[r + dr].append((col, RawCell("", float(col), float(col + colspan), above=cell)))
             col += colspan
-    rows = [RawRow(cells=[c for _, c in sorted(p, key=lambda pc: pc[0])], page=None, index=r)
+    rows = [RawRow(cells=without_bare_stand_ins([c for _, c in sorted(p, key=lambda pc: pc[0])]), index=r)
             for r, p in enumerate(placed)]
     return RawTable(rows=rows, index=index, locator=f"table[{index}]")
 

@@ -51,6 +51,18 @@ class RawRow:
         return sep.join(c.text for c in self.cells if c.text)
 
 
+def without_bare_stand_ins(cells: list[RawCell]) -> list[RawCell]:
+    """A row's cells, none when the row has no cell of its own (every one a stand-in for a
+    cell merged down from above: `<tr></tr>` under a row whose cells all span two rows, as
+    Word's HTML writes): such a row is no row of the table, and the cells above do not
+    span it (their `rows` count it no more)."""
+    if cells and all(c.above is not None for c in cells):
+        for c in cells:
+            c.above.rows -= 1
+        return []
+    return cells
+
+
 @dataclass(slots=True)
 class RawTable:
     rows: list[RawRow]

@@ -218,6 +218,10 @@ def test_a_cell_merged_down_leaves_a_stand_in_in_the_rows_it_covers_read_with_it
     assert merged_number(row.values[0]) and merged_number(raw.rows[0].cells[2])
     assert not merged_number(raw.rows[0].cells[3])
     assert [c.text for c in split_row(raw.rows[2], 0).values] == ["1", "2"]
+    # a row of nothing but stand-ins (Word's HTML: `<tr></tr>` under cells spanning two rows) is no row
+    bare = table_to_raw(lxml.html.fromstring("<table><tr><td rowspan='2'>行政许可</td><td rowspan='2'>2629</td></tr>"
+                                             "<tr></tr></table>"), 0)
+    assert bare.rows[1].cells == [] and bare.rows[0].cells[1].rows == 1 and not merged_number(bare.rows[0].cells[1])
 
 
 @pytest.mark.parametrize("engine", ["pdfium", "pdfminer"])
