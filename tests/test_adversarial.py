@@ -290,3 +290,38 @@ def test_two_names_are_two_bodies_unless_one_extends_the_other_in_one_division()
     assert not other_body(resolve_body("平潭综合实验区管委会"), resolve_body("平潭综合实验区"))
     assert not other_body(resolve_body("洪泽区"), resolve_body("淮安市洪泽区人民政府"))
     assert not other_body(resolve_body("XX网-"), resolve_body("平潭综合实验区"))  # no body: says nothing
+
+
+def _two_rows(value: str, middle_ruled_to: float):
+    """A ruled 2 × 2 table: labels 甲 over 乙, one cell `value` in the right column's lower
+    band; the ruling between the rows reaches from x = 0 to `middle_ruled_to`."""
+    from extract.pdf import char, page_to_rows
+
+    chars = [char(10, 20, 25, 35, "甲", 10), char(10, 20, 5, 15, "乙", 10)]
+    chars += [char(140 + 6 * k, 146 + 6 * k, 8, 18, t, 10) for k, t in enumerate(value)]
+    hsegs = [(0, 0, 200), (40, 0, 200), (20, 0, middle_ruled_to)]
+    vsegs = [(0, 0, 40), (100, 0, 40), (200, 0, 40)]
+    return page_to_rows(chars, hsegs, vsegs, 1)
+
+
+def test_a_value_cell_merged_over_two_ruled_pdf_rows_goes_to_the_top_row_with_a_stand_in_below():
+    """Printed from a rowspan (LibreOffice, Chromium), the cell has no ruling under it
+    between the rows and its text falls in one row's band: the other row read as blank
+    (t2-rowspan-number-2023.pdf: ok; printed by Chromium 行政强制 read 1330)."""
+    from transform.tidy import merged_number
+
+    upper, lower = _two_rows("5", middle_ruled_to=100)
+    assert [c.text for c in upper.cells] == ["甲", "5"] and upper.cells[1].rows == 2
+    assert lower.cells[0].text == "乙" and lower.cells[1].above is upper.cells[1] and merged_number(lower.cells[1])
+    ruled_upper, ruled_lower = _two_rows("5", middle_ruled_to=200)  # ruled across: two cells, the upper blank
+    assert [c.text for c in ruled_upper.cells] == ["甲", ""] and [c.text for c in ruled_lower.cells] == ["乙", "5"]
+    label_upper, label_lower = _two_rows("合计", middle_ruled_to=100)  # a label merged over rows stays as read
+    assert label_upper.cells[1].text == "" and label_lower.cells[1].text == "合计"
+
+
+def test_a_number_merged_over_two_rows_of_a_libreoffice_pdf_is_no_one_rows():
+    out = result_to_json(process_file(FIXTURES / "adversarial" / "t2-rowspan-number-2023.pdf"))
+    got = _facts(out)
+    for item in ("admin_penalty", "admin_coercion"):
+        assert got[("t2", item, "decisions")]["value"] is None and got[("t2", item, "decisions")]["raw"] == "1330"
+    assert out["status"] == "partial"

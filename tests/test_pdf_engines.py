@@ -40,7 +40,8 @@ PDFMINER = ExtractSettings(pdf_engine="pdfminer")
 PDFIUM = ExtractSettings(pdf_engine="pdfium")
 READ_BY_PDFIUM = {"hongze-2024.pdf", "gen-2026-00100-2021.pdf", "gen-2026-00101-2021.pdf", "gen-2026-00102-2021.pdf",
                   "gen-2026-00103-2024.pdf", "gen-11-00003-2025.pdf", "t3-columns-swapped-2023.pdf",
-                  "t2-footnote-mark-2023.pdf", "digits-apart-2023.pdf", "title-other-body-printed-2023.pdf"}
+                  "t2-footnote-mark-2023.pdf", "digits-apart-2023.pdf", "title-other-body-printed-2023.pdf",
+                  "t2-rowspan-number-2023.pdf"}
 """Real (WPS, embedded CID fonts) and LibreOffice PDFs (embedded fonts): PDFium reads them
 itself. The reportlab ones print in STSong-Light without embedding it: PDFium would measure
 a system font in its place (where there is one: 4 % wider digits moved a gap across the
@@ -48,7 +49,7 @@ line-splitting threshold in 2 of 200 generated documents; where there is none it
 glyph for a character printed alone and leaves it out), so the reader hands them to
 pdfminer. The Chromium prints of tests/fixtures/adversarial (t3-columns-swapped-2023.pdf,
 t2-footnote-mark-2023.pdf, title-other-body-printed-2023.pdf) embed no Latin font with a fractional /Descent: PDFium reads them;
-so it does its LibreOffice print (digits-apart-2023.pdf)."""
+so it does the LibreOffice prints (digits-apart-2023.pdf, t2-rowspan-number-2023.pdf)."""
 HANDED_OVER = "a font that is not embedded"
 FRACTIONAL_DESCENT = {"chromium-7-00048-2024.pdf"}
 """Chromium embeds its Latin TrueType font with /Descent -216.30859, which PDFium truncates:
@@ -163,10 +164,10 @@ def _same_pages(data: bytes) -> None:
         _same_collection(pa, pb)
 
 
-WIDE_GLYPH = {"digits-apart-2023.pdf"}
-"""One character of this LibreOffice print (其 of 六、其他需要报告的事项, page 5) is 1.46 pt
-(0.12 em) wider in PDFium than in pdfminer, past the seam's 10 % tolerance; its other
-3,164 characters and every ruling agree, and so do the facts (the tests above)."""
+WIDE_GLYPH = {"digits-apart-2023.pdf", "t2-rowspan-number-2023.pdf"}
+"""One character of these LibreOffice prints (其 of 六、其他需要报告的事项, page 5) is 1.46 pt
+(0.12 em) wider in PDFium than in pdfminer, past the seam's 10 % tolerance; the other
+characters (3,164 in digits-apart-2023.pdf) and every ruling agree, and so do the facts."""
 
 
 @pytest.mark.parametrize("path", [p for p in REPO_PDFS if p.name in READ_BY_PDFIUM - TYPE3 - WIDE_GLYPH],

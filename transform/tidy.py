@@ -199,7 +199,10 @@ def merged_number(cell: RawCell | None) -> bool:
     row's, the last one's, or their sum: no one row's (flagged `ambiguous`, never guessed).
     A 0 or a blank mark is each row's, as one merged over columns is each column's
     (`assign_cells`); without this the rows below the first read as blank."""
-    if cell is None or cell.rows <= 1:
+    if cell is None:
+        return False
+    cell = as_value(cell)
+    if cell.rows <= 1:
         return False
     p = parse_count(cell.text)
     return not (p.kind == "blank" or p.kind == "number" and p.value == 0)
