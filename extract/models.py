@@ -28,7 +28,7 @@ class RawCell:
     not taken (flagged `unreadable`, never guessed)."""
     rows: int = 1
     """Rows the cell spans: more than 1 for a cell merged down over the rows below it (HTML
-    `rowspan`, DOCX `w:vMerge`)."""
+    `rowspan`, DOCX `w:vMerge`, a ruled PDF cell with no ruling under it: `pdf.merge_down`)."""
     above: RawCell | None = None
     """Set on the empty stand-in a row holds where a cell merged down from a row above
     covers it (its grid columns as `x0..x1`): that cell. Without it the row would lack the
