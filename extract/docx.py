@@ -14,7 +14,7 @@ import docx
 from docx.oxml.ns import qn
 
 from .errors import DocumentUnreadable, LimitExceeded
-from .models import ExtractSettings, RawCell, RawDocument, RawRow, RawTable
+from .models import ExtractSettings, RawCell, RawDocument, RawRow, RawTable, without_bare_stand_ins
 
 # WordprocessingML tags, resolved once (qn() parses its argument on every call)
 W_CUSTOMXML = qn("w:customXml")
@@ -220,7 +220,11 @@ def _cell_text(tc) -> str:
 
 
 def tbl_to_raw(tbl, index: int) -> RawTable:
+    """A table's rows; a cell merged down (`w:vMerge`) appears once, in its first row, and
+    the rows it covers hold an empty stand-in at its place (`RawCell.above`)."""
     rows: list[RawRow] = []
+    merged: dict[int, RawCell] = {}
+    """Grid column → the cell merged down from there, while its rows go on."""
     for r, tr in enumerate(c for c in _children(tbl) if c.tag == W_TR):
         trpr = tr.find(W_TRPR)
         col = _int_attr(trpr, W_GRIDBEFORE, 0) if trpr is not None else 0
@@ -230,10 +234,19 @@ def tbl_to_raw(tbl, index: int) -> RawTable:
             span = _int_attr(tcpr, W_GRIDSPAN, 1)
             vmerge = tcpr.find(W_VMERGE) if tcpr is not None else None
             continued = vmerge is not None and vmerge.get(W_VAL, "continue") == "continue"
-            if not continued:
+            if continued:
+                top = merged.get(col)
+                if top is not None:
+                    top.rows += 1
+                    cells.append(RawCell("", float(col), float(col + span), above=top))
+            else:
                 cells.append(RawCell(_cell_text(tc), float(col), float(col + span)))
+                if vmerge is not None:
+                    merged[col] = cells[-1]
+                else:
+                    merged.pop(col, None)
             col += span
-        rows.append(RawRow(cells=cells, index=r))
+        rows.append(RawRow(cells=without_bare_stand_ins(cells), index=r))
     if rows and not any(c.text for row in rows for c in row.cells) and nested_tables(tbl):
         rows = []  # a frame around nested tables, with no text of its own
     return RawTable(rows=rows, index=index, locator=f"table[{index}]")

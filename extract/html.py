@@ -15,7 +15,7 @@ from lxml import etree
 from . import htmlimg, image
 from .detect import decode_text, looks_binary
 from .errors import DocumentUnreadable, LimitExceeded
-from .models import ExtractSettings, RawCell, RawDocument, RawRow, RawTable
+from .models import ExtractSettings, RawCell, RawDocument, RawRow, RawTable, without_bare_stand_ins
 
 # Body containers of common government CMSs, most specific first.
 BODY_SELECTORS = (
@@ -42,6 +42,9 @@ def read_document(path: Path, settings: ExtractSettings | None = None, data: byt
         bad.drop_tree()
     hints = _hints(root)
     bodies = find_bodies(root)
+    heading = text_above(root, bodies[0])
+    if heading:
+        hints["heading"] = heading
     tables = _leaf_tables(bodies)
     raw_tables = [table_to_raw(t, i) for i, t in enumerate(tables)]
     text = "\n".join(element_text(body) for body in bodies)
@@ -146,6 +149,42 @@ def _hints(root) -> dict[str, str]:
         if name in ("articletitle", "pubdate", "url", "contentsource", "sitename"):
             hints[name] = (meta.get("content") or "").strip()
     return hints
+
+
+HEADING_CHARS = 2000
+"""How much of the page's text above the report's container is kept (hint `heading`)."""
+
+
+def text_above(root, container) -> str:
+    """The visible text above the report's container (its last HEADING_CHARS characters):
+    where a CMS prints the report's title and its `发布时间` line, outside the container.
+    Metadata takes the title a reader sees from it, not the page's `<title>`."""
+    body = root.find(".//body")
+    if body is None or container is body:
+        return ""
+    parts: list[str] = []
+
+    def walk(node) -> bool:
+        """Append `node`'s text up to `container`; True once it is reached."""
+        if node is container:
+            return True
+        tag = node.tag if isinstance(node.tag, str) else ""
+        if tag in _BLOCK_TAGS:
+            parts.append("\n")
+        if node.text and tag:
+            parts.append(node.text)
+        for child in node:
+            if walk(child):
+                return True
+            if child.tail:
+                parts.append(child.tail)
+        if tag in _BLOCK_TAGS:
+            parts.append("\n")
+        return False
+
+    walk(body)
+    text = re.sub(r"\n\s*\n+", "\n", "".join(parts).replace("\xa0", " "))
+    return text[-HEADING_CHARS:].strip()
 
 
 def find_bodies(root) -> list:
@@ -286,27 +325,32 @@ def _clean_cells(table) -> None:
 
 
 def table_to_raw(table, index: int) -> RawTable:
-    """Expand rowspan/colspan into a grid; each physical cell appears once, in its first row."""
+    """Expand rowspan/colspan into a grid; each physical cell appears once, in its first row,
+    and the rows below that it covers (rowspan) hold an empty stand-in at its place
+    (`RawCell.above`: a value merged over two rows must not read as blank in the second)."""
     _clean_cells(table)
-    rows: list[RawRow] = []
-    occupied: dict[tuple[int, int], bool] = {}
+    occupied: set[tuple[int, int]] = set()
     trs = [tr for tr in table.iter("tr") if tr.getparent() is not None]
+    placed: list[list[tuple[int, RawCell]]] = [[] for _ in trs]
     for r, tr in enumerate(trs):
         col = 0
-        cells: list[RawCell] = []
         for td in tr:
             if not isinstance(td.tag, str) or td.tag.lower() not in ("td", "th"):
                 continue
-            while occupied.get((r, col)):
+            while (r, col) in occupied:
                 col += 1
             colspan = _span(td.get("colspan"))
-            rowspan = _span(td.get("rowspan"))
+            rowspan = min(_span(td.get("rowspan")), len(trs) - r)
             for dr in range(rowspan):
                 for dc in range(colspan):
-                    occupied[(r + dr, col + dc)] = True
-            cells.append(RawCell(cell_text(td), float(col), float(col + colspan)))
+                    occupied.add((r + dr, col + dc))
+            cell = RawCell(cell_text(td), float(col), float(col + colspan), rows=rowspan)
+            placed[r].append((col, cell))
+            for dr in range(1, rowspan):
+                placed[r + dr].append((col, RawCell("", float(col), float(col + colspan), above=cell)))
             col += colspan
-        rows.append(RawRow(cells=cells, page=None, index=r))
+    rows = [RawRow(cells=without_bare_stand_ins([c for _, c in sorted(p, key=lambda pc: pc[0])]), index=r)
+            for r, p in enumerate(placed)]
     return RawTable(rows=rows, index=index, locator=f"table[{index}]")
 
 

@@ -4,6 +4,13 @@ The title (`<X>2020年政府信息公开工作年度报告` or `2019年<X>政府
 body and the year; the publication date is the date line of the signature at the end,
 else a `发布日期` line, else the page's `PubDate` meta. Statistic periods
 (`2020年1月1日起至…`) are never taken for the publication date.
+
+The title a reader sees wins: the report's own (in its text), else the nearest one
+printed above an HTML page's report container (hint `heading`); the page's `<title>`, its
+`ArticleTitle` meta and a Word file's title property only when neither names a year (a
+CMS fills them from a template, and a browser's print of the page shows the visible title
+alone). When they name another year or body, the year is doubted here (`year_doubt`) and
+the body is kept in `page_agency` for transform to compare.
 """
 
 from __future__ import annotations
@@ -44,6 +51,9 @@ class DocumentMeta:
     year_doubt: str | None = None
     """Why the year is not sure, when the document states two (its page's title and its
     own, the title and the statistics period) or was published before that year ended."""
+    page_agency: str | None = None
+    """The body the page's title (`<title>`, `ArticleTitle`, a Word file's title property)
+    names, when it is not the visible title's `agency`."""
 
 
 _CN_VALUE = {c: k for k, c in enumerate("〇一二三四五六七八九")} | {"○": 0, "零": 0, "О": 0, "O": 0}
@@ -106,13 +116,19 @@ def _title_start(flat: str, m: re.Match, starts: list[int]) -> int:
     return m.start("pre")
 
 
-def find_title(text: str) -> tuple[str | None, int | None, str | None]:
-    """(agency, year, title) from the first title-like match in `text`."""
+def find_title(text: str, last: bool = False) -> tuple[str | None, int | None, str | None]:
+    """(agency, year, title) from the first title-like match in `text` (the last one with
+    `last`: the title right above a page's report, below menus and sidebars listing others)."""
     flat, starts = _flatten(text)
     first = _YEAR_ON.search(flat)
     if not first:
         return None, None, None
-    m = _TITLE.search(flat, max(first.start() - 40, 0))
+    start = max(first.start() - 40, 0)
+    m = None
+    for m in _TITLE.finditer(flat, start) if last else [_TITLE.search(flat, start)]:
+        pass
+    if not m:
+        return None, None, None
     begin = _title_start(flat, m, starts)
     pre = flat[begin:m.end("pre")].strip("《》“”\"' ")
     post = m.group("post").strip("《》“”\"' ")
@@ -146,26 +162,31 @@ def metadata_from_document(doc: RawDocument) -> DocumentMeta:
     meta = DocumentMeta()
     text = fold_radicals(doc.text)
     hints = {k: fold_radicals(v) for k, v in doc.hints.items()}
-    own_title = find_title(text[:3000])
-    sources = [hints.get("articletitle", ""), hints.get("title", ""), None]
-    for src in sources:
-        if src == "":
-            continue
-        agency, year, title = find_title(src) if src is not None else own_title
-        if year is not None:
-            meta.agency, meta.year, meta.title = agency, year, title
-            if agency:
-                break
+    visible = find_title(text[:3000])
+    if visible[1] is None and hints.get("heading"):
+        visible = find_title(hints["heading"], last=True)
+    page = (None, None, None)
+    for src in (hints.get("articletitle", ""), hints.get("title", "")):
+        found = find_title(src) if src else (None, None, None)
+        if found[1] is not None and page[0] is None:
+            page = found
+    if visible[1] is not None:
+        meta.agency, meta.year, meta.title = visible
+        if meta.agency is None:
+            meta.agency = page[0]
+        elif page[0] and page[0] != meta.agency:
+            meta.page_agency = page[0]
+    else:
+        meta.agency, meta.year, meta.title = page
     body, signed = signature(text)
     if meta.agency is None and body:
         meta.agency = body
     m = _PERIOD.search(_compact(text[:6000]))
     period = int(m.group(1)) if m else None
-    own = own_title[1]
     if meta.year is None:
         meta.year = period
-    elif own is not None and own != meta.year:
-        meta.year_doubt = f"year unclear: the page's title says {meta.year}, the report's own title {own}"
+    elif page[1] is not None and page[1] != meta.year:
+        meta.year_doubt = f"year unclear: the page's title says {page[1]}, the report's own title {meta.year}"
     elif period is not None and period != meta.year:
         meta.year_doubt = f"year unclear: the title says {meta.year}, the statistics period {period}"
     meta.published = signed

@@ -26,6 +26,13 @@ class RawCell:
     doubtful: bool = False
     """Read by OCR with a confidence below `ExtractSettings.ocr_min_confidence`: its value is
     not taken (flagged `unreadable`, never guessed)."""
+    rows: int = 1
+    """Rows the cell spans: more than 1 for a cell merged down over the rows below it (HTML
+    `rowspan`, DOCX `w:vMerge`, a ruled PDF cell with no ruling under it: `pdf.merge_down`)."""
+    above: RawCell | None = None
+    """Set on the empty stand-in a row holds where a cell merged down from a row above
+    covers it (its grid columns as `x0..x1`): that cell. Without it the row would lack the
+    cell, and its value be read as blank."""
 
     @property
     def center(self) -> float | None:
@@ -42,6 +49,18 @@ class RawRow:
 
     def text(self, sep: str = " ") -> str:
         return sep.join(c.text for c in self.cells if c.text)
+
+
+def without_bare_stand_ins(cells: list[RawCell]) -> list[RawCell]:
+    """A row's cells, none when the row has no cell of its own (every one a stand-in for a
+    cell merged down from above: `<tr></tr>` under a row whose cells all span two rows, as
+    Word's HTML writes): such a row is no row of the table, and the cells above do not
+    span it (their `rows` count it no more)."""
+    if cells and all(c.above is not None for c in cells):
+        for c in cells:
+            c.above.rows -= 1
+        return []
+    return cells
 
 
 @dataclass(slots=True)

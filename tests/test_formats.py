@@ -47,7 +47,7 @@ def _html_tables_to_docx(src, dest):
         trs = list(t.iter("tr"))
         for r, (row, tr) in enumerate(zip(raw.rows, trs)):
             tds = [td for td in tr if td.tag in ("td", "th")]
-            for cell, td in zip(row.cells, tds):
+            for cell, td in zip([c for c in row.cells if c.above is None], tds):  # not the rowspans' stand-ins
                 rs = int(td.get("rowspan", 1))
                 top = table.cell(r, int(cell.x0))
                 other = table.cell(r + rs - 1, int(cell.x1) - 1)

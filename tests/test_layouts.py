@@ -216,6 +216,7 @@ def test_a_report_page_in_traditional_characters_reads_as_its_simplified_origina
 @pytest.mark.parametrize("text, joined", [
     ("352 524", 352524), ("35 25 24", 352524), ("１０１ ３", 1013),
     ("352524", None), ("—", None), ("12 万", None), ("3 a", None), ("", None),
+    ("0 5", None), ("0 0", None), ("０ 12", None),  # 0 + 5 = 05: a sum identity would confirm it
 ])
 def test_joined_reading_joins_digit_groups_printed_apart_and_nothing_else(text, joined):
     from transform.place import joined_reading

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from extract import RawCell, RawRow
 from transform.match import ItemRow, split_row
-from transform.tidy import stray_values
+from transform.records import Fact
+from transform.tidy import doubt_assumed_units, stray_values
 
 HEADER = {"issued": 250.0, "repealed": 350.0, "in_force": 450.0}
 COLUMNS = ("issued", "repealed", "in_force")
@@ -40,3 +41,22 @@ def test_a_clean_row_or_one_without_geometry_has_no_stray_values():
 def test_a_label_cell_wide_enough_to_reach_the_values_is_not_taken_when_nothing_would_be_left():
     ir = item_row(cell("行政规范性文件", 260), cell("3", 350), cell("3", 450))
     assert stray_values(ir, COLUMNS) == []
+
+
+def _fee(value, flags) -> Fact:
+    return Fact("r", "t2", "admin_fees", "amount", value, "万元", str(value), flags=list(flags))
+
+
+def test_an_assumed_unit_in_a_document_declaring_yuan_gives_a_new_unreadable_fact_and_leaves_the_input_alone():
+    assumed, stated = _fee(12.5, ["unit_assumed"]), _fee(3, [])
+    out, problems = doubt_assumed_units([assumed, stated], frozenset({"元"}))
+    assert (out[0].value, out[0].flags) == (None, ["unit_assumed", "unreadable"])
+    assert out[1] is stated
+    assert (assumed.value, assumed.flags) == (12.5, ["unit_assumed"])  # the caller's fact is unchanged
+    assert problems == ["amount unit unclear (no unit by the number, the document declares 元): t2.admin_fees.amount"]
+
+
+def test_an_assumed_unit_without_yuan_declared_or_an_unread_amount_is_no_problem():
+    assumed, unread = _fee(12.5, ["unit_assumed"]), _fee(None, ["unit_assumed", "unreadable"])
+    assert doubt_assumed_units([assumed], frozenset({"万元"})) == ([assumed], [])
+    assert doubt_assumed_units([unread], frozenset({"元"})) == ([unread], [])

@@ -139,6 +139,17 @@ def resolve_body(agency: str | None, registry: Registry | None = None) -> BodyRe
     return BodyRef(body_id(region.code, canonical, ancestors, own), canonical, region)
 
 
+def other_body(a: BodyRef, b: BodyRef) -> bool:
+    """Do two names (the page's title and the report's visible one) name two bodies? Both must
+    be placed (a name without a body_id, `XX网-` from a site's name, says nothing); the same
+    body_id, or one canonical name extending the other in the same division (平潭综合实验区
+    and 平潭综合实验区管委会, 洪泽区 and 洪泽区人民政府), is one body."""
+    if a.body_id is None or b.body_id is None or a.body_id == b.body_id:
+        return False
+    (code_a, x), (code_b, y) = a.body_id.split("-", 1), b.body_id.split("-", 1)  # names without ancestors
+    return not (code_a == code_b and (x.startswith(y) or y.startswith(x)))
+
+
 _PLAUSIBLE = re.compile(r"[\u3400-\u9fff][\u3400-\u9fff()·]*")
 
 

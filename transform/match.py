@@ -16,6 +16,7 @@ from .normalize import norm, strip_enumeration
 from .numbers import is_blank, looks_numeric
 from .t4 import T4Found, T4Scan
 from .templates import TableSpec, Templates
+from .tidy import as_value
 
 _LAST_ENUM = re.compile(r"[(（][一二三四五六七八九十]+[)）]|\d+[.．、]")
 _HEADER_UNIT = re.compile(r"(?:金额|收费)[^()（）]{0,6}[(（](?:单位[:：])?(万元|元)[)）]|单位[:：](万元|元)")
@@ -70,13 +71,17 @@ class Located:
 
 
 def split_row(raw: RawRow, table_index: int) -> Row:
-    """Label = the text cells up to the last non-numeric cell; values = the cells after it."""
+    """Label = the text cells up to the last non-numeric cell; values = the cells after it.
+    A value cell merged down from a row above (`RawCell.above`, HTML rowspan, DOCX vMerge)
+    is this row's value cell too, with that cell's text and row count (`tidy.as_value`;
+    `tidy.merged_number` says when it is no one row's); in the label the stand-in stays empty (a group label
+    such as （三）不予公开 spans the rows of its items)."""
     last_text = -1
     for k, c in enumerate(raw.cells):
         if c.text and not looks_numeric(c.text):
             last_text = k
     label = norm("".join(c.text for c in raw.cells[: last_text + 1]))
-    values = raw.cells[last_text + 1 :]
+    values = [as_value(c) for c in raw.cells[last_text + 1 :]]
     has_number = any(c.text and not is_blank(c.text) for c in values)
     return Row(raw, table_index, label, values, last_text + 1, has_number)
 

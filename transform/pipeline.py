@@ -18,7 +18,7 @@ from extract.htmlimg import with_pictures
 from extract.metadata import metadata_from_document
 from extract.models import RawCell
 
-from .bodies import BodyRef, load_registry, normalise_name, plausible_name, resolve_body
+from .bodies import BodyRef, load_registry, normalise_name, other_body, plausible_name, resolve_body
 from .checks import facts_to_checks
 from .match import Located, iter_rows, locate
 from .missing import REASON as MISSING_REASON
@@ -31,7 +31,7 @@ from .region import Region, RegionDataMissing
 from .script import document_to_simplified, traditional_table
 from .t4 import t4_slots
 from .templates import Identity, TableSpec, Templates, load_templates
-from .tidy import Slot, doubt_assumed_units, slot_to_fact, slots_for_item
+from .tidy import Slot, doubt_assumed_units, merged_number, slot_to_fact, slots_for_item
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +55,10 @@ def build_facts(doc: RawDocument, templates: Templates, report_id: str, year: in
         grid, left = table_slots(loc, spec, version, templates.identities, wraps)
         if left:
             problems.append(f"{TABLE_NAMES[table]} rows with missing cells could not be placed: {', '.join(left)}")
+        problems += merged_problems(grid.values())
         facts += [slot_to_fact(s, spec, report_id, PARSER_VERSION) for s in grid.values()]
-    problems += doubt_assumed_units(facts, declared_units(doc.text))
+    facts, doubted = doubt_assumed_units(facts, declared_units(doc.text))
+    problems += doubted
     t4, t4_problems = t4_facts(loc, templates, report_id, wraps)
     return facts + t4, t2v, found, problems + t4_problems, loc
 
@@ -117,10 +119,21 @@ def t4_facts(loc: Located, templates: Templates, report_id: str, wraps: bool = F
         _flag_unplaced(slots, ["ambiguous", "unreadable"])
         problems.append("表四 has missing cells that could not be placed")
     _flag_duplicates(slots, set(loc.t4.repeated))
+    problems += merged_problems(slots)
     if wraps:
         join_apart_digits(templates.t4, templates.identities, {(s.item, s.column): s for s in slots},
                           [it.code for it in templates.t4.items])
     return [slot_to_fact(s, templates.t4, report_id, PARSER_VERSION) for s in slots], problems
+
+
+def merged_problems(slots) -> list[str]:
+    """The cells holding a number merged over several rows (`tidy.merged_number`), named in
+    the reason (as many as 8)."""
+    names = [f"{TABLE_NAMES[s.table]} {s.item}.{s.column}" for s in slots if merged_number(s.cell)]
+    if not names:
+        return []
+    more = " …" if len(names) > 8 else ""
+    return [f"a number merged over several rows is no one row's: {', '.join(names[:8])}{more}"]
 
 
 def duplicate_problems(loc: Located) -> list[str]:
@@ -244,6 +257,9 @@ def build_result(doc: RawDocument, sha256: str, source: str, size: int, template
             problems += identity_problems(meta.agency, year, template, body.body_id) + table_problems(facts, checks, found, gone)
             if meta.year_doubt:
                 problems.append(meta.year_doubt)
+            if meta.page_agency and other_body(_body(meta.page_agency, source), body):
+                problems.append(f"issuing body unclear: the page's title names {meta.page_agency}, "
+                                f"the report's own title {meta.agency}")
             status, reason = ("partial", "; ".join(problems)) if problems else ("ok", None)
         if status != "ok" and doc.hints.get("pictures"):  # a page's pictures not read say why
             reason = f"{reason}; pictures not read: {doc.hints['pictures']}"[:2000]

@@ -18,7 +18,7 @@ from extract.models import RawCell
 
 from .numbers import parse_count
 from .templates import Identity, TableSpec, expand_items
-from .tidy import Slot
+from .tidy import Slot, merged_number
 
 MAX_LAYOUTS = 2000
 
@@ -48,7 +48,7 @@ def equations(spec: TableSpec, identities: tuple[Identity, ...], printed: list[s
 def _known(slot: Slot) -> Decimal | None:
     if slot.cell is None or not slot.cell.text:
         return Decimal(0) if "blank" in slot.flags else None
-    if slot.cell.doubtful:  # OCR below the confidence threshold: not a known value
+    if slot.cell.doubtful or merged_number(slot.cell):  # OCR below the threshold, a number merged over rows
         return None
     p = parse_count(slot.cell.text)
     if p.kind == "number":
@@ -86,7 +86,7 @@ def lay_out(layout: tuple[Choice, ...], short: Cells, base: dict[Key, Decimal | 
             unknown.add((item, col))
         for (cell, idx), j in zip(short[item], combo):
             p = parse_count(cell.text)
-            if p.kind == "unreadable" or cell.doubtful:
+            if p.kind == "unreadable" or cell.doubtful or merged_number(cell):
                 break
             values[(item, cols[j])] = Decimal(p.value) if p.kind == "number" else Decimal(0)
             unknown.discard((item, cols[j]))
@@ -182,10 +182,11 @@ _NOT_READ = {"unreadable", "ambiguous", "short", "not_found", "duplicate_row"}
 def joined_reading(text: str) -> int | None:
     """`352 524` → 352524: the one number a cell's digit groups printed apart make (a number
     wrapped over two or three lines of a narrow cell, when the reader could not tell that
-    the first line was full); None for any other text, and for a cell that reads as a
-    number or a blank on its own."""
+    the first line was full); None for any other text, for a cell that reads as a number or
+    a blank on its own, and for groups beginning with 0 (`0 5`): no number wraps that way,
+    and 0 and 5 in one cell sum to their joined reading, so a sum identity would confirm it."""
     t = unicodedata.normalize("NFKC", text or "").strip()
-    if not _APART.search(t) or parse_count(t).kind != "unreadable":
+    if not _APART.search(t) or parse_count(t).kind != "unreadable" or t.startswith("0"):
         return None
     p = parse_count(re.sub(r"\s+", "", t))
     return p.value if p.kind == "number" and p.value >= 0 else None
@@ -226,7 +227,7 @@ def join_apart_digits(spec: TableSpec, identities, grid: dict[Key, Slot], printe
     the slot is flagged `joined`. The others stay as they are (flagged unreadable later)."""
     readings = {}
     for key, slot in grid.items():
-        if slot.cell is None or slot.cell.doubtful or _NOT_READ & set(slot.flags):
+        if slot.cell is None or slot.cell.doubtful or merged_number(slot.cell) or _NOT_READ & set(slot.flags):
             continue
         v = joined_reading(slot.cell.text)
         if v is not None:

@@ -15,6 +15,7 @@ Column assignment, in order of trust:
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -152,7 +153,7 @@ def stray_values(ir: ItemRow, columns: tuple[str, ...]) -> list[tuple[RawCell, i
     first = next((k for k, c in enumerate(label) if c.center is not None and c.center >= edge), None)
     if first is None or not any(c.text for c in label[:first]):
         return []  # nothing strayed, or nothing would be left of the label
-    return [(c, k) for k, c in enumerate(label[first:], start=first)]
+    return [(as_value(c), k) for k, c in enumerate(label[first:], start=first)]
 
 
 def slots_for_item(ir: ItemRow, spec: TableSpec) -> tuple[list[Slot], str]:
@@ -183,11 +184,37 @@ def slots_for_item(ir: ItemRow, spec: TableSpec) -> tuple[list[Slot], str]:
     return slots, state
 
 
+def as_value(cell: RawCell) -> RawCell:
+    """A cell read as a value cell: the stand-in a cell merged down from a row above left in
+    this row (`RawCell.above`: HTML rowspan, DOCX vMerge) reads as that cell, its text and
+    its row count (`merged_number` says when it is no one row's)."""
+    if cell.above is None:
+        return cell
+    return dataclasses.replace(cell, text=cell.above.text, rows=cell.above.rows)
+
+
+def merged_number(cell: RawCell | None) -> bool:
+    """A value cell merged over several rows (HTML rowspan, DOCX vMerge: `RawCell.rows`, the
+    same in each row it covers) holding anything but a 0 or a blank: whose is it? The first
+    row's, the last one's, or their sum: no one row's (flagged `ambiguous`, never guessed).
+    A 0 or a blank mark is each row's, as one merged over columns is each column's
+    (`assign_cells`); without this the rows below the first read as blank."""
+    if cell is None:
+        return False
+    cell = as_value(cell)
+    if cell.rows <= 1:
+        return False
+    p = parse_count(cell.text)
+    return not (p.kind == "blank" or p.kind == "number" and p.value == 0)
+
+
 def parse_slot(slot: Slot, spec: TableSpec) -> Parsed:
     colspec = spec.columns.get(slot.column)
     text = slot.cell.text if slot.cell is not None else ""
     if slot.cell is not None and slot.cell.doubtful and text.strip():
         return Parsed("unreadable")  # read by OCR below the confidence threshold: never guessed
+    if merged_number(slot.cell):
+        return Parsed("unreadable")
     if colspec is not None and colspec.unit:
         if slot.unit:  # the printed header names the unit
             return parse_amount(text, slot.unit, header_has_unit=True)
@@ -200,6 +227,8 @@ def slot_to_fact(slot: Slot, spec: TableSpec, report_id: str, parser_version: st
     flags = [f for f in slot.flags if f != "short"] if "short" in slot.flags else slot.flags[:]
     raw = slot.cell.text if slot.cell is not None else None
     confidence = slot.cell.confidence if slot.cell is not None else None
+    if merged_number(slot.cell):
+        flags += ["ambiguous", "unreadable"]
     if confidence is not None:
         flags.append("ocr")
         if slot.cell.doubtful:
@@ -243,19 +272,20 @@ def slot_to_fact(slot: Slot, spec: TableSpec, report_id: str, parser_version: st
     )
 
 
-def doubt_assumed_units(facts: list[Fact], declared: frozenset[str]) -> list[str]:
+def doubt_assumed_units(facts: list[Fact], declared: frozenset[str]) -> tuple[list[Fact], list[str]]:
     """An amount read in 万元 by assumption (neither its printed header nor its cell names a
     unit) is not read when the document declares 元 somewhere (`单位：元` above the table,
     in a section row, in a header the matcher did not tie to the column): it may be in 元,
-    10,000 times smaller. Flagged `unreadable` in place; returns the problem for the reason."""
+    10,000 times smaller. Returns the facts with each such amount as a new fact flagged
+    `unreadable` (value null; the input is left as it was) and the problem for the reason."""
     if "元" not in declared:
-        return []
-    doubted = []
+        return list(facts), []
+    out, doubted = [], []
     for f in facts:
         if "unit_assumed" in f.flags and f.value is not None:
-            f.value = None
-            f.flags = sorted(set(f.flags) | {"unreadable"})
+            f = dataclasses.replace(f, value=None, flags=sorted(set(f.flags) | {"unreadable"}))
             doubted.append(f"{f.table}.{f.item}.{f.column}")
+        out.append(f)
     if not doubted:
-        return []
-    return [f"amount unit unclear (no unit by the number, the document declares 元): {', '.join(doubted)}"]
+        return out, []
+    return out, [f"amount unit unclear (no unit by the number, the document declares 元): {', '.join(doubted)}"]
