@@ -99,6 +99,33 @@ def test_documents_left_unread_by_no_ocr_are_marked_and_known_only_once_read(tmp
     assert len(known_documents(wh)) == 4
 
 
+def test_quarantine_retry_takes_ocr_and_pdf_engine_as_run_does(tmp_path, env):
+    from typer.main import get_command
+
+    from flows.cli import app
+
+    commands = get_command(app).commands
+    helps = {name: {p.name: p.help for p in commands[name].params} for name in ("run", "quarantine")}
+    assert helps["quarantine"]["ocr"] == helps["run"]["ocr"]
+    assert helps["quarantine"]["pdf_engine"] == helps["run"]["pdf_engine"]
+
+    image = tmp_path / "in" / "table.jpg"  # (a page with its pictures beside it is retried from its raw
+    image.parent.mkdir()                    # copy, without them: see the report of this change)
+    shutil.copy(FILES / "image001.jpg", image)
+    wh = tmp_path / "wh"
+    assert xxgk("run", image, "-w", wh, "--no-ocr", env=env).returncode == 0
+    r = xxgk("quarantine", "-w", wh, "--retry", "--no-ocr", "--pdf-engine", "pdfminer", env=env)
+    assert r.returncode == 0, r.stderr
+    assert rows(wh, "SELECT status, reason, ocr_skipped FROM documents") == [("unsupported", "image (OCR is off)", True)]
+    assert rows(wh, "SELECT documents, ocr_pages FROM runs ORDER BY started_at DESC LIMIT 1") == [(1, 0)]
+    pytest.importorskip("rapidocr")
+    r = xxgk("quarantine", "-w", wh, "--retry", "--ocr", env=env)
+    assert r.returncode == 0, r.stderr
+    [(reason, skipped)] = rows(wh, "SELECT reason, ocr_skipped FROM documents")
+    assert skipped is False and "OCR is off" not in (reason or "")  # read by OCR this time
+    assert rows(wh, "SELECT ocr_pages FROM runs ORDER BY started_at DESC LIMIT 1") == [(1,)]
+
+
 def test_a_warehouse_written_before_ocr_skipped_was_kept_still_verifies_reads_and_compacts(tmp_path, env):
     from load.parquet import write_atomic
     from load.reads import known_documents
