@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from common.errors import OCR_MISSING, OCR_OFF, XxgkError  # noqa: F401 - the OCR words: extract's to use, common's so load reads them
-
-
-def one_line(text: str, limit: int = 200) -> str:
-    """The first non-empty line of a message, at most `limit` characters (an engine's or an
-    exception's message may hold a traceback): reasons are one line."""
-    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
-    return line[:limit] + ("…" if len(line) > limit else "")
+from common.errors import OCR_MISSING, OCR_OFF, XxgkError, one_line  # noqa: F401 - extract's to use, common's so load and flows share them
 
 
 class ExtractError(XxgkError):
     """A document could not be read. `status` is what its record says."""
 
     status = "failed"
+    ocr_skipped = False
+    """Pages or pictures that only OCR reads were left unread because OCR is off or not
+    installed (`documents.ocr_skipped`: a run with OCR on reads the document again)."""
 
     def __init__(self, path: object, reason: str):
         super().__init__(f"{path}: {reason}")
@@ -37,6 +33,16 @@ class UnsupportedDocument(ExtractError):
     status = "unsupported"
 
 
+class OcrSkipped(UnsupportedDocument):
+    """A document only OCR reads (a scan, an image file), not read because OCR is off or not
+    installed: a later run with OCR on reads it again."""
+
+    ocr_skipped = True
+
+    def __init__(self, path: object, what: str, why_not_ocr: str):
+        super().__init__(path, f"{what} ({why_not_ocr})")
+
+
 class NoTextLayer(UnsupportedDocument):
     REASON = "no text layer (scanned or blank pages)"
 
@@ -44,3 +50,4 @@ class NoTextLayer(UnsupportedDocument):
         """`why_not_ocr`: OCR_OFF / OCR_MISSING when the pages were not read by OCR for that
         reason (a later run with OCR on reads them again)."""
         super().__init__(path, self.REASON + (f" ({why_not_ocr})" if why_not_ocr else ""))
+        self.ocr_skipped = why_not_ocr is not None

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from . import ocr
-from .errors import OCR_MISSING, OCR_OFF, DocumentUnreadable, LimitExceeded, NoTextLayer, UnsupportedDocument, one_line
+from .errors import OCR_MISSING, OCR_OFF, DocumentUnreadable, LimitExceeded, NoTextLayer, OcrSkipped, one_line
 from .models import ExtractSettings, RawDocument, RawRow, RawTable
 
 MAX_SIDE = 2600
@@ -31,11 +31,13 @@ IMAGE_DPI = 150
 
 
 class OcrCost:
-    """Pages (or pictures) read by OCR and the CPU seconds that took, for the document."""
+    """Pages (or pictures) read by OCR and the CPU seconds that took, for the document, and
+    whether some were left unread because OCR is off or not installed (`skipped`)."""
 
     def __init__(self) -> None:
         self.pages = 0
         self.seconds = 0.0
+        self.skipped = False
 
     def rows(self, gray, scale: float, pageno: int, min_confidence: float, all_text: bool = True,
              path: Path | None = None) -> list[RawRow]:
@@ -57,6 +59,7 @@ class OcrCost:
 
     def onto(self, doc: RawDocument) -> RawDocument:
         doc.ocr_pages, doc.ocr_seconds = doc.ocr_pages + self.pages, doc.ocr_seconds + self.seconds
+        doc.ocr_skipped = doc.ocr_skipped or self.skipped
         return doc
 
 
@@ -68,10 +71,10 @@ def why_no_ocr(settings: ExtractSettings) -> str | None:
 
 
 def ocr_ready(path: Path, settings: ExtractSettings, what: str) -> None:
-    """Raise UnsupportedDocument naming why `what` cannot be read by OCR here."""
+    """Raise OcrSkipped naming why `what` cannot be read by OCR here."""
     why = why_no_ocr(settings)
     if why is not None:
-        raise UnsupportedDocument(path, f"{what} ({why})")
+        raise OcrSkipped(path, what, why)
 
 
 def _image_size(data: bytes) -> tuple[int, int] | None:
@@ -187,14 +190,16 @@ def read_page_images(path: Path, images: list, settings: ExtractSettings, first_
     """Tables of an HTML page's pictures (`htmlimg.PageImage`s, bytes loaded), read by OCR
     like image files: one RawTable per picture, its rows' `page` the picture's number in
     page order, its locator `img N (src)`. Returns the tables and one note per picture not
-    read (refused, not decodable, OCR off), naming it. The time limit counts all pictures."""
+    read (refused, not decodable), naming it, and one for those left unread because OCR is
+    off or not installed (`cost.skipped` then). The time limit counts all pictures."""
     from .htmlimg import MIN_SIDE, image_size
 
     notes = [f"{img.label}: {img.refused}" for img in images if img.data is None]
     todo = [img for img in images if img.data is not None]
     why = why_no_ocr(settings) if todo else None
     if why is not None:
-        return [], notes + [f"{len(todo)} pictures not read ({why})"]
+        cost.skipped = True
+        return [], notes + [f"{len(todo)}{' others' if notes else ''} ({why})"]
     started = time.monotonic()
     tables: list[RawTable] = []
     for img in todo:

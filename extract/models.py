@@ -85,6 +85,9 @@ class RawDocument:
     """Pages or pictures read by OCR."""
     ocr_seconds: float = 0.0
     """CPU seconds OCR took on them (this process: the reader's one core)."""
+    ocr_skipped: bool = False
+    """Pages or pictures that only OCR reads were left unread because OCR is off or not
+    installed (a later run with OCR on reads the document again)."""
 
 
 PDF_ENGINES = ("pdfminer", "pdfium")

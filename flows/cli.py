@@ -25,6 +25,7 @@ from rich.text import Text
 if TYPE_CHECKING:  # (imported where used: `xxgk query` must not import the readers or Prefect)
     from extract import ExtractSettings
     from load.reads import StoredDocument
+    from transform.records import RunSummary
 
     from .items import CrawlSummary, LoadSummary
 
@@ -339,10 +340,38 @@ def _call(flow_fn, workers: int | None = None, address: str | None = None, **par
     from .work import recorded_by_caller
 
     record = params.get("record", True) and not params.get("dry_run", False)
-    with recorded_by_caller(params["warehouse"], flow_fn.name.removeprefix("xxgk-"), record):
+    with _said_when_stopped(), recorded_by_caller(params["warehouse"], flow_fn.name.removeprefix("xxgk-"), record):
         fn = with_runner(flow_fn, workers, address)  # before the API: overlaps start-ups
         with owned_api(), cli_settings():
             return fn(**params)
+
+
+@contextlib.contextmanager
+def _said_when_stopped():
+    """Around a flow's call: a run stopped by Ctrl-C (exit 130; typer alone says nothing) or
+    SIGTERM (143) says so in one line on stderr, with what its `runs` row recorded."""
+    from .ending import Terminated
+    from .work import WRITTEN
+
+    before = WRITTEN.count
+    try:
+        yield
+    except KeyboardInterrupt:
+        err.print(Text(_stopped_line("interrupted", WRITTEN.last if WRITTEN.count > before else None)))
+        raise typer.Exit(130) from None
+    except Terminated as exc:
+        err.print(Text(_stopped_line("terminated", WRITTEN.last if WRITTEN.count > before else None)))
+        raise typer.Exit(exc.code) from None
+
+
+def _stopped_line(word: str, row: RunSummary | None) -> str:
+    """`interrupted: 3 documents committed (run … recorded in runs)`: what a stopped run kept."""
+    if row is None:
+        return f"{word}: nothing recorded"
+    if row.flow == "crawl":
+        return f"{word}: what was fetched is kept in the raw store (run {row.run_id} recorded in runs)"
+    committed = sum(n or 0 for n in (row.ok, row.partial, row.quarantined))
+    return f"{word}: {committed} documents committed, {row.facts_loaded or 0} facts (run {row.run_id} recorded in runs)"
 
 
 def _open(warehouse: Path, *writable: Path):
@@ -405,7 +434,7 @@ def _run(paths: list[Path], warehouse: Path, batch_size: int, workers: int | Non
     from .work import recorded_by_caller
 
     paths = _existing(paths)
-    with recorded_by_caller(str(warehouse), "run"):  # stopped before the flow began: still a row
+    with _said_when_stopped(), recorded_by_caller(str(warehouse), "run"):  # stopped before the flow began: still a row
         # counted for the progress bar (stale documents: by the flow); the flow discovers again
         n = None if stale else len(discover(paths, follow_symlinks)[0])
         if n == 0:
@@ -446,6 +475,9 @@ PdfEngineOpt = Annotated[Optional[PdfEngine], typer.Option(
     "--pdf-engine",
     help="PDF reader (default: pdfium): pdfium (pypdfium2, fast) or pdfminer (pdfminer.six, "
          "the reference). A document PDFium cannot read exactly like pdfminer is read with pdfminer.")]
+
+
+OcrOpt = Annotated[bool, typer.Option("--ocr/--no-ocr", help="Read scans and images by OCR (RapidOCR, when installed).")]
 
 
 _UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "kib": 2**10, "m": 10**6, "mb": 10**6, "mib": 2**20,
@@ -539,7 +571,7 @@ def run(
     dask_address: DaskOpt = None,
     limit: LimitOpt = None,
     pdf_engine: PdfEngineOpt = None,
-    ocr: Annotated[bool, typer.Option("--ocr/--no-ocr", help="Read scans and images by OCR (RapidOCR, when installed).")] = True,
+    ocr: OcrOpt = True,
     prefect: PrefectOpt = None,
 ) -> None:
     """Extract → transform → check → load into the warehouse: the Prefect flow `xxgk-run` when a
@@ -810,11 +842,14 @@ def quarantine(
     fmt: Annotated[Fmt, typer.Option("--format", "-f", help="Output format of the list: table, csv, json (lines), parquet (needs --output).")] = Fmt.table,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the list to this file instead of the terminal.")] = None,
     limit: LimitOpt = None,
+    pdf_engine: PdfEngineOpt = None,
+    ocr: OcrOpt = True,
 ) -> None:
     """List the documents that could not be extracted, with their reason; --retry re-extracts them.
 
     Quarantined documents have status failed or unsupported; their bytes are kept (raw store or
-    their source file)."""
+    their source file). --limit, --pdf-engine and --ocr/--no-ocr are those of the re-extraction,
+    as in `xxgk run`."""
     from load.reads import quarantined
 
     if fmt is Fmt.parquet and output is None and not retry:
@@ -824,7 +859,7 @@ def quarantine(
     except FileNotFoundError as exc:
         raise _fail(escape(str(exc)), EXIT_INTERNAL) from None
     if retry:
-        _retry(docs, warehouse, _settings(limit))
+        _retry(docs, warehouse, _settings(limit, pdf_engine, ocr))
         return
     _print_quarantine(docs, fmt, output)
 
@@ -883,7 +918,7 @@ def _retry(docs: list[StoredDocument], warehouse: Path, settings: ExtractSetting
         else:
             err.print(f"[yellow]{escape(d.source)}: its bytes are gone (no raw copy, no source file)[/]")
     if not _use_prefect(None):
-        with _progress(len(work), "re-extracting", warehouse, first="re-extracting"):
+        with _said_when_stopped(), _progress(len(work), "re-extracting", warehouse, first="re-extracting"):
             from .work import run_local
 
             res = run_local(items=work, warehouse=str(warehouse), force=True, settings=settings)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import signal
 
+from common.errors import one_line
+
 ERROR_CHARS = 300
 """The longest `error` text kept in a `runs` row (the rest is in the logs)."""
 
@@ -24,8 +26,9 @@ def outcome_of(exc: BaseException | None) -> tuple[str, str | None]:
         return "terminated", "stopped by SIGTERM"
     if isinstance(exc, KeyboardInterrupt):
         return "interrupted", "stopped by Ctrl-C (SIGINT)"
-    text = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
-    return "failed", text if len(text) <= ERROR_CHARS else text[: ERROR_CHARS - 1] + "…"
+    # one line (an exception's text may hold a traceback or an engine's log), cut to ERROR_CHARS
+    text = f"{type(exc).__name__}: {one_line(str(exc), ERROR_CHARS)}".rstrip(": ")
+    return "failed", one_line(text, ERROR_CHARS - 1)
 
 
 def _prefect_sigterm(exc: BaseException) -> bool:

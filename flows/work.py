@@ -196,9 +196,17 @@ def _summary(run: RunRecord, exc: BaseException | None) -> RunSummary:
         ocr_pages=load.ocr_pages, ocr_seconds=load.ocr_seconds)
 
 
-RECORDED: list[str] = []
-"""The `runs` rows this process wrote (their run ids): how `recorded_by_caller` knows the
-flow wrote its own."""
+@dataclass(slots=True)
+class Written:
+    """The `runs` rows this process wrote: how many (how `recorded_by_caller` knows the flow
+    wrote its own) and the last one (what the CLI says of a run it stopped). Two fields, not
+    a list: a long `xxgk serve` process writes a row every night."""
+
+    count: int = 0
+    last: RunSummary | None = None
+
+
+WRITTEN = Written()
 
 
 @contextlib.contextmanager
@@ -206,11 +214,11 @@ def recorded_by_caller(warehouse: str, flow_name: str, record: bool = True) -> I
     """Around a flow's call (the CLI's): a run stopped before its flow began (while Prefect
     starts, or while the CLI counts the files), which the flow could not record, still gets
     its row; nothing was fetched or loaded then."""
-    before, started = len(RECORDED), now()
+    before, started = WRITTEN.count, now()
     try:
         yield
     except BaseException as exc:
-        if record and len(RECORDED) == before:
+        if record and WRITTEN.count == before:
             summary = _summary(RunRecord(flow_name, started, warehouse=warehouse), exc)
             summary.error = f"{summary.error} (before the flow began)"
             try:
@@ -240,7 +248,8 @@ def recorded(warehouse: str, flow_name: str, record: bool = True, crawls: bool =
 
 
 def _write(warehouse: str, summary: RunSummary, wait_seconds: float = 60.0) -> str:
-    RECORDED.append(summary.run_id)  # first: stopped while writing it, the caller must not write a second, wrong row
+    WRITTEN.count += 1  # first: stopped while writing it, the caller must not write a second, wrong row
+    WRITTEN.last = summary
     write_run_summary(Path(warehouse), summary, wait_seconds)
     return summary.run_id
 

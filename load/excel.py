@@ -48,6 +48,7 @@ HEADERS_ZH = {
     "fetch_failed": "抓取失败", "documents": "文件数", "unchanged": "未变文件", "ok": "完整", "partial": "部分可用",
     "failed": "失败", "unsupported": "不支持", "quarantined": "隔离", "facts_loaded": "载入数据项",
     "paths_skipped": "跳过路径数", "skipped": "跳过的路径及原因", "ocr_pages": "OCR页数", "ocr_seconds": "OCR耗时（CPU秒）",
+    "ocr_skipped": "因OCR未开启未读",
 }
 """Chinese headers for `--labels zh`; a column not listed keeps its code (a test checks
 every column of every public view has one)."""

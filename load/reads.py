@@ -74,17 +74,19 @@ def _fetch(root: Path, sql: str, params: list | None = None, missing_ok: bool = 
         con.close()
 
 
-NOT_READ_BY_OCR = (f"%({OCR_OFF})%", f"%({OCR_MISSING})%")
+OLD_NOT_READ_BY_OCR = (f"%({OCR_OFF})%", f"%({OCR_MISSING})%")
 """Reasons of documents whose pages or pictures were not read because OCR was off or
-missing: they are not "known" (a later run reads them again, by OCR when it is on)."""
+missing, in rows recorded before `documents.ocr_skipped` was kept (null there): the one
+thing that says so in them."""
 
 
 def known_documents(root: Path) -> dict[str, str]:
-    """source → sha256 of the documents the warehouse holds from the current parser (not
-    those left unread because OCR was off or not installed)."""
+    """source → sha256 of the documents the warehouse holds from the current parser, but for
+    those left unread because OCR was off or not installed (`ocr_skipped`; in older rows,
+    their reason): a later run reads them again, by OCR when it is on."""
     return dict(_fetch(root, "SELECT source, doc_sha256 FROM documents WHERE parser_version = ? "
-                             "AND coalesce(reason, '') NOT LIKE ? AND coalesce(reason, '') NOT LIKE ?",
-                       [PARSER_VERSION, *NOT_READ_BY_OCR]))
+                             "AND NOT coalesce(ocr_skipped, coalesce(reason, '') LIKE ? OR coalesce(reason, '') LIKE ?)",
+                       [PARSER_VERSION, *OLD_NOT_READ_BY_OCR]))
 
 
 def stale_documents(root: Path) -> list[StoredDocument]:

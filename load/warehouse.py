@@ -285,7 +285,16 @@ def _filter_file(path: Path, key: str, current: dict[str, str], gone: list[Path]
 
 
 def _rebatch(parts: list[pa.Table], table: str, batch_id: str) -> pa.Table:
-    merged = pa.concat_tables(parts, promote_options="default").cast(SCHEMAS[table])
+    """`parts` as one table of the current schema under `batch_id`. A file written before a
+    column was added lacks it: null in its rows, as the views read them (and the column is
+    then nullable in the file: a 0 or false would claim what was not recorded)."""
+    merged = pa.concat_tables(parts, promote_options="default")
+    fields, columns = [], []
+    for f in SCHEMAS[table]:
+        col = merged.column(f.name) if f.name in merged.column_names else pa.nulls(merged.num_rows, f.type)
+        fields.append(f.with_nullable(True) if col.null_count else f)
+        columns.append(col)
+    merged = pa.Table.from_arrays(columns, names=[f.name for f in fields]).cast(pa.schema(fields))
     return merged.set_column(merged.schema.get_field_index("batch_id"), "batch_id",
                              pa.array([batch_id] * merged.num_rows, pa.string()))
 

@@ -148,9 +148,10 @@ def test_a_page_with_a_data_uri_over_libxml2s_attribute_limit_is_still_read(tmp_
     assert {f["table"] for f in got["facts"] if f["value"] is not None} >= {"t2", "t3"}
 
 
-def test_with_ocr_off_a_picture_page_names_the_pictures_it_did_not_read():
-    got = result_to_json(process_file(PAGE, ExtractSettings(ocr=False)))
-    assert got["status"] == "partial" and "1 pictures not read (OCR is off)" in got["reason"]
+def test_with_ocr_off_a_picture_page_names_the_pictures_it_did_not_read_once():
+    got = process_file(PAGE, ExtractSettings(ocr=False))
+    assert got.status == "partial" and got.report.reason.endswith("; pictures not read: 1 (OCR is off)")
+    assert got.report.reason.count("not read") == 1 and got.document.ocr_skipped is True
 
 
 # --- read by OCR -------------------------------------------------------------------------------

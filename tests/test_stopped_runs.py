@@ -94,6 +94,8 @@ def test_a_run_terminated_right_after_its_commit_counts_what_it_committed(drop, 
     assert row["documents"] == 4 == count(wh, "SELECT count(*) FROM documents")
     assert row["ok"] + row["partial"] + row["quarantined"] == 4
     assert row["facts_loaded"] == count(wh, "SELECT count(*) FROM facts") > 0
+    assert r.stderr.strip().splitlines()[-1] == \
+        f"terminated: 4 documents committed, {row['facts_loaded']} facts (run {row['run_id']} recorded in runs)"
 
 
 def test_a_run_terminated_before_its_flow_began_still_leaves_a_row(drop, tmp_path, env):
@@ -111,6 +113,9 @@ def test_a_run_stopped_by_ctrl_c_leaves_an_interrupted_row(drop, tmp_path, env):
     assert r.returncode == 130, r.stderr[-2000:]
     [row] = runs(wh)
     assert row["outcome"] == "interrupted" and "Ctrl-C" in row["error"] and row["facts_loaded"] == 0
+    # and says so on stderr, in one line naming the row (typer alone exits 130 silently)
+    assert r.stderr.strip().splitlines()[-1] == \
+        f"interrupted: 0 documents committed, 0 facts (run {row['run_id']} recorded in runs)"
 
 
 def test_a_run_ended_by_an_internal_error_leaves_a_failed_row_naming_the_error(drop, tmp_path, env):
@@ -120,6 +125,27 @@ def test_a_run_ended_by_an_internal_error_leaves_a_failed_row_naming_the_error(d
     [row] = runs(wh)
     assert row["outcome"] == "failed" and row["error"].startswith("RuntimeError: killer.py: an internal error")
     assert row["facts_loaded"] == 0 and count(wh, "SELECT count(*) FROM documents") == 0
+
+
+def test_the_error_of_a_run_is_one_line_however_many_lines_its_exception_holds():
+    from flows.ending import ERROR_CHARS, outcome_of
+
+    exc = RuntimeError("\n  bad_alloc in onnxruntime\nTraceback (most recent call last):\n  File ...")
+    assert outcome_of(exc) == ("failed", "RuntimeError: bad_alloc in onnxruntime")
+    outcome, error = outcome_of(ValueError("x" * 1000 + "\nsecond line"))
+    assert "\n" not in error and len(error) == ERROR_CHARS and error.endswith("…")
+    assert outcome_of(KeyError()) == ("failed", "KeyError")
+
+
+def test_a_process_that_records_many_runs_keeps_only_a_count_and_the_last_row(drop, tmp_path, env):
+    """A long `xxgk serve` process writes a row every night: what it keeps of them must not
+    grow (it kept every run id in a list)."""
+    from flows.work import WRITTEN, run_local
+
+    before = WRITTEN.count
+    ids = [run_local([str(drop)], str(tmp_path / "wh")).run_id for _ in range(3)]
+    assert WRITTEN.count == before + 3 and WRITTEN.last.run_id == ids[-1]
+    assert sorted(r["run_id"] for r in runs(tmp_path / "wh")) == sorted(ids)  # one row each, none twice
 
 
 def test_runs_files_written_before_the_outcome_column_still_read_with_it_null(drop, tmp_path, env):

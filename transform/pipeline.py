@@ -36,6 +36,10 @@ from .tidy import Slot, doubt_assumed_units, merged_number, slot_to_fact, slots_
 logger = logging.getLogger(__name__)
 
 TABLE_NAMES = {"t2": "表二", "t3": "表三", "t4": "表四"}
+PICTURE_TABLES = "no report tables as text (表二/表三/表四 may be pictures)"
+"""The reason of a page without report tables whose pictures OCR did not read (off or not
+installed): `unsupported`, as a scan is then, and read again by a run with OCR on; the
+pictures' note follows it (`pictures not read: 3 (OCR is off)`)."""
 
 
 def _now() -> dt.datetime:
@@ -248,7 +252,9 @@ def build_result(doc: RawDocument, sha256: str, source: str, size: int, template
         status, reason = "unsupported", legacy
     else:
         facts, t2v, found, problems, _ = build_facts(doc, templates, rid, year)
-        if not found:
+        if not found and doc.ocr_skipped:  # its tables are pictures, left unread: as a scan is with OCR off
+            status, reason, facts = "unsupported", PICTURE_TABLES, []
+        elif not found:
             status, reason, facts = "failed", "no report tables found (表二/表三/表四 missing)", []
         else:
             facts, gone = flag_missing(facts)
@@ -274,21 +280,23 @@ def build_result(doc: RawDocument, sha256: str, source: str, size: int, template
         cells_read=sum(1 for f in facts if f.value is not None or f.blank),
     )
     document = Document(doc_sha256=sha256, source=source, format=doc.format, size=size, status=status,
-                        reason=reason, parser_version=PARSER_VERSION, ingested_at=_now())
+                        reason=reason, parser_version=PARSER_VERSION, ingested_at=_now(),
+                        ocr_skipped=doc.ocr_skipped)
     return ExtractionResult(document, report, facts, checks, doc.ocr_pages, round(doc.ocr_seconds, 3))
 
 
 def failed_result(path: Path, sha256: str, size: int, fmt: str, status: str, reason: str,
-                  source: str | None = None) -> ExtractionResult:
+                  source: str | None = None, ocr_skipped: bool = False) -> ExtractionResult:
     """The result of a document that could not be read: recorded under its `source` (the
-    URL of a crawled document; the path when none is given)."""
+    URL of a crawled document; the path when none is given). `ocr_skipped`: it was not read
+    because OCR is off or not installed (`ExtractError.ocr_skipped`)."""
     rid = report_id_for(sha256)
     now = _now()
     source = source or str(path)
     report = Report(report_id=rid, doc_sha256=sha256, source=source, format=fmt, status=status, reason=reason,
                     template=None, year=None, agency=None, published=None, parser_version=PARSER_VERSION,
                     extracted_at=now)
-    document = Document(sha256, source, fmt, size, status, reason, PARSER_VERSION, now)
+    document = Document(sha256, source, fmt, size, status, reason, PARSER_VERSION, now, ocr_skipped=ocr_skipped)
     return ExtractionResult(document, report, [], [])
 
 
@@ -320,16 +328,16 @@ def process_file(path: Path | str, settings: ExtractSettings | dict | None = Non
                              f"cannot read file: {exc.strerror}", source)
     sha = hashlib.sha256(data).hexdigest()
 
-    def failed(status: str, reason: str) -> ExtractionResult:
+    def failed(status: str, reason: str, ocr_skipped: bool = False) -> ExtractionResult:
         fmt = sniff_format(path, data[:8192]) if data else path.suffix.lstrip(".") or "unknown"
-        return failed_result(path, sha, len(data), fmt, status, reason, source)
+        return failed_result(path, sha, len(data), fmt, status, reason, source, ocr_skipped)
 
     try:
         doc = read_document(path, settings, data=data)
         result = build_result(doc, sha, source, len(data), context=context)
     except ExtractError as exc:
         logger.info("%s: %s", path, exc.reason)
-        return failed(exc.status, exc.reason)
+        return failed(exc.status, exc.reason, exc.ocr_skipped)
     except RecursionError:
         return failed("failed", "document structure nested too deeply")
     except MemoryError:

@@ -99,6 +99,10 @@ class Document:
     """The text of the list-page link the crawler followed to it (null for files from disk)."""
     link_year: int | None = None
     """The year that link's text or URL names: the report's year when the document does not say."""
+    ocr_skipped: bool | None = None
+    """Pages or pictures of it that only OCR reads were left unread because OCR was off or not
+    installed (`--no-ocr`, no RapidOCR): a later run with OCR on reads it again, unchanged or
+    not. Null in documents recorded before it was kept (their reason says it, in brackets)."""
 
 
 @dataclass(slots=True)
