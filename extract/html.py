@@ -6,6 +6,7 @@ page's tables lack a national-form table, the report body's pictures are read by
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -62,6 +63,20 @@ def page_identity(path: Path, data: bytes, sha256: str) -> str:
     if not srcs:
         return sha256
     return htmlimg.with_pictures(sha256, htmlimg.pictures_digest(htmlimg.load_images(path, data, srcs)))
+
+
+def pictures_beside(path: Path, data: bytes, keep) -> tuple[htmlimg.StoredMap, str] | None:
+    """The pictures a local page `path` (bytes `data`) reads from beside it, each handed to
+    `keep(bytes) -> sha256` (the raw store) as it is read: the page's picture map for the
+    raw store and its identity as read now (`page_identity`); None when it reads none."""
+    srcs = wanted_pictures(data)
+    if not srcs:
+        return None
+    stored, read = htmlimg.beside_page(path, data, srcs, keep)
+    digest = htmlimg.pictures_digest(read)
+    if not stored.images and not stored.refused:
+        return None
+    return stored, htmlimg.with_pictures(hashlib.sha256(data).hexdigest(), digest)
 
 
 def wanted_pictures(data: bytes) -> list[str]:

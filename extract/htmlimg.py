@@ -11,7 +11,9 @@ Sources of an image's bytes, tried in this order:
   hash, like any file, and recorded the page's `src` → image hash map in
   `raw/page-images/<page sha>.json` (`RawStore.put_page_images`). The reader finds the map
   from the page's own content address, and reads an image only if its bytes still hash to
-  the name the map gives;
+  the name the map gives. A local page kept in the raw store (a quarantined one) has its
+  map too: the pictures its first read took from beside it, stored when the page was
+  (`beside_page`), and the ones it could not read there with their reasons;
 - a local file: `src` relative to the page's directory, confined to it: no absolute path,
   no URL scheme, no `..` out of it, no symlink leading out (the resolved path must stay
   inside), a regular file. Anything else is refused with a reason, never read.
@@ -35,6 +37,7 @@ import json
 import os
 import re
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -48,7 +51,7 @@ MAX_TOTAL_BYTES = 40 * 2**20
 MIN_SIDE = 120
 """Pictures narrower or lower than this (pixels, from their header) are icons, not tables."""
 PAGE_IMAGES_DIR = "page-images"
-"""Under the raw store's root: one `<page sha>.json` map per crawled page with pictures."""
+"""Under the raw store's root: one `<page sha>.json` map per stored page with pictures."""
 
 _REPORT_FORM = {
     "t2": re.compile("规章|规范性文件|行政许可|行政处罚"),
@@ -93,9 +96,11 @@ def image_size(data: bytes) -> tuple[int, int] | None:
     return _image_size(data)
 
 
-def load_images(path: Path, page: bytes, srcs: list[str]) -> list[PageImage]:
+def load_images(path: Path, page: bytes, srcs: list[str],
+                source: Callable[[str], tuple[bytes | None, str | None]] | None = None) -> list[PageImage]:
     """The pictures `srcs` of the page `path` (bytes `page`), each with its bytes or the
-    reason it has none (see the module docstring for where they come from)."""
+    reason it has none (see the module docstring for where they come from). `source(src)`:
+    where a picture not inline comes from, instead (`beside_page` records them)."""
     stored = stored_map(path, page)
     out: list[PageImage] = []
     total = read = 0
@@ -107,6 +112,8 @@ def load_images(path: Path, page: bytes, srcs: list[str]) -> list[PageImage]:
             img.refused = "no src"
         elif src.startswith("data:"):
             img.data, img.refused = data_uri(src)
+        elif source is not None:
+            img.data, img.refused = source(src)
         elif stored is not None:
             img.data, img.refused = from_store(path, stored, src)
         else:
@@ -213,8 +220,18 @@ def raw_root_of(path: Path, page: bytes) -> Path | None:
     return path.parent.parent
 
 
-def stored_map(path: Path, page: bytes) -> dict[str, str] | None:
-    """The crawler's `src` → image sha256 map of a page in the raw store, else None."""
+@dataclass(frozen=True, slots=True)
+class StoredMap:
+    """A page's `raw/page-images/<page sha>.json`: each picture `src` → the sha256 of its
+    stored bytes, and (a local page's) the pictures its first read could not read beside it
+    → why, so that a re-read from the raw store gives the same reasons."""
+
+    images: dict[str, str]
+    refused: dict[str, str]
+
+
+def stored_map(path: Path, page: bytes) -> StoredMap | None:
+    """The `src` → image sha256 map of a page in the raw store, else None."""
     root = raw_root_of(path, page)
     if root is None:
         return None
@@ -224,13 +241,41 @@ def stored_map(path: Path, page: bytes) -> dict[str, str] | None:
     except (OSError, ValueError):
         return None
     images = got.get("images") if isinstance(got, dict) else None
-    return {str(k): str(v) for k, v in images.items()} if isinstance(images, dict) else None
+    if not isinstance(images, dict):
+        return None
+    refused = got.get("refused")
+    return StoredMap({str(k): str(v) for k, v in images.items()},
+                     {str(k): str(v) for k, v in refused.items()} if isinstance(refused, dict) else {})
 
 
-def from_store(path: Path, stored: dict[str, str], src: str) -> tuple[bytes | None, str | None]:
-    """A crawled page's picture from the raw store, only if it still hashes to its name."""
-    sha = stored.get(src)
+def beside_page(path: Path, page: bytes, srcs: list[str],
+                keep: Callable[[bytes], str]) -> tuple[StoredMap, list[PageImage]]:
+    """The pictures of a local page exactly as its reader reads them (`load_images`), each
+    picture it takes from beside the page handed to `keep` (which stores it and returns its
+    sha256) as soon as it is read: the page's map for the raw store, so that its stored copy
+    is re-read with the same pictures (the same identity, `with_pictures`) once the folder
+    it came from is gone. Also the pictures as read (their digest is the identity's)."""
+    images: dict[str, str] = {}
+    refused: dict[str, str] = {}
+
+    def source(src: str) -> tuple[bytes | None, str | None]:
+        data, why = local_file(path, src)
+        if data is not None:
+            images[src] = keep(data)
+        elif why is not None:
+            refused[src] = why
+        return data, why
+
+    read = load_images(path, page, srcs, source)
+    return StoredMap(images, refused), read
+
+
+def from_store(path: Path, stored: StoredMap, src: str) -> tuple[bytes | None, str | None]:
+    """A stored page's picture from the raw store, only if it still hashes to its name."""
+    sha = stored.images.get(src)
     if sha is None:
+        if src in stored.refused:
+            return None, stored.refused[src]
         return None, "not fetched with the page (see the crawl's items)"
     if not re.fullmatch(r"[0-9a-f]{64}", sha):
         return None, "damaged page-images map"

@@ -707,11 +707,13 @@ def nightly(
     workers: WorkersOpt = None,
     dask_address: DaskOpt = None,
     limit: LimitOpt = None,
+    pdf_engine: PdfEngineOpt = None,
+    ocr: OcrOpt = True,
 ) -> None:
     """The nightly job: crawl every source, then load what is new or changed (or fetched but not yet loaded).
 
     Also re-extracts what an older parser version handled. Keeps a run summary in the `runs` view."""
-    settings = _settings(limit)
+    settings = _settings(limit, pdf_engine, ocr)
     _registry(sources_file)
     with _progress(label="working", warehouse=warehouse), _unreachable() as failed:
         from .run import nightly_flow
@@ -735,13 +737,15 @@ def backfill(
     workers: WorkersOpt = None,
     dask_address: DaskOpt = None,
     limit: LimitOpt = None,
+    pdf_engine: PdfEngineOpt = None,
+    ocr: OcrOpt = True,
 ) -> None:
     """Backfill years and/or sources by hand (crawl and load, or --reparse from the raw store).
 
     Without --reparse the chosen sources/years are crawled and what is missing is loaded; with
     --reparse what the warehouse already has is re-extracted, nothing is fetched (after a parser
     upgrade)."""
-    settings = _settings(limit)
+    settings = _settings(limit, pdf_engine, ocr)
     if not reparse:
         _registry(sources_file, source)
     chosen_years = _years(years)
@@ -766,6 +770,8 @@ def serve(
     timezone: Annotated[str, typer.Option(help="Time zone of the cron schedule.")] = "Asia/Shanghai",
     print_only: Annotated[bool, typer.Option("--print", help="Show the deployment that would be served and exit.")] = False,
     limit: LimitOpt = None,
+    pdf_engine: PdfEngineOpt = None,
+    ocr: OcrOpt = True,
 ) -> None:
     """Serve `nightly` as a Prefect deployment on a cron schedule (Asia/Shanghai by default).
 
@@ -775,8 +781,8 @@ def serve(
     _schedule_ok(cron, timezone)
     _registry(sources_file)
     params = {"registry": str(sources_file.resolve()), "warehouse": str(warehouse.resolve())}
-    if limit:  # deployment parameters are JSON: the flow reads them back into ExtractSettings
-        settings = _settings(limit)
+    if limit or pdf_engine or not ocr:  # deployment parameters are JSON: the flow reads them back into ExtractSettings
+        settings = _settings(limit, pdf_engine, ocr)
         params["settings"] = {name: getattr(settings, name) for name in settings.__dataclass_fields__}
     if not print_only:
         _server_or_fail()

@@ -18,7 +18,7 @@ from pathlib import Path
 from extract import ExtractSettings, sniff_format
 from extract.crawl import RawStore
 from extract.crawl.store import read_once
-from extract.html import page_identity
+from extract.html import page_identity, pictures_beside
 from load import (
     Part,
     clean_temporaries,
@@ -90,13 +90,33 @@ def extract_items(items: list[WorkItem], known: dict[str, str], warehouse: str,
         elif res.status in QUARANTINE and sha is not None:
             # quarantine is a status, not a lost file: keep the bytes in the raw store
             try:
-                _, stored, _ = store.put(got.data, path.name, got.mode) if got else store.put_file(path, sha)
+                page_sha, stored, _ = store.put(got.data, path.name, got.mode) if got else store.put_file(path, sha)
                 doc.raw_path = str(stored.relative_to(Path(warehouse)))
+                if got is not None and got.data is not None and doc.format == "html":
+                    _keep_pictures(store, path, got.data, page_sha, doc.doc_sha256)
             except OSError as exc:  # the document row still says why it failed
                 log.warning("raw copy of %s not kept: %s", path, exc)
         results.append(res)
         advance(1)
     return results, unchanged
+
+
+def _keep_pictures(store: RawStore, path: Path, data: bytes, page_sha: str, identity: str) -> None:
+    """Keep the pictures a local page read from beside it with its raw copy (its picture
+    map, `raw/page-images/<page sha>.json`, as the crawler keeps a crawled page's): a
+    re-read from the raw store (`quarantine --retry`, `run --stale`, `repair`, `backfill
+    --reparse`) then reads the same pictures, so the document keeps its identity and its
+    tables, even once the folder it came from is gone. Pictures that changed since the
+    page was read (the identity they give is not the recorded one) are not mapped: the
+    copy is re-read without them, and says so."""
+    got = pictures_beside(path, data, lambda b: store.put(b, "picture")[0])
+    if got is None:
+        return
+    pictures, now = got
+    if now != identity:
+        log.warning("pictures of %s changed while it was read: not kept with its raw copy", path)
+        return
+    store.put_page_images(page_sha, pictures.images, pictures.refused)
 
 
 def _identity(path: Path, data: bytes, sha: str) -> str:

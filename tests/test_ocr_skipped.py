@@ -109,8 +109,8 @@ def test_quarantine_retry_takes_ocr_and_pdf_engine_as_run_does(tmp_path, env):
     assert helps["quarantine"]["ocr"] == helps["run"]["ocr"]
     assert helps["quarantine"]["pdf_engine"] == helps["run"]["pdf_engine"]
 
-    image = tmp_path / "in" / "table.jpg"  # (a page with its pictures beside it is retried from its raw
-    image.parent.mkdir()                    # copy, without them: see the report of this change)
+    image = tmp_path / "in" / "table.jpg"
+    image.parent.mkdir()
     shutil.copy(FILES / "image001.jpg", image)
     wh = tmp_path / "wh"
     assert xxgk("run", image, "-w", wh, "--no-ocr", env=env).returncode == 0
@@ -156,3 +156,37 @@ def test_a_warehouse_written_before_ocr_skipped_was_kept_still_verifies_reads_an
     got = {Path(s).name: o for s, o in rows(wh, "SELECT source, ocr_skipped FROM documents")}
     assert got == {"pictures.html": True, "image001.jpg": True, SEED.name: None}  # compacted: the unknown stays unknown
     assert {Path(s).name for s in known_documents(wh)} == {SEED.name}
+
+
+def test_a_quarantined_page_is_retried_from_its_raw_copy_with_its_pictures_once_its_folder_is_gone(tmp_path, env):
+    inbox = tmp_path / "in"
+    page = picture_page(inbox)
+    refused = inbox / "refused.html"  # a picture its first read refused: the retry says the same
+    refused.write_bytes(page.read_bytes().replace(SRC.encode(), b"../outside.jpg"))
+    wh = tmp_path / "wh"
+    assert xxgk("run", inbox, "-w", wh, "--no-ocr", env=env).returncode == 0
+    sql = "SELECT source, status, reason, doc_sha256, raw_path FROM documents WHERE format = 'html' ORDER BY source"
+    first = rows(wh, sql)
+    assert [r[1] for r in first] == ["unsupported", "failed"] and all(r[4] for r in first)
+    assert "path leads outside the page's directory" in first[1][2]
+    shutil.rmtree(inbox)  # the raw store's copies are all that is left
+
+    r = xxgk("quarantine", "-w", wh, "--retry", "--no-ocr", env=env)
+    assert r.returncode == 0, r.stderr
+    assert rows(wh, sql) == first  # same status, reason and identity: its pictures were found
+    assert rows(wh, "SELECT count(*) FROM documents") == [(3,)]  # the two pages and the picture file
+
+    pytest.importorskip("rapidocr")
+    fresh = tmp_path / "fresh"
+    read = xxgk("extract", "--json", picture_page(fresh), env=env)  # what a first read with OCR gives
+    assert read.returncode == 0, read.stderr
+    want = json.loads(read.stdout.splitlines()[0])
+    r = xxgk("quarantine", "-w", wh, "--retry", "--ocr", env=env)
+    assert r.returncode == 0, r.stderr
+    got = {Path(s).name: (st, why, sha) for s, st, why, sha, _ in rows(wh, sql)}
+    assert got["pictures.html"] == (want["status"], want["reason"], first[0][3])
+    assert "no such file beside the page" not in (want["reason"] or "")
+    assert got["refused.html"][2] == first[1][3] and "path leads outside the page's directory" in got["refused.html"][1]
+    assert rows(wh, "SELECT count(*) FROM documents") == [(3,)]  # replaced in place, never a second one
+    assert rows(wh, f"SELECT count(*) FROM reports WHERE report_id <> '{first[0][3][:16]}' AND format = 'html'") == [(0,)]
+    assert rows(wh, "SELECT ocr_pages FROM runs ORDER BY started_at DESC LIMIT 1") == [(2,)]  # the page's, the file

@@ -85,13 +85,15 @@ class RawStore:
 
     # -- pictures of crawled pages ---------------------------------------------------------
 
-    def put_page_images(self, page_sha: str, images: dict[str, str]) -> None:
+    def put_page_images(self, page_sha: str, images: dict[str, str], refused: dict[str, str] | None = None) -> None:
         """Record which stored file each picture `src` of the page `page_sha` is (`src` as
-        written in the page → the picture's sha256): `extract/htmlimg.py` reads them from
-        here. The page's own bytes are never changed."""
+        written in the page → the picture's sha256), and for a local page the pictures not
+        read beside it → why (`refused`): `extract/htmlimg.py` reads them from here. The
+        page's own bytes are never changed."""
         from ..htmlimg import PAGE_IMAGES_DIR
 
-        text = json.dumps({"images": images}, ensure_ascii=False, indent=0, sort_keys=True)
+        got = {"images": images, **({"refused": refused} if refused else {})}
+        text = json.dumps(got, ensure_ascii=False, indent=0, sort_keys=True)
         atomic_write(self.root / PAGE_IMAGES_DIR / f"{page_sha}.json", lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
     # -- conditional-GET validators per source ---------------------------------------------
