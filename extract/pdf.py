@@ -179,7 +179,7 @@ def close_page_breaks(hsegs: list, vsegs: list) -> list:
     open_ends: list[tuple[float, float]] = []
     bisect_right = bisect.bisect_right
     for y, xs in ends_at.items():
-        starts, ends = _spans(ys[bisect.bisect_left(keys, y - DEFAULT_SNAP):bisect_right(keys, y + DEFAULT_SNAP)])
+        starts, ends = _spans_near(ys, keys, y)
         i = bisect_right(starts, min(xs)) - 1
         if i >= 0 and max(xs) <= ends[i]:  # every end at this height lies in one span: covered
             continue
@@ -199,6 +199,12 @@ def close_page_breaks(hsegs: list, vsegs: list) -> list:
             added.append((group[0][0], min(xs), max(xs)))
         k += len(group)
     return hsegs + added if added else hsegs
+
+
+def _spans_near(ys: list, keys: list[float], y: float) -> tuple[list[float], list[float]]:
+    """`_spans` of the horizontal rulings `ys` (sorted; `keys` their heights) within
+    `DEFAULT_SNAP` of height `y`."""
+    return _spans(ys[bisect.bisect_left(keys, y - DEFAULT_SNAP):bisect.bisect_right(keys, y + DEFAULT_SNAP)])
 
 
 def _spans(near: list) -> tuple[list[float], list[float]]:
@@ -286,8 +292,7 @@ def merge_down(built: list[list[RawCell]], bands: list, hsegs: list) -> None:
         (_, low_top, low_xs), (up_bottom, _, up_xs) = bands[i], bands[i + 1]
         if abs(low_top - up_bottom) > DEFAULT_SNAP:
             continue
-        starts, ends = _spans(ys[bisect.bisect_left(keys, up_bottom - DEFAULT_SNAP):
-                                 bisect.bisect_right(keys, up_bottom + DEFAULT_SNAP)])
+        starts, ends = _spans_near(ys, keys, up_bottom)
         for j in range(len(up_xs) - 1):
             a, b = up_xs[j], up_xs[j + 1]
             s = bisect.bisect_right(starts, (a + b) / 2) - 1

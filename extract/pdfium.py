@@ -18,7 +18,8 @@ nor standard (PDFium would measure a substitute), a text object its text page le
 copy drawn over itself, which PDFium de-duplicates and pdfminer does not), or a stream
 that inflates like a decompression bomb (PDFium aborts where pdfminer raises MemoryError),
 or a font descriptor whose /Descent has a fraction (PDFium truncates it to an integer),
-or a character outside Unicode's basic plane (PDFium counts it as two).
+or a character outside Unicode's basic plane (PDFium counts it as two), or a Type 3 font
+(PDFium boxes its glyphs by their ink).
 
 Why a font that is not embedded goes to pdfminer (measured on the generator's reportlab
 PDFs: STSong-Light, Type0/CIDFontType0, UniGB-UCS2-H, /W widths, no font file). PDFium
@@ -413,9 +414,10 @@ TYPE3 = "a Type 3 font (PDFium boxes its glyphs by their ink, pdfminer by their 
 def _refused(font: int) -> str | None:
     """Why PDFium cannot measure the font's characters as pdfminer does, or None. A Type 3
     font (Chromium prints Noto CJK so) counts as embedded but has no font file: PDFium's
-    loose box is then the glyph's ink and its descent 0, where pdfminer takes the advance
-    and the /FontBBox's bottom (a real report printed by Chromium: every character about
-    0.12 em higher, and a header cell fell into the row above). A font neither embedded nor
+    loose box is then the glyph's ink, where pdfminer takes its advance, and the two take
+    its descent from different places (pdfminer: the descriptor's /FontBBox, all 0 when it
+    has none); a real report printed by Chromium read by PDFium had every character about
+    0.12 em lower and a header cell in the row above. A font neither embedded nor
     one of the standard 14: see the module docstring."""
     if _font_embedded(font):
         size = ctypes.c_size_t(0)

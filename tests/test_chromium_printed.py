@@ -70,7 +70,7 @@ def test_the_fixtures_tounicode_spells_ideographs_as_radicals_which_are_folded_o
 
 def test_pdfium_hands_a_page_in_type3_fonts_to_pdfminer_whose_boxes_it_cannot_measure():
     """Chromium prints Noto CJK as Type 3 fonts: PDFium's loose box of such a glyph is its
-    ink (no font file, descent 0), pdfminer's its advance from the /FontBBox's bottom."""
+    ink (no font file), pdfminer's its advance; their descents differ too."""
     pdf = pdfium.PdfDocument(FIXTURE.read_bytes())
     try:
         assert pdfium_reader.read_page(pdf[0]) == pdfium_reader.TYPE3
@@ -84,7 +84,7 @@ CHROMIUM = next(filter(None, map(shutil.which, ("chromium", "chromium-browser", 
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed")
 @pytest.mark.parametrize("name", ["shanghai-bgt-2019", "pingtan-2023"])
 def test_a_real_report_printed_by_chromium_gives_the_same_facts_with_either_engine(tmp_path, name):
-    """Read by PDFium's Type 3 boxes, the shanghai page's characters sat 0.12 em higher than
+    """Read by PDFium's Type 3 boxes, the shanghai page's characters sat 0.12 em lower than
     pdfminer puts them: a header cell of 表三 fell into the row above and 14 facts named
     another source row (the values happened to agree)."""
     src = Path(__file__).parent / "fixtures" / "real" / f"{name}.html"
