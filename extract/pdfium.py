@@ -48,6 +48,7 @@ import struct
 import threading
 import time
 import zlib
+from array import array
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -68,8 +69,12 @@ Matrix = tuple[float, float, float, float, float, float]
 def _by_address(fn, restype, *argtypes):
     """`fn` with PDFium handles passed and returned as plain addresses (ints): a page's
     objects and segments are walked by the thousand, and ctypes converts an int faster than
-    a typed pointer (and compares it without a `ctypes.cast`)."""
-    return ctypes.CFUNCTYPE(restype, *argtypes)(ctypes.cast(fn, ctypes.c_void_p).value)
+    a typed pointer (and compares it without a `ctypes.cast`). Called holding the GIL
+    (`PYFUNCTYPE`, 13% less per call than releasing and taking it again): each of these
+    returns in a fraction of a microsecond, PDFium runs one document at a time anyway
+    (`_LOCK`), and the long calls (loading a page, its text page) go through pypdfium2,
+    which releases it."""
+    return ctypes.PYFUNCTYPE(restype, *argtypes)(ctypes.cast(fn, ctypes.c_void_p).value)
 
 
 _P, _I, _F = ctypes.c_void_p, ctypes.c_int, ctypes.POINTER(ctypes.c_float)
@@ -96,7 +101,6 @@ _font_descent = _by_address(c.FPDFFont_GetDescent, _I, _P, ctypes.c_float, _F)
 _text_matrix = _by_address(c.FPDFText_GetMatrix, _I, _P, _I, _P)  # into an FS_MATRIX by address
 _unpack_matrix = struct.Struct("6f").unpack  # a, b, c, d, e, f
 _unpack_box = struct.Struct("4f").unpack  # FS_RECTF: left, top, right, bottom
-_unpack_point = struct.Struct("2f").unpack
 _font_size = _by_address(c.FPDFText_GetFontSize, ctypes.c_double, _P, _I)
 _object_text = _by_address(c.FPDFTextObj_GetText, ctypes.c_ulong, _P, _P, _P, ctypes.c_ulong)
 _glyph_width = _by_address(c.FPDFFont_GetGlyphWidth, _I, _P, ctypes.c_uint32, ctypes.c_float, _F)
@@ -124,7 +128,7 @@ def read_pages(path: Path, settings: ExtractSettings, data: bytes) -> RawDocumen
             pdf.close()
 
 
-_STREAM = re.compile(rb"stream\r?\n")
+
 BOMB_RATIO = 100
 """A stream whose first KB inflates to more than this many times their size is handed
 to pdfminer: PDFium aborts its process when an allocation fails (a decompression bomb
@@ -151,21 +155,47 @@ def _fractional_descent(data: bytes) -> bool:
     as written, and the boxes below the baseline differ by up to 0.0005 em, enough to
     move two lines of different sizes across the line-grouping threshold (1 of 260
     generated documents). Found in the file's bytes and in its object streams."""
-    if _DESCENT.search(data):
+    if _descent_in(data):
         return True
+    if b"/ObjStm" not in data:  # (`in` finds bytes many times faster than a regex scans them)
+        return False
     for m in _OBJECT_STREAM.finditer(data):
         try:
             out = zlib.decompressobj().decompress(data[m.end():m.end() + OBJECT_STREAM_MAX], OBJECT_STREAM_MAX)
         except zlib.error:
             continue
-        if _DESCENT.search(out):
+        if _descent_in(out):
             return True
     return False
 
 
+def _descent_in(data: bytes) -> bool:
+    """Whether `_DESCENT` matches in `data`: tried where `/Descent` stands."""
+    i = data.find(b"/Descent")
+    while i >= 0:
+        if _DESCENT.match(data, i):
+            return True
+        i = data.find(b"/Descent", i + 8)
+    return False
+
+
+def _stream_starts(data: bytes):
+    """Where each stream's data starts: after `stream` and its end of line (CR LF or LF),
+    where the regex `rb"stream\\r?\\n"` would end, found as `bytes.find` finds (many
+    times faster than a regex scans)."""
+    i = data.find(b"stream")
+    while i >= 0:
+        i += 6
+        if data[i:i + 1] == b"\n":
+            yield i + 1
+        elif data[i:i + 2] == b"\r\n":
+            yield i + 2
+        i = data.find(b"stream", i)
+
+
 def _inflates_like_a_bomb(data: bytes) -> bool:
-    for m in _STREAM.finditer(data):
-        head = data[m.end(): m.end() + 1024]
+    for start in _stream_starts(data):
+        head = data[start: start + 1024]
         if not _zlib_header(head):  # zlib would refuse it at once: an `endstream` (then `endobj`),
             continue  # or not deflated (Chromium writes ~300 streams a page)
         try:
@@ -187,13 +217,14 @@ def _read(path: Path, settings: ExtractSettings, pdf: pdfium.PdfDocument) -> Raw
     page_texts: list[str] = []
     n_chars = 0
     started = time.monotonic()
+    rounded: dict = {}  # (`page_matrix`) → {PDFium's x: pdfminer's rounded x}: see `_chars`
     for pageno in range(1, n_pages + 1):
         if time.monotonic() - started > settings.max_seconds:
             raise LimitExceeded(path, f"still reading after max_seconds={settings.max_seconds:g} s "
                                       f"(gave up at page {pageno})")
         page = pdf[pageno - 1]
         try:
-            got = read_page(page)
+            got = read_page(page, rounded)
         finally:
             page.close()
         if isinstance(got, str):
@@ -208,12 +239,13 @@ def _read(path: Path, settings: ExtractSettings, pdf: pdfium.PdfDocument) -> Raw
     return RawDocument(path=path, format="pdf", text="\n\f".join(page_texts), tables=tables, pages=n_pages)
 
 
-def read_page(page: pdfium.PdfPage):
-    """(chars, hsegs, vsegs) of one page in pdfminer's frame, or why PDFium cannot tell."""
+def read_page(page: pdfium.PdfPage, rounded: dict | None = None):
+    """(chars, hsegs, vsegs) of one page in pdfminer's frame, or why PDFium cannot tell.
+    `rounded` carries the rounded x edges from page to page (`_chars`)."""
     ctm = page_matrix(page)
     textpage = page.get_textpage()
     try:
-        chars, seen = _chars(textpage.raw, ctm)
+        chars, seen = _chars(textpage.raw, ctm, {} if rounded is None else rounded.setdefault(ctm, {}))
         if isinstance(chars, str):
             return chars
         hsegs: list[tuple[float, float, float]] = []
@@ -251,7 +283,7 @@ def _apply(m: Matrix, x: float, y: float) -> tuple[float, float]:
     return m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5]
 
 
-def _chars(tp, ctm: Matrix) -> tuple[list[Char] | str, set[int]]:
+def _chars(tp, ctm: Matrix, xs: dict[float, float]) -> tuple[list[Char] | str, set[int]]:
     """The page's characters (whitespace dropped, as pdfminer's `_collect` drops it, and with
     it every character PDFium generates: spaces and line breaks) and the addresses of the
     text objects they come from. The loop runs once per character: three calls by address
@@ -259,7 +291,10 @@ def _chars(tp, ctm: Matrix) -> tuple[list[Char] | str, set[int]]:
     whole page in one call), and three more per text object (font, size, text matrix); what
     depends on them (the font's size, descent and whether it is upright) is computed once
     per font, size and matrix; whitespace is told from the page's text without a call.
-    PDFium writes into buffers passed by address and read with one `unpack` each. Over 60
+    PDFium writes into buffers passed by address and read with one `unpack` each. An x edge
+    is rounded once (`xs`: PDFium's x → the rounded x in the frame of `ctm`): the characters
+    of a page start and end on a few x positions (columns, a grid of full-width
+    characters), and `round` costs seven lookups. Over 60
     lines: the per-character loop is kept in one frame (a call per character costs as much
     as a PDFium call)."""
     n = c.FPDFText_CountChars(tp)
@@ -275,8 +310,8 @@ def _chars(tp, ctm: Matrix) -> tuple[list[Char] | str, set[int]]:
         # the character indices (every later character would take another's box)
         return "a character outside Unicode's basic plane (PDFium splits it in two)", seen
     tpa = ctypes.cast(tp, ctypes.c_void_p).value
-    box = (ctypes.c_float * 4)()  # FS_RECTF: left, top, right, bottom
-    box_at = ctypes.addressof(box)
+    box = array("f", bytes(16))  # FS_RECTF: left, top, right, bottom; its left and right read by index
+    box_at = box.buffer_info()[0]
     mat = (ctypes.c_float * 6)()  # FS_MATRIX: a, b, c, d, e, f
     mat_at = ctypes.addressof(mat)
     ox, oy = ctypes.c_double(), ctypes.c_double()
@@ -291,14 +326,14 @@ def _chars(tp, ctm: Matrix) -> tuple[list[Char] | str, set[int]]:
     text_object_at, unicode_error, loose_box, unpack_box = _text_object_at, _unicode_error, _loose_box, _unpack_box
     text_font, text_matrix, unpack_matrix, font_size = _text_font, _text_matrix, _unpack_matrix, _font_size
     digits = DECIMALS
+    xs_get = xs.get
     last_obj, last_font, fonts, got, baseline = None, None, None, None, None
     key = (None, None, None, None, None, None)  # the last text object's (font, size, a, b, c, d)
     line = None  # the rounded (y0, y1, size) of the object's level baseline, once known
     last_right, x1 = None, 0.0  # the last character's right edge as PDFium gave it, and rounded
     wide = 0.0  # a loose box wider than this is vertical writing
     lines: dict[tuple[float, float, float], tuple[float, float, float]] = {}
-    for k in range(n):
-        t = text[k]
+    for k, t in enumerate(text):
         if t.isspace():  # never asked about (a text object of whitespace alone: see `_walk_page`)
             continue
         obj = text_object_at(tpa, k)
@@ -342,15 +377,24 @@ def _chars(tp, ctm: Matrix) -> tuple[list[Char] | str, set[int]]:
                         line = lines[f, got[0], got[1]] = (
                             round(bottom + dy, digits), round(top + dy, digits), round(top - bottom, digits))
         loose_box(tpa, k, box_at)
-        left, top, right, bottom = unpack_box(box)
+        left = box[0]
+        right = box[2]
         if line is not None and right - left <= wide:
             # a character starting where the last one ended (most of a run) shares its edge
-            x0 = x1 if left == last_right else round(left + dx, digits)
-            x1 = round(right + dx, digits)
+            if left != last_right:
+                x0 = xs_get(left)
+                if x0 is None:
+                    x0 = xs[left] = round(left + dx, digits)
+            else:
+                x0 = x1
+            x1 = xs_get(right)
+            if x1 is None:
+                x1 = xs[right] = round(right + dx, digits)
             last_right = right
             append((x0, x1, line[0], line[1], t, line[2]))
             continue
         last_right = None
+        left, top, right, bottom = unpack_box(box)
         size, descent, upright, level = got
         if right - left > wide:
             # vertical writing: PDFium's loose box leaves the text matrix's scale out; the
@@ -452,7 +496,7 @@ def _walk_page(raw, ctm: Matrix, seen: set[int], hsegs: list, vsegs: list, tp) -
     address = ctypes.cast(raw, ctypes.c_void_p).value
     mat = (ctypes.c_float * 6)()
     mat_at = ctypes.addressof(mat)
-    xy = (ctypes.c_float * 2)()
+    xy = array("f", bytes(8))
     unseen = 0
     page_object_at, object_type = _page_object_at, _object_type
     for i in range(c.FPDFPage_CountObjects(raw) - 1, -1, -1):
@@ -477,7 +521,7 @@ def _walk(objects: list, ctm: Matrix, seen: set[int], hsegs: list, vsegs: list, 
     unseen = 0
     mat = (ctypes.c_float * 6)()
     mat_at = ctypes.addressof(mat)
-    xy = (ctypes.c_float * 2)()
+    xy = array("f", bytes(8))
     stack = list(objects)
     while stack:
         obj, outer = stack.pop()
@@ -528,13 +572,13 @@ def _path_rulings(obj, m: Matrix, hsegs: list, vsegs: list, xy) -> None:
     axis-aligned rectangle (pdfminer's `LTRect`). PDFium writes each point into `xy`
     (two floats) by address. One function, `_apply` inlined: this runs once per path
     segment."""
-    xy_at = ctypes.addressof(xy)
+    xy_at = xy.buffer_info()[0]
     ma, mb, mc, md, me, mf = m
     pts: list[tuple[float, float]] = []
     ops: list[int] = []
     segs: list[int] = []
     bez = 0
-    segment_at, segment_type, segment_point, unpack_point = _segment_at, _segment_type, _segment_point, _unpack_point
+    segment_at, segment_type, segment_point = _segment_at, _segment_type, _segment_point
     for i in range(_segment_count(obj)):
         seg = segment_at(obj, i)
         kind = segment_type(seg)
@@ -546,7 +590,8 @@ def _path_rulings(obj, m: Matrix, hsegs: list, vsegs: list, xy) -> None:
             if bez % 3:  # a control point
                 continue
         segment_point(seg, xy_at, xy_at + 4)
-        xv, yv = unpack_point(xy)
+        xv = xy[0]
+        yv = xy[1]
         pts.append((ma * xv + mc * yv + me, mb * xv + md * yv + mf))
         ops.append(kind)
         segs.append(seg)

@@ -13,6 +13,7 @@ import ctypes
 import random
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as c
@@ -20,8 +21,9 @@ from reportlab.pdfgen import canvas
 
 from extract import ExtractSettings, RawDocument, metadata, read_document
 from extract import pdfium as pdfium_reader
-from extract.models import snap
+from extract.models import RawCell, snap
 from extract.pdf import DEFAULT_MIN_BAND, DEFAULT_SNAP, _bands, _join, _join_lines, _lines, close_page_breaks
+from transform import tidy
 from transform.match import _best_contained
 from transform.normalize import norm
 from transform.numbers import _clean, looks_numeric, parse_amount, parse_count
@@ -248,3 +250,85 @@ def test_a_text_object_of_spaces_alone_is_read_by_pdfium(tmp_path):
     got = pdfium_reader.read_pages(path, ExtractSettings(), path.read_bytes())
     assert isinstance(got, RawDocument), got
     assert got.text == read_document(path, ExtractSettings(pdf_engine="pdfminer")).text == "total12\n34"
+
+
+def test_streams_and_fractional_descents_found_with_bytes_find_are_those_a_regex_scan_finds():
+    """`_stream_starts` and `_descent_in` find with `bytes.find` what the regexes they replace
+    found scanning every byte (the bomb and /Descent checks run on every PDF)."""
+    rnd = random.Random(14)
+    pieces = [b"stream", b"endstream", b"\r\n", b"\n", b"\r", b"s", b"tream", b"x", b"/Descent",
+              b" -240.2344", b"-240", b" 0.0", b".5", b"/Descent -12.", b"9", b" "]
+    stream = re.compile(rb"stream\r?\n")
+    hits = [0, 0]
+    for _ in range(20_000):
+        data = b"".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 25)))
+        want = [m.end() for m in stream.finditer(data)]
+        assert list(pdfium_reader._stream_starts(data)) == want
+        fractional = pdfium_reader._DESCENT.search(data) is not None
+        assert pdfium_reader._descent_in(data) == fractional
+        hits[0] += bool(want)
+        hits[1] += fractional
+    assert min(hits) > 1000
+
+
+class _Forgetful(dict):
+    """An x-edge cache that keeps nothing: every edge is rounded where it is met."""
+
+    def __setitem__(self, key, value):
+        pass
+
+    def setdefault(self, key, default=None):
+        return _Forgetful()
+
+
+def test_x_edges_rounded_once_per_document_are_the_edges_rounded_per_character():
+    """`_chars` rounds each PDFium x once (a cache kept from page to page): the characters,
+    on every PDF of the repository, are those of rounding every edge where it is met."""
+    for path in REPO_PDFS:
+        pdf = pdfium.PdfDocument(path.read_bytes())
+        shared: dict = {}
+        try:
+            for i in range(len(pdf)):
+                page = pdf[i]
+                assert pdfium_reader.read_page(page, shared) == pdfium_reader.read_page(page, _Forgetful()), (path, i)
+                page.close()
+        finally:
+            pdf.close()
+
+
+def _as_headed_by_testing_every_header(placed, columns, ir):
+    """`tidy._as_headed` as first written: each cell to the header nearest it, every header
+    tested."""
+    if not all(col in ir.exact and col in ir.header for col in columns):
+        return placed
+    cells = list(placed.values())
+    if any(c.center is None for c, _ in cells):
+        return placed
+    centers = {col: ir.header[col] for col in columns}
+    xs = sorted(centers.values())
+    tight = min((b - a for a, b in zip(xs, xs[1:])), default=0.0) / 2
+    by_header = {}
+    for cell, idx in cells:
+        col = min(columns, key=lambda k: abs(centers[k] - cell.center))
+        if col in by_header or abs(centers[col] - cell.center) >= tight:
+            return placed
+        by_header[col] = (cell, idx)
+    return by_header
+
+
+def test_cells_placed_under_the_nearest_header_by_bisection_are_those_of_testing_every_header():
+    rnd = random.Random(15)
+    moved = 0
+    for _ in range(20_000):
+        columns = tuple(f"c{k}" for k in range(rnd.randint(1, 7)))
+        header = {col: float(rnd.choice((rnd.randint(0, 40) * 5, rnd.uniform(0, 200)))) for col in columns}
+        ir = SimpleNamespace(exact=set(columns), header=header)
+        placed = {}
+        for k, col in enumerate(columns):
+            x = rnd.choice((header[rnd.choice(columns)], rnd.randint(0, 40) * 5 + rnd.choice((0, 2.5, 1)),
+                            rnd.uniform(-10, 210)))
+            placed[col] = (RawCell("1", x - 4, x + 4), k)
+        want = _as_headed_by_testing_every_header(placed, columns, ir)
+        assert tidy._as_headed(placed, columns, ir) == want
+        moved += want is not placed and list(want) != list(placed)
+    assert moved > 100

@@ -15,6 +15,7 @@ Column assignment, in order of trust:
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import itertools
 from dataclasses import dataclass, field
@@ -78,7 +79,8 @@ def assign_cells(cells: list[tuple[RawCell, int]], columns: tuple[str, ...], hea
                 if parsed.kind != "blank" and parsed.value != 0:
                     return {}, "ambiguous"
             else:
-                spanned = [min(range(n), key=lambda j: abs(centers[j] - cell.center))]
+                x = cell.center
+                spanned = [min(range(n), key=lambda j: abs(centers[j] - x))]
             for k in spanned:
                 if columns[k] in out:
                     return {}, "ambiguous"
@@ -98,13 +100,19 @@ def _as_headed(placed: dict[str, tuple[RawCell, int]], columns: tuple[str, ...],
     cells = list(placed.values())
     if any(c.center is None for c, _ in cells):
         return placed
-    centers = {col: ir.header[col] for col in columns}
-    xs = sorted(centers.values())
+    order = sorted(columns, key=ir.header.__getitem__)  # the columns left to right
+    xs = [ir.header[col] for col in order]
     tight = min((b - a for a, b in itertools.pairwise(xs)), default=0.0) / 2
     by_header: dict[str, tuple[RawCell, int]] = {}
     for cell, idx in cells:
-        col = min(columns, key=lambda k: abs(centers[k] - cell.center))
-        if col in by_header or abs(centers[col] - cell.center) >= tight:
+        # the nearest header: one of the two around the cell's center (where both are as
+        # near, the cell lies between two headers and is refused below either way)
+        x = cell.center
+        i = bisect.bisect_left(xs, x)
+        if i == len(xs) or i > 0 and x - xs[i - 1] <= xs[i] - x:
+            i -= 1
+        col = order[i]
+        if col in by_header or abs(xs[i] - x) >= tight:
             return placed  # two cells under one header, or one between two: not settled
         by_header[col] = (cell, idx)
     return by_header
