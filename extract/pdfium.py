@@ -49,6 +49,8 @@ import threading
 import time
 import zlib
 from array import array
+from collections import deque
+from itertools import repeat
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -100,7 +102,7 @@ _font_data = _by_address(c.FPDFFont_GetFontData, _I, _P, _P, ctypes.c_size_t, ct
 _font_descent = _by_address(c.FPDFFont_GetDescent, _I, _P, ctypes.c_float, _F)
 _text_matrix = _by_address(c.FPDFText_GetMatrix, _I, _P, _I, _P)  # into an FS_MATRIX by address
 _unpack_matrix = struct.Struct("6f").unpack  # a, b, c, d, e, f
-_unpack_box = struct.Struct("4f").unpack  # FS_RECTF: left, top, right, bottom
+_unpack_box = struct.Struct("4f").unpack_from  # FS_RECTF: left, top, right, bottom
 _font_size = _by_address(c.FPDFText_GetFontSize, ctypes.c_double, _P, _I)
 _object_text = _by_address(c.FPDFTextObj_GetText, ctypes.c_ulong, _P, _P, _P, ctypes.c_ulong)
 _glyph_width = _by_address(c.FPDFFont_GetGlyphWidth, _I, _P, ctypes.c_uint32, ctypes.c_float, _F)
@@ -286,12 +288,13 @@ def _apply(m: Matrix, x: float, y: float) -> tuple[float, float]:
 def _chars(tp, ctm: Matrix, xs: dict[float, float]) -> tuple[list[Char] | str, set[int]]:
     """The page's characters (whitespace dropped, as pdfminer's `_collect` drops it, and with
     it every character PDFium generates: spaces and line breaks) and the addresses of the
-    text objects they come from. The loop runs once per character: three calls by address
-    (the text object, the Unicode-map check, the loose box; the text itself is read for the
+    text objects they come from. Three calls by address per character (the Unicode-map
+    check, the text object, the loose box: each made for the whole page in a `map`, a loop
+    in C, the boxes written side by side into one array; the text itself is read for the
     whole page in one call), and three more per text object (font, size, text matrix); what
     depends on them (the font's size, descent and whether it is upright) is computed once
     per font, size and matrix; whitespace is told from the page's text without a call.
-    PDFium writes into buffers passed by address and read with one `unpack` each. An x edge
+    PDFium writes into buffers passed by address, read by index or one `unpack`. An x edge
     is rounded once (`xs`: PDFium's x → the rounded x in the frame of `ctm`): the characters
     of a page start and end on a few x positions (columns, a grid of full-width
     characters), and `round` costs seven lookups. Over 60
@@ -310,8 +313,14 @@ def _chars(tp, ctm: Matrix, xs: dict[float, float]) -> tuple[list[Char] | str, s
         # the character indices (every later character would take another's box)
         return "a character outside Unicode's basic plane (PDFium splits it in two)", seen
     tpa = ctypes.cast(tp, ctypes.c_void_p).value
-    box = array("f", bytes(16))  # FS_RECTF: left, top, right, bottom; its left and right read by index
-    box_at = box.buffer_info()[0]
+    ks = [k for k, t in enumerate(text) if not t.isspace()]  # never asked about (see `_walk_page`)
+    m = len(ks)
+    errors = list(map(_unicode_error, repeat(tpa, m), ks))
+    bad = next(j for j, e in enumerate(errors) if e) if any(errors) else m  # read up to the first unmapped
+    objects = list(map(_text_object_at, repeat(tpa, bad), ks))
+    boxes = array("f", bytes(16 * bad))  # FS_RECTF each: left, top, right, bottom
+    at = boxes.buffer_info()[0]
+    deque(map(_loose_box, repeat(tpa, bad), ks, range(at, at + 16 * bad, 16)), maxlen=0)
     mat = (ctypes.c_float * 6)()  # FS_MATRIX: a, b, c, d, e, f
     mat_at = ctypes.addressof(mat)
     ox, oy = ctypes.c_double(), ctypes.c_double()
@@ -323,7 +332,6 @@ def _chars(tp, ctm: Matrix, xs: dict[float, float]) -> tuple[list[Char] | str, s
     dx, dy = ctm[4], ctm[5]
     chars: list[Char] = []
     append = chars.append
-    text_object_at, unicode_error, loose_box, unpack_box = _text_object_at, _unicode_error, _loose_box, _unpack_box
     text_font, text_matrix, unpack_matrix, font_size = _text_font, _text_matrix, _unpack_matrix, _font_size
     digits = DECIMALS
     xs_get = xs.get
@@ -333,12 +341,7 @@ def _chars(tp, ctm: Matrix, xs: dict[float, float]) -> tuple[list[Char] | str, s
     last_right, x1 = None, 0.0  # the last character's right edge as PDFium gave it, and rounded
     wide = 0.0  # a loose box wider than this is vertical writing
     lines: dict[tuple[float, float, float], tuple[float, float, float]] = {}
-    for k, t in enumerate(text):
-        if t.isspace():  # never asked about (a text object of whitespace alone: see `_walk_page`)
-            continue
-        obj = text_object_at(tpa, k)
-        if unicode_error(tpa, k):
-            return "a character without a Unicode mapping", seen
+    for j, k, obj, left, right in zip(range(bad), ks, objects, boxes[0::4], boxes[2::4]):
         if obj != last_obj:
             # a new text object (WPS writes one per character): its font, size and matrix,
             # compared with the last object's before anything is hashed or computed
@@ -376,9 +379,6 @@ def _chars(tp, ctm: Matrix, xs: dict[float, float]) -> tuple[list[Char] | str, s
                         top = bottom + got[0]
                         line = lines[f, got[0], got[1]] = (
                             round(bottom + dy, digits), round(top + dy, digits), round(top - bottom, digits))
-        loose_box(tpa, k, box_at)
-        left = box[0]
-        right = box[2]
         if line is not None and right - left <= wide:
             # a character starting where the last one ended (most of a run) shares its edge
             if left != last_right:
@@ -391,10 +391,11 @@ def _chars(tp, ctm: Matrix, xs: dict[float, float]) -> tuple[list[Char] | str, s
             if x1 is None:
                 x1 = xs[right] = round(right + dx, digits)
             last_right = right
-            append((x0, x1, line[0], line[1], t, line[2]))
+            append((x0, x1, line[0], line[1], text[k], line[2]))
             continue
         last_right = None
-        left, top, right, bottom = unpack_box(box)
+        t = text[k]
+        left, top, right, bottom = _unpack_box(boxes, 16 * j)
         size, descent, upright, level = got
         if right - left > wide:
             # vertical writing: PDFium's loose box leaves the text matrix's scale out; the
@@ -413,6 +414,8 @@ def _chars(tp, ctm: Matrix, xs: dict[float, float]) -> tuple[list[Char] | str, s
                     round(top + dy, digits), t, round(top - bottom, digits)))
         else:
             append(_in_frame(ctm, left, bottom, right, top, t))
+    if bad < m:
+        return "a character without a Unicode mapping", seen
     return chars, seen
 
 
@@ -492,18 +495,16 @@ def _walk_page(raw, ctm: Matrix, seen: set[int], hsegs: list, vsegs: list, tp) -
     holds those that gave it a character other than whitespace). Objects are visited
     last to first, a form's right where it stands (the order `_walk` keeps too); a page's
     own objects, thousands on a WPS page (one text object per character), without a
-    stack."""
+    stack, fetched in a `map` (a loop in C) and those in `seen` (text objects the text page
+    read: it holds nothing else) left out before anything is asked of them."""
     address = ctypes.cast(raw, ctypes.c_void_p).value
     mat = (ctypes.c_float * 6)()
     mat_at = ctypes.addressof(mat)
     xy = array("f", bytes(8))
     unseen = 0
-    page_object_at, object_type = _page_object_at, _object_type
-    for i in range(c.FPDFPage_CountObjects(raw) - 1, -1, -1):
-        obj = page_object_at(address, i)
-        if obj in seen:  # a text object the text page read (`seen` holds nothing else)
-            continue
-        kind = object_type(obj)
+    n = c.FPDFPage_CountObjects(raw)
+    for obj in [o for o in map(_page_object_at, repeat(address, n), range(n - 1, -1, -1)) if o not in seen]:
+        kind = _object_type(obj)
         if kind == _TEXT:
             if _unread(obj, tp):
                 unseen += 1
