@@ -161,13 +161,12 @@ def add_ruling(x0: float, y0: float, x1: float, y1: float, is_rect: bool, hsegs:
         vsegs += [(x0, y0, y1), (x1, y0, y1)]
 
 
-def close_page_breaks(hsegs: list, vsegs: list) -> list:
+def close_page_breaks(hsegs: list, vsegs: list, spans: RulingSpans | None = None) -> list:
     """`hsegs` with a ruling added where two or more vertical rulings end at one height
     with no horizontal ruling there: a table a browser broke across pages (Chromium,
     `border-collapse`) leaves the first row of the next page without its top rule, and
-    that row would fall out of the table as free text."""
-    ys = sorted(hsegs)
-    keys = [h[0] for h in ys]
+    that row would fall out of the table as free text. `spans`: `hsegs`' (made if not given)."""
+    spans = RulingSpans(hsegs) if spans is None else spans
     ends_at: dict[float, list[float]] = {}  # the ends of a table's vertical rulings share a few heights
     for x, y0, y1 in vsegs:
         for y in (y0, y1):
@@ -179,7 +178,7 @@ def close_page_breaks(hsegs: list, vsegs: list) -> list:
     open_ends: list[tuple[float, float]] = []
     bisect_right = bisect.bisect_right
     for y, xs in ends_at.items():
-        starts, ends = _spans_near(ys, keys, y)
+        starts, ends = spans.near(y)
         i = bisect_right(starts, min(xs)) - 1
         if i >= 0 and max(xs) <= ends[i]:  # every end at this height lies in one span: covered
             continue
@@ -201,10 +200,27 @@ def close_page_breaks(hsegs: list, vsegs: list) -> list:
     return hsegs + added if added else hsegs
 
 
-def _spans_near(ys: list, keys: list[float], y: float) -> tuple[list[float], list[float]]:
-    """`_spans` of the horizontal rulings `ys` (sorted; `keys` their heights) within
-    `DEFAULT_SNAP` of height `y`."""
-    return _spans(ys[bisect.bisect_left(keys, y - DEFAULT_SNAP):bisect.bisect_right(keys, y + DEFAULT_SNAP)])
+class RulingSpans:
+    """The horizontal rulings of a page, sorted once, and `_spans` of those within
+    `DEFAULT_SNAP` of a height (`near`), computed once per set of rulings found there: the
+    vertical rulings' ends (`close_page_breaks`) and the bands' bottoms (`merge_down`) of a
+    table fall at a few heights, a cell's border and its neighbour's a fraction of a point
+    apart."""
+
+    __slots__ = ("_cache", "keys", "ys")
+
+    def __init__(self, hsegs: list):
+        self.ys = sorted(hsegs)
+        self.keys = [h[0] for h in self.ys]
+        self._cache: dict[tuple[int, int], tuple[list[float], list[float]]] = {}
+
+    def near(self, y: float) -> tuple[list[float], list[float]]:
+        lo = bisect.bisect_left(self.keys, y - DEFAULT_SNAP)
+        hi = bisect.bisect_right(self.keys, y + DEFAULT_SNAP)
+        got = self._cache.get((lo, hi))
+        if got is None:
+            got = self._cache[lo, hi] = _spans(self.ys[lo:hi])
+        return got
 
 
 def _spans(near: list) -> tuple[list[float], list[float]]:
@@ -226,7 +242,10 @@ def _spans(near: list) -> tuple[list[float], list[float]]:
 
 def page_to_rows(chars: list[Char], hsegs, vsegs, pageno: int) -> list[RawRow]:
     """Rows of a page, top to bottom: ruled table rows and free text lines."""
-    hsegs = close_page_breaks(hsegs, vsegs)
+    spans = RulingSpans(hsegs)
+    closed = close_page_breaks(hsegs, vsegs, spans)
+    if closed is not hsegs:  # a ruling added: the spans again
+        hsegs, spans = closed, RulingSpans(closed)
     bands = _bands(hsegs, vsegs)
     band_bottoms = [b[0] for b in bands]
 
@@ -261,7 +280,7 @@ def page_to_rows(chars: list[Char], hsegs, vsegs, pageno: int) -> list[RawRow]:
             left = right
         built.append(row_cells)
     if len(bands) > 1:
-        merge_down(built, bands, hsegs)
+        merge_down(built, bands, spans)
     for (bottom, top, xs), row_cells in zip(bands, built):
         if len(row_cells) >= 2 or any(c.text for c in row_cells):  # a ruled row of blank cells is a row
             placed.append((top, RawRow(cells=row_cells, page=pageno)))
@@ -278,21 +297,20 @@ _VALUE = re.compile(r"[\d.,，\-—–/ ]+")
 """What a merged value cell holds (digits, separators, a dash): never a label."""
 
 
-def merge_down(built: list[list[RawCell]], bands: list, hsegs: list) -> None:
+def merge_down(built: list[list[RawCell]], bands: list, spans: RulingSpans) -> None:
     """A value cell merged over ruled rows (a rowspan, printed: no horizontal ruling under
     it between the rows, the cells beside it ruled) holds its text in the one band its
     centre fell in, and the cells of the other rows read as blank: the text goes to the
     top row's cell, `rows` counting the rows, and the others become its stand-ins
     (`RawCell.above`), as HTML and DOCX readers give them. Only when exactly one cell of
-    the run holds text, and a value's (a label merged over rows stays as it was read)."""
-    ys = sorted(hsegs)
-    keys = [h[0] for h in ys]
+    the run holds text, and a value's (a label merged over rows stays as it was read).
+    `spans`: the page's horizontal rulings (`RulingSpans`)."""
     below: dict[tuple[int, int], tuple[int, int]] = {}
     for i in range(len(bands) - 1):
         (_, low_top, low_xs), (up_bottom, _, up_xs) = bands[i], bands[i + 1]
         if abs(low_top - up_bottom) > DEFAULT_SNAP:
             continue
-        starts, ends = _spans_near(ys, keys, up_bottom)
+        starts, ends = spans.near(up_bottom)
         for j in range(len(up_xs) - 1):
             a, b = up_xs[j], up_xs[j + 1]
             s = bisect.bisect_right(starts, (a + b) / 2) - 1
