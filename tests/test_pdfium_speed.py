@@ -252,24 +252,6 @@ def test_a_text_object_of_spaces_alone_is_read_by_pdfium(tmp_path):
     assert got.text == read_document(path, ExtractSettings(pdf_engine="pdfminer")).text == "total12\n34"
 
 
-def test_streams_and_fractional_descents_found_with_bytes_find_are_those_a_regex_scan_finds():
-    """`_stream_starts` and `_descent_in` find with `bytes.find` what the regexes they replace
-    found scanning every byte (the bomb and /Descent checks run on every PDF)."""
-    rnd = random.Random(14)
-    pieces = [b"stream", b"endstream", b"\r\n", b"\n", b"\r", b"s", b"tream", b"x", b"/Descent",
-              b" -240.2344", b"-240", b" 0.0", b".5", b"/Descent -12.", b"9", b" "]
-    stream = re.compile(rb"stream\r?\n")
-    hits = [0, 0]
-    for _ in range(20_000):
-        data = b"".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 25)))
-        want = [m.end() for m in stream.finditer(data)]
-        assert list(pdfium_reader._stream_starts(data)) == want
-        fractional = pdfium_reader._DESCENT.search(data) is not None
-        assert pdfium_reader._descent_in(data) == fractional
-        hits[0] += bool(want)
-        hits[1] += fractional
-    assert min(hits) > 1000
-
 
 class _Forgetful(dict):
     """An x-edge cache that keeps nothing: every edge is rounded where it is met."""
