@@ -144,7 +144,9 @@ is quarantined naming the limit. Text, fonts and images inflate 2–20-fold."""
 
 
 _DESCENT = re.compile(rb"/Descent\s*([-+]?\d*\.\d*[1-9])")
-_OBJECT_STREAM = re.compile(rb"/Type\s*/ObjStm\b[^>]{0,4096}>>\s*stream\r?\n")
+_STREAM_KEYWORD = re.compile(rb"\s*stream\r?\n")
+OBJECT_STREAM_DICT = 4096
+"""Bytes between an object stream's /ObjStm and the end of its dictionary, at most."""
 OBJECT_STREAM_MAX = 1 << 22
 """Bytes of an object stream searched for font descriptors (objects streams hold small
 dictionaries; a longer one is searched as far as this)."""
@@ -166,14 +168,37 @@ def _fractional_descent(data: bytes) -> bool:
         return True
     if b"/ObjStm" not in data:  # (`in` finds bytes many times faster than a regex scans them)
         return False
-    for m in _OBJECT_STREAM.finditer(data):
-        try:
-            out = zlib.decompressobj().decompress(data[m.end():m.end() + OBJECT_STREAM_MAX], OBJECT_STREAM_MAX)
-        except zlib.error:
-            continue
-        if _descent_in(out):
-            return True
-    return False
+    return any(out is not None and _descent_in(out) for _, _, out in _object_streams(data))
+
+
+def _object_streams(data: bytes):
+    """(where its dictionary starts, where it ends, its data inflated or None where zlib
+    cannot) of each object stream (an `/ObjStm` with the end of its dictionary, `>>`, and
+    `stream` within `OBJECT_STREAM_DICT` bytes; None for the dictionary's bounds of one that
+    is not so: a dictionary nested in it, a crafted file). Linear: the `>>` after an
+    `/ObjStm` is looked for once for all the `/ObjStm` before it, and a stream's data
+    inflated from a view (no copy), as far as `OBJECT_STREAM_MAX`."""
+    view = memoryview(data)
+    i = data.find(b"/ObjStm")
+    close, at = -1, None
+    while i >= 0:
+        if close < i:
+            close = data.find(b">>", i)
+            if close < 0:
+                yield None, None, None
+                return
+            m = _STREAM_KEYWORD.match(data, close + 2)
+            at = m.end() if m else None
+            if at is None or close - i > OBJECT_STREAM_DICT:
+                yield None, None, None
+            else:
+                opened = data.rfind(b"<<", max(0, i - OBJECT_STREAM_DICT), i)
+                try:
+                    out = zlib.decompressobj().decompress(view[at:at + OBJECT_STREAM_MAX], OBJECT_STREAM_MAX)
+                except zlib.error:
+                    out = None
+                yield (opened if opened >= 0 else i), close, out
+        i = data.find(b"/ObjStm", close)
 
 
 def _descent_in(data: bytes) -> bool:
@@ -263,8 +288,8 @@ def _descriptor_kind(obj: bytes) -> bool | str:
 def _font_file_objects(data: bytes):
     """The object around each /FontFile key (the font descriptor of an embedded font), or
     None for one whose bounds are not found near it: in the file's bytes, then in each
-    object stream. An object stream that cannot be inflated (another filter, a damaged
-    stream) yields None if the file has any /FontFile key left to find."""
+    object stream. An object stream that cannot be read (another filter, a damaged
+    stream, a dictionary `_object_streams` does not bound) yields None."""
     i = data.find(b"/FontFile")
     last = -1
     while i >= 0:
@@ -279,18 +304,13 @@ def _font_file_objects(data: bytes):
         i = data.find(b"/FontFile", end)
     if b"/ObjStm" not in data:
         return
-    found = 0
-    for m in _OBJECT_STREAM.finditer(data):
-        found += 1
-        try:
-            out = zlib.decompressobj().decompress(data[m.end():m.end() + OBJECT_STREAM_MAX], OBJECT_STREAM_MAX)
-        except zlib.error:
+    for opened, close, out in _object_streams(data):
+        if close is None or out is None:  # a stream this check cannot read may hold descriptors
             yield None
             return
         if b"/FontFile" not in out:
             continue
-        opened = data.rfind(b"<<", max(0, m.start() - 4096), m.start())  # /First may come before /Type
-        first = _FIRST.search(data, opened if opened >= 0 else m.start(), m.end())
+        first = _FIRST.search(data, opened, close)
         head = out[:int(first[1])].split() if first else []
         try:
             offsets = sorted({int(first[1]) + int(x) for x in head[1::2]})
@@ -308,8 +328,6 @@ def _font_file_objects(data: bytes):
                 return
             yield out[offsets[k - 1]:offsets[k]]
             i = out.find(b"/FontFile", offsets[k])
-    if found < data.count(b"/ObjStm"):  # a stream dictionary `_OBJECT_STREAM` does not read
-        yield None
 
 
 def _object_start(data: bytes, i: int) -> int | None:
