@@ -282,12 +282,12 @@ def _descriptor_kind(obj: bytes) -> bool | str:
             return UNREAD_DESCRIPTOR
         values.append(m and m.groups())
     ascent, descent, bbox = values
-    if bbox is None or all(int(float(v)) == 0 for v in bbox):
-        return ZERO_BBOX
     a = float(ascent[0]) if ascent else 0.0
     d = float(descent[0]) if descent else 0.0
-    if int(a) == 0 and int(d) == 0:
+    if int(a) == 0 and int(d) == 0:  # whatever PDFium measures instead, pdfminer says 0
         return True if d == 0 else UNREAD_DESCRIPTOR  # (a fraction of 1 went to pdfminer before)
+    if bbox is None or all(int(float(v)) == 0 for v in bbox):
+        return ZERO_BBOX
     if 0 < int(d) <= 10:
         return SMALL_DESCENT
     return False
@@ -611,16 +611,17 @@ def _metrics(key: tuple, horizontal: bool, descent: float | None = None) -> tupl
     looked up per object. A font that is neither embedded nor one of the standard 14 is
     refused before (`_refused`): PDFium measures the system font it substitutes (see the
     module docstring), or leaves out a glyph the substitute lacks. `descent`: pdfminer's
-    descent in thousandths of the size where PDFium's is not it (`_font_facts`), as
-    pdfminer scales it (× 0.001 × the size); else PDFium's (`FPDFFont_GetDescent`)."""
+    descent in thousandths of the size where PDFium's is not it (`_font_facts`), else
+    PDFium's (`FPDFFont_GetDescent` at size 1000); scaled as pdfminer scales it (× 0.001 ×
+    the size, in double precision: PDFium's own scaling, in single precision, put a
+    bottom on the other side of a rounding tie, 0.001 pt off, with /Descent -9 at 10.5 pt)."""
     font, font_size, _, b, cc, d = key
     scale = math.hypot(cc, d)
-    if descent is None:
+    if descent is None:  # PDFium's, in thousandths: its integer m_Descent (× 1000 ÷ 1000 in single precision)
         got = ctypes.c_float(0.0)
-        _font_descent(font, ctypes.c_float(font_size), ctypes.byref(got))
+        _font_descent(font, ctypes.c_float(1000.0), ctypes.byref(got))
         descent = got.value
-    else:
-        descent = descent * 0.001 * font_size
+    descent = descent * 0.001 * font_size  # as pdfminer: in double precision (PDFium's own is single)
     return (font_size * scale, descent * scale, abs(b) < 1e-6 and abs(cc) < 1e-6, b == 0.0 and horizontal)
 
 

@@ -145,6 +145,7 @@ def test_missing_keys_are_read_as_pdfium_and_pdfminer_read_them():
     assert R._descents(no_bbox) == R.ZERO_BBOX
     zero_bbox = _obj(5, b"<< /FontBBox [0 0 0.5 0] /Ascent 800 /Descent -200 " + FONT_FILE + b" >>")
     assert R._descents(zero_bbox) == R.ZERO_BBOX  # PDFium reads the box as integers
+    assert R._descents(_obj(5, b"<< /Ascent 0 /Descent 0 " + FONT_FILE + b" >>")) is True  # pdfminer: 0
     assert R._descents(WPS.replace(b"-140", b"  7 ")) == R.SMALL_DESCENT
     assert R._descents(WPS.replace(b"-140", b"12")) is False  # both negate it
     assert R._descents(WPS.replace(b"/Ascent 859", b"/Ascent 0.5").replace(b"-140", b"0")) is True
