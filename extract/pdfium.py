@@ -232,7 +232,7 @@ DESCRIPTORS_MAX = 2000
 """Font descriptors checked; a file with more goes to pdfminer (bounded work on a crafted file)."""
 
 UNREAD_DESCRIPTOR = "a font descriptor the descent check cannot read (PDFium's descent may differ)"
-ZERO_BBOX = "a font descriptor without a /FontBBox (PDFium takes the font's own descent)"
+ZERO_BBOX = "a font descriptor whose /FontBBox is missing or all 0 (PDFium takes the font program's descent)"
 SMALL_DESCENT = "a font descriptor with a /Descent from 1 to 10 (PDFium keeps it positive, pdfminer negates it)"
 MIXED_DESCENT = ("font descriptors with and without /Ascent and /Descent "
                  "(PDFium measures the glyph 'g' for some fonts: which ones is not told)")
