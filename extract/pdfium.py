@@ -18,8 +18,16 @@ nor standard (PDFium would measure a substitute), a text object its text page le
 copy drawn over itself, which PDFium de-duplicates and pdfminer does not), or a stream
 that inflates like a decompression bomb (PDFium aborts where pdfminer raises MemoryError),
 or a font descriptor whose /Descent has a fraction (PDFium truncates it to an integer),
+font descriptors whose descent PDFium replaces for some fonts and not others (`_descents`),
+an embedded font under a standard font's name (pdfminer measures it by the AFM metrics),
 or a character outside Unicode's basic plane (PDFium counts it as two), or a Type 3 font
 (PDFium boxes its glyphs by their ink).
+
+The descent is pdfminer's: the descriptor's /Descent, which PDFium gives too unless it
+replaces it (both /Ascent and /Descent 0, as LibreOffice writes every descriptor: PDFium
+measures the glyph 'g', up to 0.18 em lower). When every embedded font's descriptor is at
+0 the reader takes 0 (`_descents` on the file's bytes, `zero_descent`); a standard font's
+is its AFM metrics' (`pdfminer.fontmetrics`), where PDFium measures its own substitute.
 
 Why a font that is not embedded goes to pdfminer (measured on the generator's reportlab
 PDFs: STSong-Light, Type0/CIDFontType0, UniGB-UCS2-H, /W widths, no font file). PDFium
@@ -49,12 +57,14 @@ import threading
 import time
 import zlib
 from array import array
+from bisect import bisect_right
 from collections import deque
 from itertools import repeat
 from pathlib import Path
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as c
+from pdfminer.fontmetrics import FONT_METRICS
 
 from .errors import LimitExceeded
 from .models import ExtractSettings, RawDocument, RawTable
@@ -114,13 +124,16 @@ def read_pages(path: Path, settings: ExtractSettings, data: bytes) -> RawDocumen
         return "a stream inflates over 100-fold (a decompression bomb?)"
     if _fractional_descent(data):
         return "a font descriptor with a fractional /Descent (PDFium truncates it)"
+    descents = _descents(data)
+    if isinstance(descents, str):
+        return descents
     with _LOCK:
         try:
             pdf = pdfium.PdfDocument(data)
         except pdfium.PdfiumError as exc:
             return f"PDFium cannot open it ({exc})"
         try:
-            return _read(path, settings, pdf)
+            return _read(path, settings, pdf, descents)
         except LimitExceeded:
             raise
         except Exception as exc:  # a bug here must cost speed, never a document: pdfminer reads it
@@ -139,7 +152,9 @@ is quarantined naming the limit. Text, fonts and images inflate 2–20-fold."""
 
 
 _DESCENT = re.compile(rb"/Descent\s*([-+]?\d*\.\d*[1-9])")
-_OBJECT_STREAM = re.compile(rb"/Type\s*/ObjStm\b[^>]*>>\s*stream\r?\n")
+_STREAM_KEYWORD = re.compile(rb"\s*stream\r?\n")
+OBJECT_STREAM_DICT = 4096
+"""Bytes between an object stream's /ObjStm and the end of its dictionary, at most."""
 OBJECT_STREAM_MAX = 1 << 22
 """Bytes of an object stream searched for font descriptors (objects streams hold small
 dictionaries; a longer one is searched as far as this)."""
@@ -159,14 +174,168 @@ def _fractional_descent(data: bytes) -> bool:
     generated documents). Found in the file's bytes and in its object streams."""
     if _DESCENT.search(data):
         return True
-    for m in _OBJECT_STREAM.finditer(data):
-        try:
-            out = zlib.decompressobj().decompress(data[m.end():m.end() + OBJECT_STREAM_MAX], OBJECT_STREAM_MAX)
-        except zlib.error:
-            continue
-        if _DESCENT.search(out):
-            return True
+    return any(out is not None and _DESCENT.search(out) for _, _, out in _object_streams(data))
+
+
+def _object_streams(data: bytes):
+    """(where its dictionary starts, where it ends, its data inflated or None where zlib
+    cannot) of each object stream (an `/ObjStm` with the end of its dictionary, `>>`, and
+    `stream` within `OBJECT_STREAM_DICT` bytes; None for the dictionary's bounds of one that
+    is not so: a dictionary nested in it, a crafted file). Linear: the `>>` after an
+    `/ObjStm` is looked for once for all the `/ObjStm` before it, and a stream's data
+    inflated from a view (no copy), as far as `OBJECT_STREAM_MAX`."""
+    view = memoryview(data)
+    i = data.find(b"/ObjStm")
+    close, at = -1, None
+    while i >= 0:
+        if close < i:
+            close = data.find(b">>", i)
+            if close < 0:
+                yield None, None, None
+                return
+            m = _STREAM_KEYWORD.match(data, close + 2)
+            at = m.end() if m else None
+            if at is None or close - i > OBJECT_STREAM_DICT:
+                yield None, None, None
+            else:
+                opened = data.rfind(b"<<", max(0, i - OBJECT_STREAM_DICT), i)
+                try:
+                    out = zlib.decompressobj().decompress(view[at:at + OBJECT_STREAM_MAX], OBJECT_STREAM_MAX)
+                except zlib.error:
+                    out = None
+                yield (opened if opened >= 0 else i), close, out
+        i = data.find(b"/ObjStm", close)
+
+
+_NUMBER = rb"([-+]?(?:\d+\.?\d*|\.\d+))(?![\d.])(?!\s+\d+\s+R\b)"  # a direct number, not a reference
+_ASCENT = re.compile(rb"/Ascent\s*" + _NUMBER)
+_DESCENT_VALUE = re.compile(rb"/Descent\s*" + _NUMBER)
+_FONT_BBOX = re.compile(rb"/FontBBox\s*\[\s*" + rb"\s*".join([_NUMBER] * 4) + rb"\s*\]")
+_OBJECT_HEAD = re.compile(rb"\d+\s+\d+\s+obj\Z")
+_FIRST = re.compile(rb"/First\s+(\d+)")
+OBJECT_MAX = 1 << 15
+"""Bytes searched on either side of a font file's key for the object holding it (a font
+descriptor: a few hundred bytes, with a subset's /CharSet a few thousand)."""
+DESCRIPTORS_MAX = 2000
+"""Font descriptors checked; a file with more goes to pdfminer (bounded work on a crafted file)."""
+
+UNREAD_DESCRIPTOR = "a font descriptor the descent check cannot read (PDFium's descent may differ)"
+ZERO_BBOX = "a font descriptor whose /FontBBox is missing or all 0 (PDFium takes the font program's descent)"
+SMALL_DESCENT = "a font descriptor with a /Descent from 1 to 10 (PDFium keeps it positive, pdfminer negates it)"
+MIXED_DESCENT = ("font descriptors with and without /Ascent and /Descent "
+                 "(PDFium measures the glyph 'g' for some fonts: which ones is not told)")
+
+
+def _descents(data: bytes) -> bool | str:
+    """Whether PDFium's descent is pdfminer's for every embedded font (False), is not but
+    pdfminer's is 0 for every one (True: `_chars` then takes 0), or the reason pdfminer
+    must read the file. pdfminer takes a font's descent from its descriptor's /Descent (0
+    when absent; negated when positive); PDFium too (truncated: `_fractional_descent`),
+    but replaces it with the bottom of the glyph 'g' (or the /FontBBox's) when /Ascent and
+    /Descent are both 0 (as integers, or absent), with the font program's own descender
+    when the /FontBBox is absent or all 0, and keeps a /Descent from 1 to 10 positive
+    (CPDF_Font::LoadFontDescriptor, CheckFontMetrics). LibreOffice writes /Ascent 0
+    /Descent 0 in every descriptor: PDFium's boxes were up to 0.18 em lower on 95% of the
+    characters of its PDFs. The descriptors that count are the embedded fonts' (a standard
+    font's descent is pdfminer's AFM value: `_font_facts`; other fonts are refused),
+    found by their /FontFile, /FontFile2 or /FontFile3 key, each in its object (`N G obj`
+    to `endobj`, or an object stream's object by its offset): in the file's bytes and its
+    object streams, no parse, bounded work."""
+    kinds = set()
+    n = 0
+    for obj in _font_file_objects(data):
+        n += 1
+        if obj is None or n > DESCRIPTORS_MAX:
+            return UNREAD_DESCRIPTOR
+        kind = _descriptor_kind(obj)
+        if kind not in (True, False):
+            return kind
+        kinds.add(kind)
+    if len(kinds) > 1:
+        return MIXED_DESCENT
+    return kinds == {True}
+
+
+def _descriptor_kind(obj: bytes) -> bool | str:
+    """For one descriptor's object: False when PDFium's descent is its /Descent, True when
+    /Ascent and /Descent are both 0 (or absent: PDFium measures 'g', pdfminer says 0), or
+    the reason PDFium's may differ otherwise."""
+    values = []
+    for key, rx in ((b"/Ascent", _ASCENT), (b"/Descent", _DESCENT_VALUE), (b"/FontBBox", _FONT_BBOX)):
+        k = obj.count(key)
+        if k > 1:  # a descriptor nested in another (/FD), or two objects in one
+            return UNREAD_DESCRIPTOR
+        m = rx.search(obj) if k else None
+        if k and m is None:  # an indirect value, or not a number
+            return UNREAD_DESCRIPTOR
+        values.append(m and m.groups())
+    ascent, descent, bbox = values
+    a = float(ascent[0]) if ascent else 0.0
+    d = float(descent[0]) if descent else 0.0
+    if int(a) == 0 and int(d) == 0:  # whatever PDFium measures instead, pdfminer says 0
+        return True if d == 0 else UNREAD_DESCRIPTOR  # (a fraction of 1 went to pdfminer before)
+    if bbox is None or all(int(float(v)) == 0 for v in bbox):
+        return ZERO_BBOX
+    if 0 < int(d) <= 10:
+        return SMALL_DESCENT
     return False
+
+
+def _font_file_objects(data: bytes):
+    """The object around each /FontFile key (the font descriptor of an embedded font), or
+    None for one whose bounds are not found near it: in the file's bytes, then in each
+    object stream. An object stream that cannot be read (another filter, a damaged
+    stream, a dictionary `_object_streams` does not bound) yields None."""
+    i = data.find(b"/FontFile")
+    last = -1
+    while i >= 0:
+        start = _object_start(data, i)
+        end = data.find(b"endobj", i, i + OBJECT_MAX)
+        if start is None or end < 0:
+            yield None
+            return
+        if start != last:
+            last = start
+            yield data[start:end]
+        i = data.find(b"/FontFile", end)
+    if b"/ObjStm" not in data:
+        return
+    for opened, close, out in _object_streams(data):
+        if close is None or out is None:  # a stream this check cannot read may hold descriptors
+            yield None
+            return
+        if b"/FontFile" not in out:
+            continue
+        first = _FIRST.search(data, opened, close)
+        head = out[:int(first[1])].split() if first else []
+        try:
+            offsets = sorted({int(first[1]) + int(x) for x in head[1::2]})
+        except ValueError:
+            offsets = []
+        if not offsets:
+            yield None
+            return
+        offsets.append(len(out))
+        i = out.find(b"/FontFile")
+        while i >= 0:
+            k = bisect_right(offsets, i)
+            if k == 0 or k == len(offsets):
+                yield None
+                return
+            yield out[offsets[k - 1]:offsets[k]]
+            i = out.find(b"/FontFile", offsets[k])
+
+
+def _object_start(data: bytes, i: int) -> int | None:
+    """Where the indirect object holding position `i` starts (its `N G obj`), looked for
+    as far back as `OBJECT_MAX`."""
+    low = max(0, i - OBJECT_MAX)
+    j = data.rfind(b"obj", low, i)
+    while j >= 0:
+        if _OBJECT_HEAD.search(data, max(low, j - 24), j + 3):
+            return j + 3
+        j = data.rfind(b"obj", low, j)
+    return None
 
 
 def _inflates_like_a_bomb(data: bytes) -> bool:
@@ -183,7 +352,8 @@ def _inflates_like_a_bomb(data: bytes) -> bool:
     return False
 
 
-def _read(path: Path, settings: ExtractSettings, pdf: pdfium.PdfDocument) -> RawDocument | str:
+def _read(path: Path, settings: ExtractSettings, pdf: pdfium.PdfDocument, zero_descent: bool = False
+          ) -> RawDocument | str:
     n_pages = len(pdf)
     if n_pages > settings.max_pages:
         raise LimitExceeded(path, f"{n_pages} pages exceeds max_pages={settings.max_pages}")
@@ -200,7 +370,7 @@ def _read(path: Path, settings: ExtractSettings, pdf: pdfium.PdfDocument) -> Raw
                                       f"(gave up at page {pageno})")
         page = pdf[pageno - 1]
         try:
-            got = read_page(page, rounded)
+            got = read_page(page, rounded, zero_descent)
         finally:
             page.close()
         if isinstance(got, str):
@@ -215,13 +385,15 @@ def _read(path: Path, settings: ExtractSettings, pdf: pdfium.PdfDocument) -> Raw
     return RawDocument(path=path, format="pdf", text="\n\f".join(page_texts), tables=tables, pages=n_pages)
 
 
-def read_page(page: pdfium.PdfPage, rounded: dict | None = None):
+def read_page(page: pdfium.PdfPage, rounded: dict | None = None, zero_descent: bool = False):
     """(chars, hsegs, vsegs) of one page in pdfminer's frame, or why PDFium cannot tell.
-    `rounded` carries the rounded x edges from page to page (`_chars`)."""
+    `rounded` carries the rounded x edges from page to page (`_chars`); `zero_descent`:
+    every embedded font's descent is 0 (`_descents` of the file's bytes is True)."""
     ctm = page_matrix(page)
     textpage = page.get_textpage()
     try:
-        chars, seen = _chars(textpage.raw, ctm, {} if rounded is None else rounded.setdefault(ctm, {}))
+        chars, seen = _chars(textpage.raw, ctm, {} if rounded is None else rounded.setdefault(ctm, {}),
+                             zero_descent)
         if isinstance(chars, str):
             return chars
         hsegs: list[tuple[float, float, float]] = []
@@ -259,7 +431,8 @@ def _apply(m: Matrix, x: float, y: float) -> tuple[float, float]:
     return m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5]
 
 
-def _chars(tp, ctm: Matrix, xs: dict[float, float]) -> tuple[list[Char] | str, set[int]]:
+def _chars(tp, ctm: Matrix, xs: dict[float, float], zero_descent: bool = False
+           ) -> tuple[list[Char] | str, set[int]]:
     """The page's characters (whitespace dropped, as pdfminer's `_collect` drops it, and with
     it every character PDFium generates: spaces and line breaks) and the addresses of the
     text objects they come from. PDFium is asked three things per character (the
@@ -300,7 +473,7 @@ def _chars(tp, ctm: Matrix, xs: dict[float, float]) -> tuple[list[Char] | str, s
     mat_at = ctypes.addressof(mat)
     ox, oy = ctypes.c_double(), ctypes.c_double()
     ox_ref, oy_ref = ctypes.byref(ox), ctypes.byref(oy)
-    usable: dict[int, tuple[str | None, bool]] = {}  # font → (why PDFium cannot measure it, horizontal)
+    usable: dict[int, tuple] = {}  # font → (why PDFium cannot measure it, horizontal, pdfminer's descent or None)
     known: dict[tuple, tuple[float, float, bool, bool]] = {}  # (font, size, a, b, c, d) → `_metrics`
     seen_add = seen.add
     translate = ctm[0] == 1 and ctm[3] == 1  # no /Rotate: the frame is a translation
@@ -324,9 +497,9 @@ def _chars(tp, ctm: Matrix, xs: dict[float, float]) -> tuple[list[Char] | str, s
             last_obj = obj
             font = text_font(obj)
             if font != last_font:
-                fonts = usable.get(font) if font else (NOT_EMBEDDED, False)
+                fonts = usable.get(font) if font else (NOT_EMBEDDED, False, None)
                 if fonts is None:
-                    fonts = usable[font] = (_refused(font), _horizontal(font))
+                    fonts = usable[font] = _font_facts(font, zero_descent)
                 if fonts[0]:
                     return fonts[0], seen
                 last_font = font
@@ -339,7 +512,7 @@ def _chars(tp, ctm: Matrix, xs: dict[float, float]) -> tuple[list[Char] | str, s
                 key = (font, size, a, b, cc, d)
                 now = known.get(key)
                 if now is None:
-                    now = known[key] = _metrics(key, fonts[1])
+                    now = known[key] = _metrics(key, fonts[1], fonts[2])
             if now is not got or f != baseline:  # the last object's line holds for the same metrics and baseline
                 got, baseline = now, f
                 wide = 1.5 * got[0] + 0.5
@@ -398,11 +571,8 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 """Half of a UTF-16 surrogate pair (one left alone by the decoding: a pair decodes to one
 character, which `_chars` tells by the text's length)."""
 
-STANDARD_FONTS = re.compile(rb"(Times|Helvetica|Courier|Symbol|ZapfDingbats)(-|$)")
-"""The standard 14 fonts: PDFium and pdfminer measure them alike without embedding."""
 
-
-def _metrics(key: tuple, horizontal: bool) -> tuple[float, float, bool, bool]:
+def _metrics(key: tuple, horizontal: bool, descent: float | None = None) -> tuple[float, float, bool, bool]:
     """(size, descent, upright, level) of a text object of `key` (font, font size, text
     matrix's a, b, c, d): its font size and the font's descent (pdfminer's, where the font
     descriptor gives one) scaled by the text matrix, whether it is upright, and whether its
@@ -413,12 +583,43 @@ def _metrics(key: tuple, horizontal: bool) -> tuple[float, float, bool, bool]:
     per character: this is computed once per font, font size and matrix scale, and only
     looked up per object. A font that is neither embedded nor one of the standard 14 is
     refused before (`_refused`): PDFium measures the system font it substitutes (see the
-    module docstring), or leaves out a glyph the substitute lacks."""
+    module docstring), or leaves out a glyph the substitute lacks. `descent`: pdfminer's
+    descent in thousandths of the size where PDFium's is not it (`_font_facts`), else
+    PDFium's (`FPDFFont_GetDescent` at size 1000); scaled as pdfminer scales it (× 0.001 ×
+    the size, in double precision: PDFium's own scaling, in single precision, put a
+    bottom on the other side of a rounding tie, 0.001 pt off, with /Descent -9 at 10.5 pt)."""
     font, font_size, _, b, cc, d = key
     scale = math.hypot(cc, d)
-    descent = ctypes.c_float(0.0)
-    _font_descent(font, ctypes.c_float(font_size), ctypes.byref(descent))
-    return (font_size * scale, descent.value * scale, abs(b) < 1e-6 and abs(cc) < 1e-6, b == 0.0 and horizontal)
+    if descent is None:  # PDFium's, in thousandths: its integer m_Descent (× 1000 ÷ 1000 in single precision)
+        got = ctypes.c_float(0.0)
+        _font_descent(font, ctypes.c_float(1000.0), ctypes.byref(got))
+        descent = got.value
+    descent = descent * 0.001 * font_size  # as pdfminer: in double precision (PDFium's own is single)
+    return (font_size * scale, descent * scale, abs(b) < 1e-6 and abs(cc) < 1e-6, b == 0.0 and horizontal)
+
+
+def _font_facts(font: int, zero_descent: bool) -> tuple[str | None, bool, float | None]:
+    """(why PDFium cannot measure the font as pdfminer does or None, whether it writes
+    horizontally, pdfminer's descent in thousandths where PDFium's is not it or None).
+    pdfminer's descent, where PDFium's differs: a standard font's (not embedded) is its
+    AFM metrics' (pdfminer's `FontMetricsDB`; PDFium measures its own substitute: Helvetica
+    -224 against the AFM's -207, Times-Roman -249 against -217); an embedded font's is 0
+    when every font descriptor of the file says so (`_descents`: PDFium then measures the
+    glyph 'g' instead)."""
+    name = ctypes.create_string_buffer(128)
+    c.FPDFFont_GetBaseFontName(ctypes.cast(font, c.FPDF_FONT), name, 128)
+    standard = FONT_METRICS.get(name.value.decode("latin-1"))
+    if not _font_embedded(font):
+        if standard is None or not STANDARD_14.match(name.value):
+            return NOT_EMBEDDED, False, None
+        descent = float(standard[0].get("Descent", 0))
+        return None, _horizontal(font), -descent if descent > 0 else descent
+    size = ctypes.c_size_t(0)
+    if not _font_data(font, None, 0, ctypes.byref(size)) or size.value == 0:
+        return TYPE3, False, None
+    if standard is not None:
+        return STANDARD_NAME, False, None
+    return None, _horizontal(font), 0.0 if zero_descent else None
 
 
 def _horizontal(font: int) -> bool:
@@ -429,8 +630,16 @@ def _horizontal(font: int) -> bool:
     return width.value >= 0
 
 
+STANDARD_14 = re.compile(rb"(Times|Helvetica|Courier|Symbol|ZapfDingbats)(-|$)")
+"""The standard 14 fonts (of the names pdfminer has AFM metrics for, `FONT_METRICS`, not
+Arial, CourierNew, TimesNewRoman, which PDFium substitutes), read by PDFium without
+embedding: their origins and sizes are pdfminer's, their descent is taken from the AFM
+metrics as pdfminer takes it (`_font_facts`), the edges of their loose boxes can be up to
+0.1 em off pdfminer's advances (an italic's ink)."""
+
 NOT_EMBEDDED = "a font that is not embedded (PDFium would measure a substitute)"
 TYPE3 = "a Type 3 font (PDFium boxes its glyphs by their ink, pdfminer by their advance)"
+STANDARD_NAME = "an embedded font under a standard font's name (pdfminer measures it by the standard metrics)"
 
 
 def _refused(font: int) -> str | None:
@@ -440,15 +649,10 @@ def _refused(font: int) -> str | None:
     its descent from different places (pdfminer: the descriptor's /FontBBox, all 0 when it
     has none); a real report printed by Chromium read by PDFium had every character about
     0.12 em lower and a header cell in the row above. A font neither embedded nor
-    one of the standard 14: see the module docstring."""
-    if _font_embedded(font):
-        size = ctypes.c_size_t(0)
-        if not _font_data(font, None, 0, ctypes.byref(size)) or size.value == 0:
-            return TYPE3
-        return None
-    name = ctypes.create_string_buffer(128)
-    c.FPDFFont_GetBaseFontName(ctypes.cast(font, c.FPDF_FONT), name, 128)
-    return None if STANDARD_FONTS.match(name.value) else NOT_EMBEDDED
+    one of the standard 14: see the module docstring. An embedded font named as one of
+    pdfminer's standard fonts (`Helvetica`, `Arial`, not subset): pdfminer measures it by
+    the standard font's AFM metrics, widths and descent, PDFium by its font file."""
+    return _font_facts(font, False)[0]
 
 
 def _in_frame(ctm: Matrix, left: float, bottom: float, right: float, top: float, t: str) -> Char:

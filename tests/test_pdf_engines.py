@@ -117,9 +117,11 @@ def _pdfminer_pages(data: bytes) -> list:
 
 
 def _pdfium_pages(data: bytes) -> list:
+    zero_descent = pdfium_reader._descents(data)
+    assert not isinstance(zero_descent, str), zero_descent
     pdf = pdfium.PdfDocument(data)
     try:
-        return [pdfium_reader.read_page(pdf[i]) for i in range(len(pdf))]
+        return [pdfium_reader.read_page(pdf[i], zero_descent=zero_descent) for i in range(len(pdf))]
     finally:
         pdf.close()
 
