@@ -159,6 +159,11 @@ OBJECT_STREAM_DICT = 4096
 OBJECT_STREAM_MAX = 1 << 22
 """Bytes of an object stream searched for font descriptors (objects streams hold small
 dictionaries; a longer one is searched as far as this)."""
+OBJECT_STREAMS_MAX = 4096
+OBJECT_STREAMS_INFLATED = 1 << 26
+"""Object streams, and bytes inflated from them, the checks on a file's bytes read at most:
+past either the file goes to pdfminer (a real report has a few dozen; 2.6 million empty
+ones, 45 MB, kept PDFium's checks busy past the time limit)."""
 
 
 def _zlib_header(head: bytes) -> bool:
@@ -188,8 +193,13 @@ def _object_streams(data: bytes):
     view = memoryview(data)
     i = data.find(b"/ObjStm")
     close, at = -1, None
+    count = inflated = 0
     while i >= 0:
         if close < i:
+            count += 1
+            if count > OBJECT_STREAMS_MAX or inflated > OBJECT_STREAMS_INFLATED:  # a crafted file: not read
+                yield None, None, None
+                return
             close = data.find(b">>", i)
             if close < 0:
                 yield None, None, None
@@ -204,6 +214,7 @@ def _object_streams(data: bytes):
                     out = zlib.decompressobj().decompress(view[at:at + OBJECT_STREAM_MAX], OBJECT_STREAM_MAX)
                 except zlib.error:
                     out = None
+                inflated += len(out) if out else 0
                 yield (opened if opened >= 0 else i), close, out
         i = data.find(b"/ObjStm", close)
 
@@ -227,6 +238,28 @@ MIXED_DESCENT = ("font descriptors with and without /Ascent and /Descent "
                  "(PDFium measures the glyph 'g' for some fonts: which ones is not told)")
 
 
+_ESCAPE = re.compile(rb"#[0-9A-Fa-f]{2}")
+_NAME_END = re.compile(rb"[\x00\t\n\f\r ()<>\[\]{}/%]")
+CHECKED_NAMES = frozenset({b"Ascent", b"Descent", b"FontBBox", b"FontFile", b"FontFile2", b"FontFile3",
+                           b"ObjStm", b"First"})
+"""The keys the checks on a file's bytes look for as written."""
+ESCAPED_NAME = "a key the descent check reads written with # escapes (it reads names as written)"
+
+
+def _escaped_key(data: bytes) -> bool:
+    """Whether a name `CHECKED_NAMES` holds is written with `#xx` escapes (`/D#65scent`):
+    PDFium and pdfminer read it as the key, the checks on the bytes would not see it."""
+    for m in _ESCAPE.finditer(data):
+        start = data.rfind(b"/", max(0, m.start() - 127), m.start())
+        if start < 0 or _NAME_END.search(data, start + 1, m.start()):
+            continue  # not in a name
+        end = _NAME_END.search(data, m.end())
+        raw = data[start + 1:end.start() if end else len(data)]
+        if _ESCAPE.sub(lambda e: bytes([int(e[0][1:], 16)]), raw) in CHECKED_NAMES:
+            return True
+    return False
+
+
 def _descents(data: bytes) -> bool | str:
     """Whether PDFium's descent is pdfminer's for every embedded font (False), is not but
     pdfminer's is 0 for every one (True: `_chars` then takes 0), or the reason pdfminer
@@ -242,9 +275,13 @@ def _descents(data: bytes) -> bool | str:
     found by their /FontFile, /FontFile2 or /FontFile3 key, each in its object (`N G obj`
     to `endobj`, or an object stream's object by its offset): in the file's bytes and its
     object streams, no parse, bounded work."""
+    if _escaped_key(data):
+        return ESCAPED_NAME
     kinds = set()
     n = 0
     for obj in _font_file_objects(data):
+        if obj is ESCAPED_NAME:
+            return ESCAPED_NAME
         n += 1
         if obj is None or n > DESCRIPTORS_MAX:
             return UNREAD_DESCRIPTOR
@@ -305,6 +342,9 @@ def _font_file_objects(data: bytes):
         if close is None or out is None:  # a stream this check cannot read may hold descriptors
             yield None
             return
+        if _escaped_key(out):
+            yield ESCAPED_NAME
+            return
         if b"/FontFile" not in out:
             continue
         first = _FIRST.search(data, opened, close)
@@ -327,12 +367,19 @@ def _font_file_objects(data: bytes):
             i = out.find(b"/FontFile", offsets[k])
 
 
+OBJECT_HEADS_TRIED = 64
+"""`obj`s tried, going back from a /FontFile key, for the head of its object (a font
+descriptor holds none: thousands of them in a crafted file took seconds a key)."""
+
+
 def _object_start(data: bytes, i: int) -> int | None:
     """Where the indirect object holding position `i` starts (its `N G obj`), looked for
-    as far back as `OBJECT_MAX`."""
+    as far back as `OBJECT_MAX`, among the last `OBJECT_HEADS_TRIED` `obj`s before it."""
     low = max(0, i - OBJECT_MAX)
     j = data.rfind(b"obj", low, i)
-    while j >= 0:
+    for _ in range(OBJECT_HEADS_TRIED):
+        if j < 0:
+            return None
         if _OBJECT_HEAD.search(data, max(low, j - 24), j + 3):
             return j + 3
         j = data.rfind(b"obj", low, j)
@@ -490,7 +537,13 @@ def _chars(tp, ctm: Matrix, xs: dict[float, float], zero_descent: bool = False
     last_right, x1 = None, 0.0  # the last character's right edge as PDFium gave it, and rounded
     wide = 0.0  # a loose box wider than this is vertical writing
     lines: dict[tuple[float, float, float], tuple[float, float, float]] = {}
+    prev_left = prev_right = None
     for j, k, obj, left, right in zip(range(bad), ks, objects, boxes[0::4], boxes[2::4]):
+        if left == prev_left and right == prev_right and left != right and obj == last_obj:
+            # one glyph giving several characters (a ligature mapped to `fi`, `12`): PDFium
+            # gives each the glyph's box, pdfminer one character of them all
+            return SHARED_BOX, seen
+        prev_left, prev_right = left, right
         if obj != last_obj:
             # a new text object (WPS writes one per character): its font, size and matrix,
             # compared with the last object's before anything is hashed or computed
@@ -639,6 +692,8 @@ metrics as pdfminer takes it (`_font_facts`), the edges of their loose boxes can
 0.1 em off pdfminer's advances (an italic's ink)."""
 
 NOT_EMBEDDED = "a font that is not embedded (PDFium would measure a substitute)"
+SHARED_BOX = ("two characters in one box (one glyph mapped to several characters: PDFium splits "
+              "them, pdfminer keeps one)")
 TYPE3 = "a Type 3 font (PDFium boxes its glyphs by their ink, pdfminer by their advance)"
 STANDARD_NAME = "an embedded font under a standard font's name (pdfminer measures it by the standard metrics)"
 

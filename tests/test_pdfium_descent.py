@@ -10,6 +10,7 @@ PDFium reads differently (`extract.pdfium._descents`, a check on the file's byte
 from __future__ import annotations
 
 import io
+import re
 import zlib
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from extract import ExtractSettings, RawDocument
 from extract import pdfium as R
 from extract.pdf import _collect
 from extract.pdfstream import FastPDFPageInterpreter
+from transform.pipeline import process_file
 
 ROOT = Path(__file__).resolve().parent.parent
 REPO_PDFS = sorted((ROOT / "data" / "sample").glob("*.pdf")) + sorted((ROOT / "tests" / "fixtures").rglob("*.pdf"))
@@ -215,3 +217,36 @@ def test_a_crafted_file_gets_a_sane_answer_from_the_check(hostile):
     at most `DESCRIPTORS_MAX` of them, object streams' dictionaries within 4 KB."""
     assert R._descents(hostile) in (False, R.UNREAD_DESCRIPTOR)
     assert R._fractional_descent(hostile) is False
+
+
+def test_a_key_written_with_escapes_sends_the_file_to_pdfminer():
+    """`/D#65scent` is `/Descent` to both parsers; the checks on the bytes read names as
+    written. An escaped font name (`/#E5#AE#8B#E4#BD#93`, WPS writes such) is no key."""
+    descriptor = b"1 0 obj\n<< /Type /FontDescriptor /Ascent 0 /D#65scent -900 /FontBBox [0 -200 1000 900] /FontFile2 5 0 R >>\nendobj\n"
+    assert R._descents(descriptor) == R.ESCAPED_NAME
+    assert R._descents(descriptor.replace(b"/D#65scent", b"/Descent").replace(b"/Font#46ile2", b"/FontFile2")) is False
+    assert R._descents(descriptor.replace(b"/FontFile2", b"/Font#46ile2").replace(b"/D#65scent", b"/Descent")) == R.ESCAPED_NAME
+    assert not R._escaped_key(b"/BaseFont /ABCDEF+#E5#AE#8B#E4#BD#93 /Descent -200 #41")
+    assert R._escaped_key(b"<< /#41scent 0 >>")
+
+
+def test_a_libreoffice_pdf_whose_descents_are_hidden_by_escapes_gives_pdfminers_facts_with_either_engine():
+    data = (ROOT / "data" / "sample" / "gen-2026-00100-2021.pdf").read_bytes()
+    edited = re.sub(rb"/Descent 0\n/CapHeight (\d+)\n/StemV 80\n",
+                    lambda m: (b"/D#65scent -900\n/CapHeight " + m[1] + b"\n").ljust(len(m[0])), data)
+    assert edited != data and len(edited) == len(data)
+    assert R.read_pages(Path("x.pdf"), ExtractSettings(), edited) == R.ESCAPED_NAME
+    facts = {}
+    for engine in ("pdfium", "pdfminer"):
+        r = process_file(Path("x.pdf"), settings=ExtractSettings(pdf_engine=engine), data=edited)
+        facts[engine] = [(f.table, f.item, f.column, f.value, f.flags) for f in r.facts]
+    assert facts["pdfium"] == facts["pdfminer"]
+
+
+def test_crafted_files_stop_the_byte_checks_and_go_to_pdfminer():
+    """Bounded work: a /FontFile key far from any object head, and thousands of object
+    streams, end the checks with a reason (the file goes to pdfminer)."""
+    many_objs = b"1 0 obj\n" + b"obj" * 5000 + b"/FontFile endobj" * 1000
+    assert R._descents(many_objs) == R.UNREAD_DESCRIPTOR
+    streams = b"%PDF-1.7\n" + b"<< /Type /ObjStm /N 1 /First 4 >>\nstream\nx\x9c" * (R.OBJECT_STREAMS_MAX + 10)
+    assert R._descents(streams) == R.UNREAD_DESCRIPTOR

@@ -114,3 +114,16 @@ def test_a_character_outside_the_basic_plane_sends_the_document_to_pdfminer_with
     texts = {engine: read_document(Path("smp.pdf"), ExtractSettings(pdf_engine=engine), data).text
              for engine in ("pdfium", "pdfminer")}
     assert texts["pdfium"] == texts["pdfminer"] == "ab\U00010300cd12\U0001030134"
+
+
+@pytest.mark.skipif(not DEJAVU.exists(), reason="no DejaVu Sans here to embed")
+def test_one_glyph_mapped_to_two_characters_sends_the_document_to_pdfminer():
+    """A ToUnicode map giving one glyph `fi` or `12`: PDFium splits it into two characters,
+    each with the glyph's whole box, pdfminer keeps one character `fi`."""
+    data = _page_with_characters_outside_the_basic_plane()
+    data = data.replace(b"<01><D800DF00>", b"<01><00660069>").replace(b"<02><D800DF01>", b"<02><00310032>")
+    assert pdfium_reader.read_pages(Path("fi.pdf"), ExtractSettings(), data) == f"page 1: {pdfium_reader.SHARED_BOX}"
+    texts = {engine: read_document(Path("fi.pdf"), ExtractSettings(pdf_engine=engine), data).text
+             for engine in ("pdfium", "pdfminer")}
+    assert texts["pdfium"] == texts["pdfminer"]
+    assert "fi" in texts["pdfminer"]
