@@ -123,9 +123,10 @@ def read_pages(path: Path, settings: ExtractSettings, data: bytes) -> RawDocumen
     """The document read through PDFium, or the reason pdfminer must read it."""
     if _inflates_like_a_bomb(data):
         return "a stream inflates over 100-fold (a decompression bomb?)"
-    if _fractional_descent(data):
+    streams = list(_object_streams(data))  # inflated once for both checks below
+    if _fractional_descent(data, streams):
         return "a font descriptor with a fractional /Descent (PDFium truncates it)"
-    descents = _descents(data)
+    descents = _descents(data, streams)
     if isinstance(descents, str):
         return descents
     with _LOCK:
@@ -172,15 +173,17 @@ def _zlib_header(head: bytes) -> bool:
     return len(head) >= 2 and head[0] & 0x0F == 8 and ((head[0] << 8) | head[1]) % 31 == 0
 
 
-def _fractional_descent(data: bytes) -> bool:
+def _fractional_descent(data: bytes, streams: list | None = None) -> bool:
     """Whether a font descriptor gives /Descent with a fraction (reportlab writes
     -240.2344 for an embedded TrueType font): PDFium reads it as an integer (-240), pdfminer
     as written, and the boxes below the baseline differ by up to 0.0005 em, enough to
     move two lines of different sizes across the line-grouping threshold (1 of 260
-    generated documents). Found in the file's bytes and in its object streams."""
+    generated documents). Found in the file's bytes and in its object streams (`streams`:
+    `_object_streams` of `data`, made if not given)."""
     if _DESCENT.search(data):
         return True
-    return any(out is not None and _DESCENT.search(out) for _, _, out in _object_streams(data))
+    streams = _object_streams(data) if streams is None else streams
+    return any(out is not None and _DESCENT.search(out) for _, _, out in streams)
 
 
 def _object_streams(data: bytes):
@@ -260,7 +263,7 @@ def _escaped_key(data: bytes) -> bool:
     return False
 
 
-def _descents(data: bytes) -> bool | str:
+def _descents(data: bytes, streams: list | None = None) -> bool | str:
     """Whether PDFium's descent is pdfminer's for every embedded font (False), is not but
     pdfminer's is 0 for every one (True: `_chars` then takes 0), or the reason pdfminer
     must read the file. pdfminer takes a font's descent from its descriptor's /Descent (0
@@ -274,12 +277,13 @@ def _descents(data: bytes) -> bool | str:
     font's descent is pdfminer's AFM value: `_font_facts`; other fonts are refused),
     found by their /FontFile, /FontFile2 or /FontFile3 key, each in its object (`N G obj`
     to `endobj`, or an object stream's object by its offset): in the file's bytes and its
-    object streams, no parse, bounded work."""
+    object streams (`streams`: `_object_streams` of `data`, made if not given), no parse,
+    bounded work."""
     if _escaped_key(data):
         return ESCAPED_NAME
     kinds = set()
     n = 0
-    for obj in _font_file_objects(data):
+    for obj in _font_file_objects(data, _object_streams(data) if streams is None else streams):
         if obj is ESCAPED_NAME:
             return ESCAPED_NAME
         n += 1
@@ -319,11 +323,12 @@ def _descriptor_kind(obj: bytes) -> bool | str:
     return False
 
 
-def _font_file_objects(data: bytes):
+def _font_file_objects(data: bytes, streams):
     """The object around each /FontFile key (the font descriptor of an embedded font), or
     None for one whose bounds are not found near it: in the file's bytes, then in each
-    object stream. An object stream that cannot be read (another filter, a damaged
-    stream, a dictionary `_object_streams` does not bound) yields None."""
+    object stream (`streams`: `_object_streams` of `data`). An object stream that cannot be
+    read (another filter, a damaged stream, a dictionary `_object_streams` does not bound)
+    yields None."""
     i = data.find(b"/FontFile")
     last = -1
     while i >= 0:
@@ -336,9 +341,7 @@ def _font_file_objects(data: bytes):
             last = start
             yield data[start:end]
         i = data.find(b"/FontFile", end)
-    if b"/ObjStm" not in data:
-        return
-    for opened, close, out in _object_streams(data):
+    for opened, close, out in streams:
         if close is None or out is None:  # a stream this check cannot read may hold descriptors
             yield None
             return
@@ -636,7 +639,7 @@ def _metrics(key: tuple, horizontal: bool, descent: float | None = None) -> tupl
     PDFs, every one of them with b == 0 in a horizontal font). WPS writes one text object
     per character: this is computed once per font, font size and matrix scale, and only
     looked up per object. A font that is neither embedded nor one of the standard 14 is
-    refused before (`_refused`): PDFium measures the system font it substitutes (see the
+    refused before (`_font_facts`): PDFium measures the system font it substitutes (see the
     module docstring), or leaves out a glyph the substitute lacks. `descent`: pdfminer's
     descent in thousandths of the size where PDFium's is not it (`_font_facts`), else
     PDFium's (`FPDFFont_GetDescent` at size 1000); scaled as pdfminer scales it (× 0.001 ×
@@ -659,7 +662,13 @@ def _font_facts(font: int, zero_descent: bool) -> tuple[str | None, bool, float 
     AFM metrics' (pdfminer's `FontMetricsDB`; PDFium measures its own substitute: Helvetica
     -224 against the AFM's -207, Times-Roman -249 against -217); an embedded font's is 0
     when every font descriptor of the file says so (`_descents`: PDFium then measures the
-    glyph 'g' instead)."""
+    glyph 'g' instead). Refused: a Type 3 font (Chromium prints Noto CJK so) counts as
+    embedded but has no font file: PDFium's loose box is then the glyph's ink, where
+    pdfminer takes its advance, and their descents come from different places (a real
+    report printed by Chromium read by PDFium had every character about 0.12 em lower and a
+    header cell in the row above); a font neither embedded nor one of the standard 14 (see
+    the module docstring); an embedded font named as one of pdfminer's standard fonts
+    (`Helvetica`, `Arial`, not subset): pdfminer measures it by that font's AFM metrics."""
     name = ctypes.create_string_buffer(128)
     c.FPDFFont_GetBaseFontName(ctypes.cast(font, c.FPDF_FONT), name, 128)
     standard = FONT_METRICS.get(name.value.decode("latin-1"))
@@ -696,19 +705,6 @@ SHARED_BOX = ("two characters in one box (one glyph mapped to several characters
               "them, pdfminer keeps one)")
 TYPE3 = "a Type 3 font (PDFium boxes its glyphs by their ink, pdfminer by their advance)"
 STANDARD_NAME = "an embedded font under a standard font's name (pdfminer measures it by the standard metrics)"
-
-
-def _refused(font: int) -> str | None:
-    """Why PDFium cannot measure the font's characters as pdfminer does, or None. A Type 3
-    font (Chromium prints Noto CJK so) counts as embedded but has no font file: PDFium's
-    loose box is then the glyph's ink, where pdfminer takes its advance, and the two take
-    its descent from different places (pdfminer: the descriptor's /FontBBox, all 0 when it
-    has none); a real report printed by Chromium read by PDFium had every character about
-    0.12 em lower and a header cell in the row above. A font neither embedded nor
-    one of the standard 14: see the module docstring. An embedded font named as one of
-    pdfminer's standard fonts (`Helvetica`, `Arial`, not subset): pdfminer measures it by
-    the standard font's AFM metrics, widths and descent, PDFium by its font file."""
-    return _font_facts(font, False)[0]
 
 
 def _in_frame(ctm: Matrix, left: float, bottom: float, right: float, top: float, t: str) -> Char:

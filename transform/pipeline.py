@@ -61,10 +61,8 @@ def build_facts(doc: RawDocument, templates: Templates, report_id: str, year: in
             problems.append(f"{TABLE_NAMES[table]} rows with missing cells could not be placed: {', '.join(left)}")
         problems += merged_problems(grid.values())
         facts += [slot_to_fact(s, spec, report_id, PARSER_VERSION) for s in grid.values()]
-    if any("unit_assumed" in f.flags for f in facts):  # the document's units are read only when asked
-        facts, doubted = doubt_assumed_units(facts, declared_units(doc.text))
-    else:
-        doubted = []
+    assumed = any("unit_assumed" in f.flags for f in facts)  # the document's units read only then
+    facts, doubted = doubt_assumed_units(facts, declared_units(doc.text) if assumed else frozenset())
     problems += doubted
     t4, t4_problems = t4_facts(loc, templates, report_id, wraps)
     return facts + t4, t2v, found, problems + t4_problems, loc
